@@ -1,0 +1,1 @@
+"""Sales channel adapters, the cancellation restore policy and its reason tables."""

@@ -1,0 +1,66 @@
+"""The composition root: settings, the database and what every command and the server share."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+
+from gateway.db import schema
+from gateway.db.engine import Database, make_database
+from gateway.db.migrate import current_revision, head_revision, initialise
+from gateway.errors import ConfigError
+from gateway.settings import Settings, load_settings
+
+
+@dataclass
+class App:
+    """What a running StockGate holds: its settings and, opened on first use, its database."""
+
+    settings: Settings
+
+    @classmethod
+    def from_config(cls, path: str | None = None) -> "App":
+        return cls(load_settings(path))
+
+    @functools.cached_property
+    def db(self) -> Database:
+        """The database, checked to be initialised and up to date."""
+        db = make_database(self.settings.database_url)
+        revision = current_revision(db)
+        if revision is None:
+            raise ConfigError(f"the database at {self.settings.database_url} is not initialised: run `stockgate init`")
+        if revision != head_revision():
+            raise ConfigError("the database schema is older than this StockGate: run `stockgate init` to upgrade it")
+        return db
+
+    def initialise(self) -> Database:
+        """Create the data folder and database, migrate to head, seed `MF` and the configured warehouses."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = make_database(self.settings.database_url)
+        initialise(db)
+        self.__dict__["db"] = db
+        sync_config(db, self.settings)
+        return db
+
+    def close(self) -> None:
+        if "db" in self.__dict__:
+            self.__dict__.pop("db").dispose()
+
+
+def sync_config(db: Database, settings: Settings) -> None:
+    """Make the database's warehouses agree with the configuration (only what differs is written)."""
+    if not settings.warehouses:
+        return
+    w = schema.warehouses.c
+    with db.write() as conn:
+        existing = {r.code: r for r in conn.execute(select(w.code, w.name, w.kind, w.priority, w.sellable))}
+        for cfg in settings.warehouses:
+            wanted = {"name": cfg.name or cfg.code, "kind": cfg.kind, "priority": cfg.priority, "sellable": cfg.sellable}
+            row = existing.get(cfg.code)
+            if row is None:
+                conn.execute(schema.warehouses.insert().values(code=cfg.code, created_at=datetime.now(UTC), **wanted))
+            elif any(getattr(row, k) != v for k, v in wanted.items()):
+                conn.execute(update(schema.warehouses).where(w.code == cfg.code).values(**wanted))

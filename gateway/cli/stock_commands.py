@@ -1,0 +1,142 @@
+"""Commands for the foundation: init, stock, ledger, set, warehouses, hash-password."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from gateway.cli.output import print_json, print_table
+from gateway.core.skus import is_warehouse_code
+from gateway.db import schema
+from gateway.errors import UsageError
+from gateway.passwords import hash_password
+from gateway.stock import ledger_view, set_stock, stock_view, warehouses
+
+
+def register(sub) -> None:
+    p = sub.add_parser("init", help="create the data folder and database, migrate, create MF (safe to rerun)")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("stock", help="stock levels per warehouse and available quantity")
+    p.add_argument("skus", nargs="*", metavar="SKU")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_stock)
+
+    p = sub.add_parser("ledger", help="ledger entries, oldest first")
+    p.add_argument("sku", nargs="?", metavar="SKU")
+    p.add_argument("--limit", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ledger)
+
+    p = sub.add_parser("set", help="manual edit of one stock level (ledger cause `manual`)")
+    p.add_argument("sku", metavar="SKU")
+    p.add_argument("warehouse", metavar="WAREHOUSE")
+    p.add_argument("quantity", metavar="QTY")
+    p.set_defaults(func=cmd_set)
+
+    p = sub.add_parser("warehouses", help="inventory sources")
+    wsub = p.add_subparsers(dest="action", metavar="ACTION")
+    wsub.required = True
+    lp = wsub.add_parser("list", help="list warehouses")
+    lp.add_argument("--json", action="store_true")
+    lp.set_defaults(func=cmd_warehouses_list)
+    ap = wsub.add_parser("add", help="add a warehouse")
+    ap.add_argument("code", metavar="CODE")
+    ap.add_argument("--name", default="")
+    ap.add_argument("--kind", choices=("merchant", "3pl", "fba"), default="merchant")
+    ap.add_argument("--priority", type=int, default=100)
+    ap.add_argument("--not-sellable", dest="sellable", action="store_false")
+    ap.set_defaults(func=cmd_warehouses_add)
+
+    p = sub.add_parser("hash-password", help="read a password on stdin, print its hash for the config")
+    p.set_defaults(func=cmd_hash_password)
+
+
+def cmd_init(app, args) -> int:
+    app.initialise()
+    print(f"StockGate initialised: data in {app.settings.data_dir}, database {app.settings.database_url}")
+    return 0
+
+
+def cmd_stock(app, args) -> int:
+    with app.db.read() as conn:
+        items = stock_view(conn, args.skus)
+    if args.json:
+        print_json({"items": items})
+    else:
+        print_table(["SKU", "WAREHOUSES", "AVAILABLE"],
+                    [[i["sku"], " ".join(f"{k}={v}" for k, v in i["warehouses"].items()), i["available"]]
+                     for i in items], empty="no items")
+    return 0
+
+
+def cmd_ledger(app, args) -> int:
+    with app.db.read() as conn:
+        entries = ledger_view(conn, args.sku, args.limit)
+    if args.json:
+        print_json({"entries": entries})
+    else:
+        print_table(["AT", "SKU", "WAREHOUSE", "DELTA", "ON_HAND", "CAUSE", "REFERENCE"],
+                    [[e["at"], e["sku"], e["warehouse"], f"{e['delta']:+d}", e["on_hand_after"], e["cause"],
+                      _reference(e)] for e in entries], empty="no ledger entries")
+    return 0
+
+
+def _reference(entry: dict) -> str:
+    if entry["file_id"]:
+        return f"file {entry['file_id']} row {entry['row']}"
+    return entry["reference"] or ""
+
+
+def cmd_set(app, args) -> int:
+    try:
+        quantity = int(args.quantity.strip())
+    except ValueError:
+        raise UsageError(f"quantity {args.quantity!r} is not a whole number") from None
+    with app.db.write() as conn:
+        entry = set_stock(conn, args.sku, args.warehouse, quantity, reference="stockgate set")
+    if entry is None:
+        print(f"{args.sku.strip()} in {args.warehouse} is already {quantity}: nothing changed")
+    else:
+        print(f"{args.sku.strip()} in {args.warehouse}: {entry.before} -> {entry.after} ({entry.delta:+d})")
+    return 0
+
+
+def cmd_warehouses_list(app, args) -> int:
+    with app.db.read() as conn:
+        rows = list(warehouses(conn).values())
+    if args.json:
+        print_json({"warehouses": [{"code": w.code, "name": w.name, "kind": w.kind, "priority": w.priority,
+                                    "sellable": w.sellable} for w in rows]})
+    else:
+        print_table(["CODE", "NAME", "KIND", "PRIORITY", "SELLABLE"],
+                    [[w.code, w.name, w.kind, w.priority, "yes" if w.sellable else "no"] for w in rows])
+    return 0
+
+
+def cmd_warehouses_add(app, args) -> int:
+    if not is_warehouse_code(args.code):
+        raise UsageError(f"warehouse code {args.code!r} must be 1-32 letters, digits, _ or -")
+    w = schema.warehouses.c
+    with app.db.write() as conn:
+        if conn.execute(select(w.id).where(w.code == args.code)).first():
+            raise UsageError(f"warehouse {args.code!r} already exists")
+        conn.execute(schema.warehouses.insert().values(
+            code=args.code, name=args.name or args.code, kind=args.kind, priority=args.priority,
+            sellable=args.sellable, created_at=datetime.now(UTC)))
+    print(f"warehouse {args.code} added")
+    return 0
+
+
+def cmd_hash_password(app, args) -> int:
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise UsageError("no password given on stdin")
+    print(hash_password(password))
+    return 0

@@ -1,0 +1,1 @@
+"""The pure domain core: plain values and functions, standard library only (a test enforces it)."""

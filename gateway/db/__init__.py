@@ -1,0 +1,1 @@
+"""The database: table definitions, the engine, migrations and the unit of work."""

@@ -1,0 +1,336 @@
+"""Load the TOML configuration once into frozen, validated settings objects.
+
+Every key is checked: an unknown key, a wrong type or a missing required key stops start-up with one
+line naming the file and the key. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import types
+import typing
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gateway.errors import ConfigError
+
+WAREHOUSE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+MARKETPLACES = ("amazon", "ebay", "walmart", "shopify", "wish", "newegg", "reverb", "wayfair", "other")
+
+
+@dataclass(frozen=True)
+class FtpSettings:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 2121
+    passive_ports: str = "30000-30049"
+    masquerade_address: str = ""
+    tls_certfile: str = ""
+    tls_keyfile: str = ""
+    require_tls: bool = False
+    max_upload_mb: int = 100
+    max_failed_logins: int = 5
+    lockout_minutes: float = 15
+    max_connections_per_ip: int = 10
+    max_connections: int = 256
+    idle_timeout_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8080
+    username: str = ""
+    password_hash: str = ""
+
+
+@dataclass(frozen=True)
+class WarehouseSettings:
+    code: str
+    name: str = ""
+    kind: str = "merchant"
+    priority: int = 100
+    sellable: bool = True
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    username: str
+    password_hash: str
+    warehouses: tuple[str, ...]
+    mode: str = "partial"
+    create_unknown_skus: bool = False
+    columns: dict[str, str] = field(default_factory=dict)
+    max_zero_fraction: float = 0.5
+    min_rows: int = 1
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    name: str
+    type: str
+    warehouse: str
+    mode: str = "partial"
+    path: str = ""                 # folder sources: the watched folder
+    host: str = ""
+    port: int = 22
+    username: str = ""
+    key_file: str = ""
+    password_env: str = ""
+    known_hosts: str = ""
+    remote_dir: str = "/"
+    pattern: str = "*.csv"
+    stable_seconds: float = 10
+    done_marker: bool = False      # wait for NAME.done / NAME.ok before fetching NAME
+    after: str = "move"
+    move_to: str = ""
+    interval_seconds: float = 300
+    cron: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+    create_unknown_skus: bool = False
+    max_zero_fraction: float = 0.5
+    min_rows: int = 1
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    name: str
+    marketplace: str = "other"
+    adapter: str = "sandbox"
+    restore_policy: str = "smart"
+    restore_qty_on_cancel: bool | None = None   # deprecated: read as restore_policy = "always"
+    buffer: int = 0
+    max_qty: int = 0
+    enabled: bool = True
+    push_interval_seconds: float = 60
+    order_interval_seconds: float = 60
+    listing_interval_seconds: float = 3600
+    options: dict[str, Any] = field(default_factory=dict)   # adapter-specific settings
+
+
+@dataclass(frozen=True)
+class FileSettings:
+    informational_columns: tuple[str, ...] = ("Title", "Name", "Description", "Size", "UPC", "ASIN")
+    as_of_pattern: str = r"(?P<ts>\d{8}T?\d{4,6}Z?)"
+    max_file_mb: int = 100
+    max_uncompressed_mb: int = 1024
+    max_compression_ratio: float = 200.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    config_path: Path | None = None
+    ftp: FtpSettings = FtpSettings()
+    web: WebSettings = WebSettings()
+    files: FileSettings = FileSettings()
+    warehouses: tuple[WarehouseSettings, ...] = ()
+    accounts: tuple[AccountSettings, ...] = ()
+    sources: tuple[SourceSettings, ...] = ()
+    channels: tuple[ChannelSettings, ...] = ()
+
+    def account(self, username: str) -> AccountSettings | None:
+        """The FTP account with this user name, if configured."""
+        return next((a for a in self.accounts if a.username == username), None)
+
+    def channel(self, name: str) -> ChannelSettings | None:
+        """The channel with this name, if configured."""
+        return next((c for c in self.channels if c.name == name), None)
+
+
+_CHOICES = {
+    ("warehouses", "kind"): ("merchant", "3pl", "fba"),
+    ("accounts", "mode"): ("partial", "full", "delta"),
+    ("sources", "mode"): ("partial", "full", "delta"),
+    ("sources", "type"): ("sftp", "folder"),
+    ("sources", "after"): ("delete", "move", "keep"),
+    ("channels", "marketplace"): MARKETPLACES,
+    ("channels", "adapter"): ("sandbox", "feed"),
+    ("channels", "restore_policy"): ("always", "never", "smart"),
+}
+
+
+def _type_name(tp: Any) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false", Path: "a path"}
+    if tp in names:
+        return names[tp]
+    origin = typing.get_origin(tp)
+    if origin is tuple:
+        return "a list of " + _type_name(typing.get_args(tp)[0]).removeprefix("a ").removeprefix("an ") + "s"
+    if origin is dict:
+        return "a table"
+    return str(tp)
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    """Check `value` against the annotation `tp`; return it in the settings' own types."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _coerce(value, args[0], where)
+    if tp is bool:
+        ok = isinstance(value, bool)
+    elif tp is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif tp is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif tp in (str, Path):
+        ok = isinstance(value, str)
+        value = Path(value) if ok and tp is Path else value
+    elif origin is tuple:
+        ok = isinstance(value, list)
+        if ok:
+            value = tuple(_coerce(v, typing.get_args(tp)[0], f"{where}[{i}]") for i, v in enumerate(value))
+    elif origin is dict:
+        ok = isinstance(value, dict)
+        if ok and typing.get_args(tp)[1] is str:
+            for k, v in value.items():
+                _coerce(v, str, f"{where}.{k}")
+    else:
+        ok = True
+    if not ok:
+        raise ConfigError(f"{where}: expected {_type_name(tp)}, got {value!r}")
+    return value
+
+
+def _build(cls: type, table: Any, where: str, section: str) -> Any:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a table, got {table!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "config_path"}
+    for key in table:
+        if key not in fields:
+            raise ConfigError(f"{where}.{key}: unknown key (known: {', '.join(sorted(fields))})")
+    values = {}
+    for name, f in fields.items():
+        key = f"{where}.{name}"
+        if name not in table:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(f"{key}: required key is missing")
+            continue
+        value = _coerce(table[name], hints[name], key)
+        choices = _CHOICES.get((section, name))
+        if choices and value not in choices:
+            raise ConfigError(f"{key}: {value!r} is not one of {', '.join(choices)}")
+        values[name] = value
+    return cls(**values)
+
+
+def _build_list(cls: type, items: Any, section: str, prefix: str) -> tuple:
+    if not isinstance(items, list):
+        raise ConfigError(f"{prefix}{section}: expected an array of tables ([[{section}]]), got {items!r}")
+    return tuple(_build(cls, item, f"{prefix}{section}[{i}]", section) for i, item in enumerate(items))
+
+
+def _check_references(s: Settings, prefix: str) -> None:
+    codes = {"MF"} | {w.code for w in s.warehouses}
+    for i, w in enumerate(s.warehouses):
+        if not WAREHOUSE_CODE.match(w.code):
+            raise ConfigError(f"{prefix}warehouses[{i}].code: {w.code!r} must be 1-32 letters, digits, _ or -")
+    _unique([w.code for w in s.warehouses], f"{prefix}warehouses", "code")
+    _unique([a.username for a in s.accounts], f"{prefix}accounts", "username")
+    _unique([x.name for x in s.sources], f"{prefix}sources", "name")
+    _unique([c.name for c in s.channels], f"{prefix}channels", "name")
+    for i, a in enumerate(s.accounts):
+        for code in a.warehouses:
+            if code not in codes:
+                raise ConfigError(f"{prefix}accounts[{i}].warehouses: {code!r} is not a configured warehouse")
+    for i, src in enumerate(s.sources):
+        key = f"{prefix}sources[{i}]"
+        if src.warehouse not in codes:
+            raise ConfigError(f"{key}.warehouse: {src.warehouse!r} is not a configured warehouse")
+        if src.type == "folder" and not src.path:
+            raise ConfigError(f"{key}.path: required for a folder source")
+        if src.type == "sftp":
+            for name in ("host", "username", "known_hosts"):
+                if not getattr(src, name):
+                    raise ConfigError(f"{key}.{name}: required for an sftp source")
+            if not (src.key_file or src.password_env):
+                raise ConfigError(f"{key}.key_file: an sftp source needs key_file or password_env")
+        if src.after == "move" and not src.move_to and src.type == "sftp":
+            raise ConfigError(f"{key}.move_to: required when after = \"move\"")
+    for i, c in enumerate(s.channels):
+        if c.buffer < 0 or c.max_qty < 0:
+            raise ConfigError(f"{prefix}channels[{i}]: buffer and max_qty must be 0 or more")
+
+
+def _unique(values: list[str], where: str, key: str) -> None:
+    seen = set()
+    for i, v in enumerate(values):
+        if v in seen:
+            raise ConfigError(f"{where}[{i}].{key}: {v!r} is defined twice")
+        seen.add(v)
+
+
+def _legacy_channel_policy(table: dict) -> dict:
+    """Read the deprecated `restore_qty_on_cancel` as a restore policy, with a deprecation warning."""
+    from channels.restore_policy import policy_from_legacy
+
+    channels = table.get("channels")
+    for channel in channels if isinstance(channels, list) else []:
+        legacy = channel.get("restore_qty_on_cancel") if isinstance(channel, dict) else None
+        if isinstance(legacy, bool) and "restore_policy" not in channel:
+            policy, message = policy_from_legacy(legacy)
+            channel["restore_policy"] = str(policy)
+            warnings.warn(f"channel {channel.get('name')!r}: {message}", DeprecationWarning, stacklevel=3)
+    return table
+
+
+def parse_settings(table: dict, config_path: Path | None = None, environ: typing.Mapping[str, str] | None = None) -> Settings:
+    """Validate a parsed TOML table (plus environment overrides) into Settings."""
+    environ = os.environ if environ is None else environ
+    prefix = f"{config_path}: " if config_path else ""
+    table = _legacy_channel_policy(dict(table))
+    sections = {"ftp": FtpSettings, "web": WebSettings, "files": FileSettings}
+    lists = {"warehouses": WarehouseSettings, "accounts": AccountSettings, "sources": SourceSettings,
+             "channels": ChannelSettings}
+    known = {"data_dir", "database_url"} | set(sections) | set(lists)
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"{prefix}{key}: unknown key (known: {', '.join(sorted(known))})")
+    values: dict[str, Any] = {"config_path": config_path}
+    for name in ("data_dir", "database_url"):
+        if name in table:
+            values[name] = _coerce(table[name], Path if name == "data_dir" else str, f"{prefix}{name}")
+    for name, cls in sections.items():
+        if name in table:
+            values[name] = _build(cls, table[name], f"{prefix}{name}", name)
+    for name, cls in lists.items():
+        if name in table:
+            values[name] = _build_list(cls, table[name], name, prefix)
+    if environ.get("STOCKGATE_DATA_DIR"):
+        values["data_dir"] = Path(environ["STOCKGATE_DATA_DIR"])
+    if environ.get("STOCKGATE_DATABASE_URL"):
+        values["database_url"] = environ["STOCKGATE_DATABASE_URL"]
+    settings = Settings(**values)
+    if not settings.database_url:
+        settings = dataclasses.replace(settings, database_url=f"sqlite:///{settings.data_dir / 'stockgate.db'}")
+    _check_references(settings, prefix)
+    return settings
+
+
+def load_settings(path: str | Path | None = None, environ: typing.Mapping[str, str] | None = None) -> Settings:
+    """Find and load the configuration: `path`, else $STOCKGATE_CONFIG, else ./stockgate.toml, else defaults."""
+    environ = os.environ if environ is None else environ
+    explicit = path or environ.get("STOCKGATE_CONFIG")
+    candidate = Path(explicit) if explicit else Path("stockgate.toml")
+    if not candidate.exists():
+        if explicit:
+            raise ConfigError(f"{candidate}: configuration file not found")
+        return parse_settings({}, None, environ)
+    try:
+        with candidate.open("rb") as fh:
+            table = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{candidate}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{candidate}: cannot read: {exc.strerror}") from exc
+    return parse_settings(table, candidate, environ)

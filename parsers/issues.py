@@ -1,0 +1,241 @@
+"""Every issue code StockGate reports, with its severity, message template and an example.
+
+Regenerate the reference page with `python -m parsers.issues > docs/issue-codes.md`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+QUANTITY_LIMIT = 2_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem found in a file: a stable code, a sentence, and where it is."""
+
+    code: str
+    severity: str
+    message: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The issue as the report JSON writes it (keys in the contract's order)."""
+        return {
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IssueCode:
+    """The registry entry of one code: how bad it is, what it says and what it means."""
+
+    code: str
+    severity: str
+    template: str
+    meaning: str
+    example: dict[str, Any] = field(default_factory=dict)
+    raised_by: str = "parser"  # "parser" | "pipeline"
+    scope: str = "row"  # "row" | "file"
+
+
+_ENTRIES = [
+    # Row-level problems found by the parser.
+    IssueCode("NOT_AN_INTEGER", "error", "quantity '{value}' is not a whole number",
+              "A quantity cell holds something other than an integer (an optional `.0` fraction and "
+              "surrounding spaces are fine). The row is not applied.",
+              {"row": 7, "column": "EAST", "value": "1,234"}),
+    IssueCode("NEGATIVE_QUANTITY", "error", "quantity '{value}' is negative; only delta files may subtract",
+              "A negative quantity in a file that sets absolute levels.",
+              {"row": 3, "column": "MF", "value": "-5"}),
+    IssueCode("SIGNED_QUANTITY", "error",
+              "quantity '{value}' has a '+' sign, but this file sets absolute levels; write the level "
+              "without a sign, or send adjustments through a delta source",
+              "A `+` in a file that sets absolute levels: the sender probably meant an adjustment.",
+              {"row": 4, "column": "QtyOnHand", "value": "+5"}),
+    IssueCode("QUANTITY_TOO_LARGE", "error", f"quantity '{{value}}' is above the limit of {QUANTITY_LIMIT:,}",
+              "A quantity whose size is beyond any real stock level (usually a pasted barcode).",
+              {"row": 9, "column": "WEST", "value": "5012345678900"}),
+    IssueCode("EMPTY_QUANTITY", "error", "the quantity cell is empty; a stock file needs a quantity on every row",
+              "A warehouse stock file row with a SKU but no quantity. (In a Quantity Update template an "
+              "empty cell means 'leave as it is' and is not an issue.)",
+              {"row": 5, "column": "QtyOnHand", "value": ""}),
+    IssueCode("INVALID_SKU", "error", "SKU '{value}' is not valid: {reason}",
+              "A SKU that is empty while the row has values, longer than 100 characters, or contains a "
+              "control or invisible character.",
+              {"row": 6, "column": "SKU", "value": "", "reason": "the row has values but no SKU"}),
+    IssueCode("SKU_LOOKS_MANGLED", "warning",
+              "SKU '{value}' looks changed by a spreadsheet ({reason}); check it against the original",
+              "A SKU in scientific notation, a date, a fraction or a number of more than 15 digits read "
+              "from a numeric cell: a spreadsheet has probably converted it. The row is still read.",
+              {"row": 8, "column": "SKU", "value": "1.23E+11", "reason": "scientific notation"}),
+    IssueCode("DUPLICATE_SKU", "error",
+              "SKU '{value}' also appears on row {other_row} with different values; neither row was applied",
+              "The same SKU on two rows that disagree. Both rows are errors.",
+              {"row": 12, "column": "SKU", "value": "A1", "other_row": 4}),
+    IssueCode("DUPLICATE_SKU_AGREES", "warning",
+              "SKU '{value}' repeats row {other_row} with the same values; applied once",
+              "The same SKU on two rows with identical values: the later row is ignored.",
+              {"row": 13, "column": "SKU", "value": "A2", "other_row": 5}),
+    IssueCode("UNCACHED_FORMULA", "error",
+              "the cell in column '{column}' is a formula with no saved result; open the file in a "
+              "spreadsheet program, let it calculate and save it again",
+              "An XLSX formula cell without a cached value (written by a program, never calculated).",
+              {"row": 10, "column": "MF", "value": "=B10*2"}),
+    IssueCode("CELL_ERROR", "error", "the cell in column '{column}' holds the spreadsheet error '{value}'",
+              "An XLSX cell whose value is a spreadsheet error such as `#N/A` or `#REF!`.",
+              {"row": 11, "column": "EAST", "value": "#N/A"}),
+    IssueCode("UNKNOWN_SKU", "error", "SKU '{value}' is not in the catalog",
+              "A SKU StockGate does not know, from a source without `create_unknown_skus`.",
+              {"row": 14, "column": "SKU", "value": "ZZ-999"}, raised_by="pipeline"),
+    IssueCode("CLAMPED_AT_ZERO", "warning",
+              "adjustment {value} would take SKU '{sku}' in {warehouse} from {on_hand} to {result}; set to 0",
+              "A delta that would make a stock level negative; the level is set to 0 instead.",
+              {"row": 3, "column": "Qty", "value": "-8", "sku": "A1", "warehouse": "EAST",
+               "on_hand": 5, "result": -3}, raised_by="pipeline"),
+    IssueCode("ORDER_ADJUSTMENT", "warning",
+              "quantity {value} for SKU '{sku}' lowered to {adjusted}: {units} units were ordered after "
+              "the file's as_of",
+              "Orders placed after the time the file describes are subtracted from its absolute "
+              "quantities, so an old snapshot cannot resurrect sold units.",
+              {"row": 2, "column": "MF", "value": "10", "sku": "A1", "adjusted": 8, "units": 2},
+              raised_by="pipeline"),
+    # File-level problems found by the parser.
+    IssueCode("EMPTY_FILE", "error", "the file is empty", "No header and no rows (zero bytes or only blank lines).",
+              scope="file"),
+    IssueCode("HEADER_ONLY", "warning", "the file has a header but no data rows",
+              "Nothing to apply. The pipeline rejects such a file in `full` mode.", scope="file"),
+    IssueCode("UNREADABLE_FILE", "error", "the file cannot be read: {reason}",
+              "Random bytes, a corrupt zip, a `.xlsx` that is not a workbook, text in no supported encoding.",
+              {"reason": "it is named .xlsx but is not a zip archive (renamed file?)"}, scope="file"),
+    IssueCode("UNSUPPORTED_FILE_TYPE", "error", "{what} is not supported; save it as .xlsx or .csv",
+              "A known format StockGate does not read: Excel 97-2003 `.xls`, encrypted workbooks, "
+              "`.xlsb`, OpenDocument, HTML or PDF.",
+              {"what": "an Excel 97-2003 (.xls) or password-protected workbook"}, scope="file"),
+    IssueCode("FILE_TOO_LARGE", "error", "the file is {size:,} bytes, over the limit of {limit:,} bytes",
+              "The file is bigger than the configured maximum.",
+              {"size": 250_000_000, "limit": 104_857_600}, scope="file"),
+    IssueCode("ZIP_BOMB", "error", "the workbook was refused as a possible zip bomb: {reason}",
+              "An XLSX whose declared uncompressed size, compression ratio or member count is over the "
+              "limit; refused before anything is unpacked.",
+              {"reason": "it would unpack to 5,368,709,120 bytes (limit 1,073,741,824)"}, scope="file"),
+    IssueCode("XML_FORBIDDEN", "error",
+              "the workbook part '{part}' declares a DTD or entities, which are refused (XML bomb protection)",
+              "An XLSX whose XML carries `<!DOCTYPE` or `<!ENTITY` (billion laughs, external entities).",
+              {"part": "xl/sharedStrings.xml"}, scope="file"),
+    IssueCode("ENCODING_FALLBACK", "warning",
+              "the file is not UTF-8 (first bad byte at offset {offset}); it was read as Windows-1252, "
+              "check accented characters",
+              "A CSV that is not valid UTF-8 was decoded as Windows-1252.", {"offset": 1042}, scope="file"),
+    IssueCode("HIDDEN_SHEET_SKIPPED", "warning", "sheet '{value}' is hidden and was skipped; read sheet '{used}'",
+              "The first sheet of the workbook is hidden, so the first visible one was read.",
+              {"value": "Lookup", "used": "Stock"}, scope="file"),
+    IssueCode("SHEET_NOT_FOUND", "error", "the workbook has no sheet '{value}'; its sheets are {sheets}",
+              "The configured sheet name does not exist, or the workbook has no visible worksheet.",
+              {"value": "Stock", "sheets": "'Sheet1', 'Sheet2'"}, scope="file"),
+    IssueCode("MISSING_COLUMN", "error", "no {role} column: looked for {looked_for}; the header is {header}",
+              "A required column (SKU, quantity) is not in the header. Also raised when the delimiter "
+              "could not be recognised, so a file is never read as one silent column.",
+              {"role": "SKU", "looked_for": "'SKU', 'Item', 'Item Number'", "header": "'Code;Stock'"},
+              scope="file"),
+    IssueCode("AMBIGUOUS_COLUMN", "error",
+              "columns {columns} all match the {role} column; keep one or set an explicit column mapping",
+              "Two headers map to the same role (two SKU columns, two quantity columns, a warehouse twice).",
+              {"role": "quantity", "columns": "'On Hand', 'Available'"}, scope="file"),
+    IssueCode("UNNAMED_COLUMN", "error", "column {position} has values but no header; name it or delete it",
+              "A column without a header holds values: it may be a warehouse whose update would be lost.",
+              {"position": "E", "row": 1}, scope="file"),
+    IssueCode("INVALID_AS_OF", "error", "as_of '{value}' {reason}",
+              "The `as_of` column holds a value that is not an ISO-8601 time, or rows disagree.",
+              {"row": 9, "column": "as_of", "value": "yesterday", "reason": "is not an ISO-8601 date or time"},
+              scope="file"),
+    # File-level outcomes decided by the pipeline.
+    IssueCode("UNKNOWN_WAREHOUSE", "error", "column '{column}' names no known warehouse (known: {known})",
+              "A Quantity Update column that is neither the SKU, an informational column nor a warehouse "
+              "code. The whole file is rejected, so a typo never silently drops an update.",
+              {"row": 1, "column": "EASTT", "known": "MF, EAST, WEST"}, raised_by="pipeline", scope="file"),
+    IssueCode("WAREHOUSE_NOT_ALLOWED", "error", "this login may not change warehouse '{column}'",
+              "The file changes a warehouse its account or source is not allowed to write.",
+              {"row": 1, "column": "WEST"}, raised_by="pipeline", scope="file"),
+    IssueCode("STALE_FILE", "error",
+              "the file describes {as_of}, older than {newest_as_of} already applied for warehouse {warehouse}",
+              "A file older than the newest one already applied for its warehouse; nothing applied.",
+              {"as_of": "2024-03-01T02:00:00+00:00", "newest_as_of": "2024-03-02T02:00:00+00:00",
+               "warehouse": "WEST"}, raised_by="pipeline", scope="file"),
+    IssueCode("DUPLICATE_FILE", "warning",
+              "same content as file {original_id} received {received_at}; nothing applied",
+              "The same bytes from the same warehouse again (replaying a snapshot would undo later orders).",
+              {"original_id": "f_0192", "received_at": "2024-03-01T02:00:05+00:00"},
+              raised_by="pipeline", scope="file"),
+    IssueCode("SNAPSHOT_GUARD", "error",
+              "this full snapshot would zero {zeroed} of {stocked} stocked SKUs, more than {allowed:.0%}; "
+              "held until `stockgate release {file_id}`",
+              "A `full` file that would zero too many SKUs is held: nothing applied until released.",
+              {"zeroed": 812, "stocked": 1000, "allowed": 0.5, "file_id": "f_0193"},
+              raised_by="pipeline", scope="file"),
+    IssueCode("TOO_FEW_ROWS", "error",
+              "this full snapshot has {rows} rows, fewer than min_rows = {min_rows}; held until "
+              "`stockgate release {file_id}`",
+              "A `full` file with fewer rows than the source's `min_rows` is held.",
+              {"rows": 0, "min_rows": 1, "file_id": "f_0194"}, raised_by="pipeline", scope="file"),
+    IssueCode("INVALID_MODE", "error", "mode '{value}' is not valid for a {kind} file (use {allowed})",
+              "The configured mode does not fit the kind of file.",
+              {"value": "delta", "kind": "quantity_update", "allowed": "absolute"}, scope="file"),
+]
+
+CODES: dict[str, IssueCode] = {entry.code: entry for entry in _ENTRIES}
+
+
+def make_issue(code: str, *, row: int | None = None, column: str | None = None,
+               value: Any = None, **fmt: Any) -> Issue:
+    """Build an issue of a registered code; the message comes from the code's template."""
+    entry = CODES[code]
+    text = None if value is None else str(value)
+    try:
+        message = entry.template.format(value=text, column=column, **fmt)
+    except KeyError as missing:
+        raise ValueError(f"issue {code} needs the field {missing} for its message") from None
+    return Issue(code, entry.severity, message, row, column, text)
+
+
+def _example_message(entry: IssueCode) -> str:
+    fields = dict(entry.example)
+    return make_issue(entry.code, row=fields.pop("row", None), column=fields.pop("column", None),
+                      value=fields.pop("value", None), **fields).message
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_issue_codes_markdown() -> str:
+    """The text of docs/issue-codes.md, generated from CODES."""
+    lines = [
+        "# Issue codes",
+        "",
+        "Every issue a StockGate report can carry. Row-level issues point at one row (the row number a",
+        "spreadsheet shows, header = row 1); file-level issues concern the whole file, and a file-level",
+        "error rejects it. Generated from `parsers/issues.py`; do not edit by hand. Regenerate with:",
+        "",
+        "    python -m parsers.issues > docs/issue-codes.md",
+        "",
+        "| code | severity | scope | raised by | meaning | example message |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for entry in _ENTRIES:
+        lines.append(f"| `{entry.code}` | {entry.severity} | {entry.scope} | {entry.raised_by} | "
+                     f"{_cell(entry.meaning)} | {_cell(_example_message(entry))} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render_issue_codes_markdown(), end="")

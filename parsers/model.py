@@ -1,0 +1,88 @@
+"""What a parse is asked to do (ParseOptions) and what it gives back (ParsedFile)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from parsers.issues import CODES, Issue
+
+DEFAULT_SKU_ALIASES = ("SKU", "Item", "Item Number", "Part Number", "Product Code")
+DEFAULT_QUANTITY_ALIASES = ("Quantity", "Qty", "QtyOnHand", "On Hand", "Available", "Stock")
+DEFAULT_INFORMATIONAL = ("Title", "Name", "Description", "Size", "UPC", "ASIN")
+KINDS = ("quantity_update", "stock")
+MODES = {"quantity_update": ("absolute",), "stock": ("partial", "full", "delta")}
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """How to read one file: its kind and mode, column names to look for, and safety limits."""
+
+    kind: str = "quantity_update"
+    mode: str = "absolute"
+    columns: Mapping[str, str] | None = None
+    sku_aliases: tuple[str, ...] = DEFAULT_SKU_ALIASES
+    quantity_aliases: tuple[str, ...] = DEFAULT_QUANTITY_ALIASES
+    informational_columns: tuple[str, ...] = DEFAULT_INFORMATIONAL
+    sheet: str | None = None
+    max_bytes: int = 100 * 1024 * 1024
+    max_uncompressed_bytes: int = 1024 * 1024 * 1024
+    max_compression_ratio: float = 200.0
+
+
+@dataclass
+class ParsedFile:
+    """The valid rows of a file in columns, plus every issue found.
+
+    `quantities` has one list per warehouse column (Quantity Update) or the single key "quantity"
+    (stock file), aligned with `skus` and `row_numbers`. A row with any error is absent from them and
+    its SKU is in `failed_skus`. `rejected` is True when a file-level error makes the file unusable;
+    the columns are then empty.
+    """
+
+    kind: str
+    format: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    header: list[str] = field(default_factory=list)
+    total_rows: int = 0
+    row_numbers: list[int] = field(default_factory=list)
+    skus: list[str] = field(default_factory=list)
+    quantities: dict[str, list[int | None]] = field(default_factory=dict)
+    warehouse_columns: list[str] = field(default_factory=list)
+    failed_skus: set[str] = field(default_factory=set)
+    as_of: datetime | None = None
+    issues: list[Issue] = field(default_factory=list)
+    rejected: bool = False
+
+    @property
+    def valid_rows(self) -> int:
+        """Number of rows that passed every check."""
+        return len(self.skus)
+
+    @property
+    def error_rows(self) -> int:
+        """Number of distinct rows that carry at least one error."""
+        return len({i.row for i in self.issues
+                    if i.severity == "error" and i.row is not None and CODES[i.code].scope == "row"})
+
+    @property
+    def error_count(self) -> int:
+        """Number of error issues, file-level ones included."""
+        return sum(1 for i in self.issues if i.severity == "error")
+
+    @property
+    def warning_count(self) -> int:
+        """Number of warning issues."""
+        return sum(1 for i in self.issues if i.severity == "warning")
+
+    def reject(self, issue: Issue) -> None:
+        """Record a file-level error and drop every row: nothing of this file may be applied."""
+        self.issues.append(issue)
+        self.rejected = True
+        self.row_numbers = []
+        self.skus = []
+        self.quantities = {key: [] for key in self.quantities}
+

@@ -1,0 +1,181 @@
+"""Bytes to a header and rows of text: format detection, encodings, delimiter sniffing, CSV reading.
+
+A file that cannot be read at all raises TableReadError carrying the file-level issue; everything
+else is data. XLSX reading lives in parsers.xlsx_reader.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from parsers.issues import Issue, make_issue
+from parsers.model import ParseOptions
+
+DELIMITERS = (",", ";", "\t", "|")
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_FOREIGN_MAGIC = {
+    b"%PDF": "a PDF document",
+    b"\x1f\x8b": "a gzip archive",
+    b"Rar!": "a RAR archive",
+    b"7z\xbc\xaf": "a 7-Zip archive",
+}
+_EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+
+
+class TableReadError(Exception):
+    """The file cannot be read at all; `issue` says why in the report's words."""
+
+    def __init__(self, issue: Issue) -> None:
+        super().__init__(issue.message)
+        self.issue = issue
+
+
+@dataclass
+class Table:
+    """A header and an iterator of (spreadsheet row number, cells as text).
+
+    Blank rows are still yielded (the caller skips them, so row numbers match the spreadsheet).
+    `cell_notes` (XLSX) maps row -> {column index: reason} for numbers and dates that would look
+    mangled as a SKU; `formula_cells` and `error_cells` map row -> {column index: text} for formulas
+    without a cached value and spreadsheet error values. `read_error` is set if the rows stopped early.
+    """
+
+    format: str
+    header: list[str]
+    header_row: int
+    rows: Iterator[tuple[int, list[str]]]
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    issues: list[Issue] = field(default_factory=list)
+    cell_notes: dict[int, dict[int, str]] = field(default_factory=dict)
+    formula_cells: dict[int, dict[int, str]] = field(default_factory=dict)
+    error_cells: dict[int, dict[int, str]] = field(default_factory=dict)
+    read_error: Issue | None = None
+
+
+def read_table(data: bytes, name: str, options: ParseOptions = ParseOptions(),
+               knows_header: Callable[[list[str]], bool] | None = None) -> Table:
+    """Read a CSV or XLSX file into a Table; the format comes from the content, not the name.
+
+    `knows_header` tells the delimiter sniffer whether a candidate header has the columns it needs.
+    Raises TableReadError when the file is unreadable, unsupported, too large or unsafe.
+    """
+    if len(data) > options.max_bytes:
+        raise TableReadError(make_issue("FILE_TOO_LARGE", size=len(data), limit=options.max_bytes))
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+        from parsers.xlsx_reader import read_xlsx  # calamine is loaded only when a workbook arrives
+
+        return read_xlsx(data, options)
+    if data.startswith(_OLE2_MAGIC):
+        raise TableReadError(make_issue(
+            "UNSUPPORTED_FILE_TYPE", what="an Excel 97-2003 (.xls) or password-protected workbook"))
+    for magic, what in _FOREIGN_MAGIC.items():
+        if data.startswith(magic):
+            raise TableReadError(make_issue("UNSUPPORTED_FILE_TYPE", what=what))
+    if name.lower().endswith(_EXCEL_SUFFIXES) and data.strip():
+        raise TableReadError(make_issue(
+            "UNREADABLE_FILE", reason=f"it is named {name.rsplit('.', 1)[-1]!r} but is not a zip archive, "
+                                      "so not an Excel workbook (renamed file?)"))
+    return read_csv(data, knows_header)
+
+
+def decode_text(data: bytes) -> tuple[str, str, list[Issue]]:
+    """Decode CSV bytes: BOM-marked UTF-8/UTF-16, else UTF-8, else Windows-1252 (with a warning)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _decode(data, "utf-8-sig"), "utf-8-sig", []
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _decode(data, "utf-16"), "utf-16", []
+    if b"\x00" in data:
+        raise TableReadError(make_issue("UNREADABLE_FILE", reason=(
+            "it contains NUL bytes, so it is binary or UTF-16 without a byte-order mark; "
+            "save it as UTF-8 CSV or .xlsx")))
+    try:
+        return data.decode("utf-8"), "utf-8", []
+    except UnicodeDecodeError as exc:
+        offset = exc.start
+    return _decode(data, "cp1252"), "cp1252", [make_issue("ENCODING_FALLBACK", offset=offset)]
+
+
+def _decode(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        label = {"cp1252": "UTF-8 or Windows-1252"}.get(encoding, encoding.upper())
+        raise TableReadError(make_issue(
+            "UNREADABLE_FILE", reason=f"it is not valid {label} text (bad byte at offset {exc.start})")) from None
+
+
+def _first_line(text: str) -> tuple[str, int]:
+    """The first non-blank physical line and its 1-based line number."""
+    start, number = 0, 1
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end].rstrip("\r")
+        if line.strip():
+            return line, number
+        start, number = end + 1, number + 1
+    return "", number
+
+
+def _count_outside_quotes(line: str, delimiter: str) -> int:
+    count, quoted = 0, False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            count += 1
+    return count
+
+
+def sniff_delimiter(header_line: str, knows_header: Callable[[list[str]], bool] | None = None) -> str:
+    """Pick the delimiter among , ; tab | from the header line.
+
+    The most frequent one wins, unless a less frequent one splits the header into columns
+    `knows_header` recognises (a `;` file whose titles contain commas).
+    """
+    counts = {d: _count_outside_quotes(header_line, d) for d in DELIMITERS}
+    ranked = sorted((d for d in DELIMITERS if counts[d]), key=lambda d: -counts[d])
+    if knows_header is not None:
+        for delimiter in ranked:
+            cells = next(csv.reader([header_line], delimiter=delimiter))
+            if knows_header([c.strip() for c in cells]):
+                return delimiter
+    return ranked[0] if ranked else ","
+
+
+def read_csv(data: bytes, knows_header: Callable[[list[str]], bool] | None = None) -> Table:
+    """Read CSV bytes into a Table of text cells (nothing converted: `00123`, `NA` stay as written)."""
+    text, encoding, issues = decode_text(data)
+    stripped = text.lstrip()
+    if stripped.startswith("<"):
+        raise TableReadError(make_issue(
+            "UNSUPPORTED_FILE_TYPE", what="an HTML or XML document (an old 'Excel' web export?)"))
+    header_line, header_row = _first_line(text)
+    if not header_line:
+        raise TableReadError(make_issue("EMPTY_FILE"))
+    delimiter = sniff_delimiter(header_line, knows_header)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
+    table = Table("csv", [], header_row, iter(()), encoding=encoding, delimiter=delimiter, issues=issues)
+    try:
+        for _ in range(header_row - 1):
+            next(reader)
+        table.header = [cell.strip() for cell in next(reader)]
+    except csv.Error as exc:
+        raise TableReadError(make_issue("UNREADABLE_FILE", reason=f"the header is not valid CSV ({exc})")) from None
+    table.rows = _csv_rows(reader, header_row, table)
+    return table
+
+
+def _csv_rows(reader: Iterator[list[str]], header_row: int, table: Table) -> Iterator[tuple[int, list[str]]]:
+    row_number = header_row
+    try:
+        for row_number, cells in enumerate(reader, header_row + 1):
+            yield row_number, cells
+    except csv.Error as exc:
+        table.read_error = make_issue(
+            "UNREADABLE_FILE", row=row_number + 1, reason=f"row {row_number + 1} is not valid CSV ({exc})")

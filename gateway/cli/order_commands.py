@@ -1,0 +1,116 @@
+"""Commands for orders: `orders` (list, cancel, explain) and `restore-decision` (what a cancellation would do)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from channels.restore_policy import ChoiceRequiredError, restore_decision
+from gateway.cli.output import print_json, print_table
+from gateway.clock import now, parse_iso
+from gateway.errors import UsageError
+from gateway.orders import CancellationData, explain_order, list_orders, record_cancellation
+
+
+def register(sub) -> None:
+    p = sub.add_parser("orders", help="orders; `orders cancel` cancels in StockGate; `orders explain` says why")
+    p.add_argument("--channel", metavar="NAME")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_orders)
+    osub = p.add_subparsers(dest="action", metavar="ACTION")
+
+    cp = osub.add_parser("cancel", help="cancel an order (or lines) in StockGate: restore its stock or keep it")
+    cp.add_argument("channel_name", metavar="CHANNEL")
+    cp.add_argument("order_id", metavar="ORDER_ID")
+    choice = cp.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--restore", dest="choice", action="store_const", const="restore",
+                        help="give the allocated units back to the warehouses they came from")
+    choice.add_argument("--no-restore", dest="choice", action="store_const", const="keep",
+                        help="leave stock as it is")
+    cp.add_argument("--line", dest="lines", action="extend", nargs="+", metavar="LINE_ID",
+                    help="cancel only these lines (default: every open line)")
+    cp.add_argument("--reason", metavar="TEXT")
+    cp.add_argument("--json", action="store_true")
+    cp.set_defaults(func=cmd_orders_cancel)
+
+    ep = osub.add_parser("explain", help="an order's allocations and why its cancellation did or did not restore")
+    ep.add_argument("channel_name", metavar="CHANNEL")
+    ep.add_argument("order_id", metavar="ORDER_ID")
+    ep.add_argument("--json", action="store_true")
+    ep.set_defaults(func=cmd_orders_explain)
+
+    rp = sub.add_parser("restore-decision", help="what a cancellation would do, without an order")
+    rp.add_argument("--marketplace", required=True, metavar="M")
+    rp.add_argument("--policy", required=True, choices=("always", "never", "smart"))
+    rp.add_argument("--reason", metavar="TEXT")
+    rp.add_argument("--placed-at", required=True, metavar="ISO")
+    rp.add_argument("--cancelled-at", required=True, metavar="ISO")
+    rp.add_argument("--where", required=True, choices=("marketplace", "stockgate"))
+    rp.add_argument("--choice", choices=("restore", "keep"))
+    rp.add_argument("--json", action="store_true")
+    rp.set_defaults(func=cmd_restore_decision)
+
+
+def cmd_orders(app, args) -> int:
+    with app.db.read() as conn:
+        orders = list_orders(conn, args.channel)
+    if args.json:
+        print_json({"orders": orders})
+    else:
+        print_table(["CHANNEL", "ORDER", "PLACED", "STATUS", "LINES", "UNITS", "TAKEN", "RESTORED", "OVERSOLD"],
+                    [[o["channel"], o["order_id"], o["placed_at"], o["status"], o["lines"], o["units"], o["taken"],
+                      o["restored"], o["oversold"]] for o in orders], empty="no orders")
+    return 0
+
+
+def cmd_orders_cancel(app, args) -> int:
+    cancellation = CancellationData(order_id=args.order_id, cancelled_at=now(), where="stockgate",
+                                    reason=args.reason, line_ids=tuple(args.lines) if args.lines else None,
+                                    choice=args.choice)
+    with app.db.write() as conn:
+        outcome = record_cancellation(conn, args.channel_name, cancellation)
+    if args.json:
+        print_json({**asdict(outcome), "changed": outcome.changed})
+        return 0
+    name = f"{outcome.channel}/{outcome.order_id}"
+    if not outcome.changed:
+        print(f"order {name}: nothing changed, line(s) {', '.join(outcome.already_cancelled)} already cancelled")
+        return 0
+    print(f"order {name}: cancelled line(s) {', '.join(outcome.cancelled_lines)}; order is {outcome.order_status}")
+    print(outcome.explanation)
+    if outcome.restored:
+        print("given back: " + ", ".join(f"{m.sku} +{m.units} to {m.warehouse}" for m in outcome.restored))
+    elif outcome.restore:
+        print("given back: nothing (no units were taken)")
+    if outcome.already_cancelled:
+        print(f"already cancelled before, left as they were: {', '.join(outcome.already_cancelled)}")
+    return 0
+
+
+def cmd_orders_explain(app, args) -> int:
+    with app.db.read() as conn:
+        explained = explain_order(conn, args.channel_name, args.order_id)
+    if args.json:
+        print_json(explained)
+    else:
+        print("\n".join(explained["summary"]))
+    return 0
+
+
+def cmd_restore_decision(app, args) -> int:
+    placed_at = parse_iso(args.placed_at, "--placed-at")
+    cancelled_at = parse_iso(args.cancelled_at, "--cancelled-at")
+    try:
+        decision = restore_decision(marketplace=args.marketplace, policy=args.policy, reason=args.reason,
+                                    placed_at=placed_at, cancelled_at=cancelled_at, where=args.where,
+                                    choice=args.choice)
+    except ChoiceRequiredError:
+        raise UsageError("--where stockgate needs the operator's --choice restore or --choice keep") from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        print_json({"restore": decision.restore, "rule": decision.rule, "reason_verdict": decision.reason_verdict,
+                    "explanation": decision.explanation})
+    else:
+        print(f"{'restore' if decision.restore else 'do not restore'} (rule {decision.rule}, "
+              f"reason {decision.reason_verdict}): {decision.explanation}")
+    return 0

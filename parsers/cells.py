@@ -62,7 +62,7 @@ def sku_problem(sku: str) -> str | None:
 
 def sku_text_looks_mangled(sku: str) -> str | None:
     """The reason a SKU written as text looks converted by a spreadsheet, or None."""
-    if ("E+" in sku or "e+" in sku) and _SCIENTIFIC.fullmatch(sku):
+    if "+" in sku and _SCIENTIFIC.fullmatch(sku):
         return "scientific notation"
     return None
 

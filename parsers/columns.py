@@ -38,7 +38,7 @@ def find_column(header: list[str], role: str, options: ParseOptions, *,
     matches = [index for index, name in enumerate(header) if name and normalise_header(name) in wanted]
     label = {"sku": "SKU", "quantity": "quantity", "as_of": "as_of"}[role]
     if len(matches) > 1:
-        return None, make_issue("AMBIGUOUS_COLUMN", row=1, role=label,
+        return None, make_issue("AMBIGUOUS_COLUMN", role=label,
                                 columns=quoted_list(header[i] for i in matches))
     if matches:
         return matches[0], None

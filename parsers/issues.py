@@ -133,9 +133,9 @@ _ENTRIES = [
               "An XLSX whose XML carries `<!DOCTYPE` or `<!ENTITY` (billion laughs, external entities).",
               {"part": "xl/sharedStrings.xml"}, scope="file"),
     IssueCode("ENCODING_FALLBACK", "warning",
-              "the file is not UTF-8 (first bad byte at offset {offset}); it was read as Windows-1252, "
-              "check accented characters",
-              "A CSV that is not valid UTF-8 was decoded as Windows-1252.", {"offset": 1042}, scope="file"),
+              "the file is not UTF-8 (first bad byte on line {line}, byte offset {offset}); it was read "
+              "as Windows-1252, check accented characters",
+              "A CSV that is not valid UTF-8 was decoded as Windows-1252.", {"line": 14, "offset": 1042}, scope="file"),
     IssueCode("HIDDEN_SHEET_SKIPPED", "warning", "sheet '{value}' is hidden and was skipped; read sheet '{used}'",
               "The first sheet of the workbook is hidden, so the first visible one was read.",
               {"value": "Lookup", "used": "Stock"}, scope="file"),
@@ -201,10 +201,19 @@ def make_issue(code: str, *, row: int | None = None, column: str | None = None,
     entry = CODES[code]
     text = None if value is None else str(value)
     try:
-        message = entry.template.format(value=text, column=column, **fmt)
+        message = entry.template.format(value=shown(text), column=column, **fmt)
     except KeyError as missing:
         raise ValueError(f"issue {code} needs the field {missing} for its message") from None
     return Issue(code, entry.severity, message, row, column, text)
+
+
+def shown(text: str | None, limit: int = 80) -> str | None:
+    """A cell value fit for a one-line message: control characters escaped, long values shortened."""
+    if text is None:
+        return None
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _example_message(entry: IssueCode) -> str:

@@ -12,7 +12,9 @@ DEFAULT_SKU_ALIASES = ("SKU", "Item", "Item Number", "Part Number", "Product Cod
 DEFAULT_QUANTITY_ALIASES = ("Quantity", "Qty", "QtyOnHand", "On Hand", "Available", "Stock")
 DEFAULT_INFORMATIONAL = ("Title", "Name", "Description", "Size", "UPC", "ASIN")
 KINDS = ("quantity_update", "stock")
-MODES = {"quantity_update": ("absolute",), "stock": ("partial", "full", "delta")}
+# The parser only tells delta (signed) from the rest; for a stock file "absolute" (the default) reads
+# exactly like partial and full, which differ only in what the pipeline does with absent SKUs.
+MODES = {"quantity_update": ("absolute",), "stock": ("partial", "full", "delta", "absolute")}
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -23,6 +24,8 @@ _FOREIGN_MAGIC = {
     b"7z\xbc\xaf": "a 7-Zip archive",
 }
 _EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+_NOT_SPACE = re.compile(rb"\S")
+_LINE = re.compile(r"([^\r\n]*)(?:\r\n|\r|\n|$)")
 
 
 class TableReadError(Exception):
@@ -40,7 +43,8 @@ class Table:
     Blank rows are still yielded (the caller skips them, so row numbers match the spreadsheet).
     `cell_notes` (XLSX) maps row -> {column index: reason} for numbers and dates that would look
     mangled as a SKU; `formula_cells` and `error_cells` map row -> {column index: text} for formulas
-    without a cached value and spreadsheet error values. `read_error` is set if the rows stopped early.
+    without a cached value and spreadsheet error values. Iterating `rows` may raise one of
+    `read_errors` when the file turns out to be damaged part-way.
     """
 
     format: str
@@ -50,11 +54,12 @@ class Table:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    first_column: int = 0  # XLSX: 0-based spreadsheet column of the table's first cell
     issues: list[Issue] = field(default_factory=list)
     cell_notes: dict[int, dict[int, str]] = field(default_factory=dict)
     formula_cells: dict[int, dict[int, str]] = field(default_factory=dict)
     error_cells: dict[int, dict[int, str]] = field(default_factory=dict)
-    read_error: Issue | None = None
+    read_errors: tuple[type[Exception], ...] = ()  # raised while iterating rows: the file is unreadable
 
 
 def read_table(data: bytes, name: str, options: ParseOptions = ParseOptions(),
@@ -76,7 +81,7 @@ def read_table(data: bytes, name: str, options: ParseOptions = ParseOptions(),
     for magic, what in _FOREIGN_MAGIC.items():
         if data.startswith(magic):
             raise TableReadError(make_issue("UNSUPPORTED_FILE_TYPE", what=what))
-    if name.lower().endswith(_EXCEL_SUFFIXES) and data.strip():
+    if name.lower().endswith(_EXCEL_SUFFIXES) and _NOT_SPACE.search(data):
         raise TableReadError(make_issue(
             "UNREADABLE_FILE", reason=f"it is named {name.rsplit('.', 1)[-1]!r} but is not a zip archive, "
                                       "so not an Excel workbook (renamed file?)"))
@@ -97,7 +102,8 @@ def decode_text(data: bytes) -> tuple[str, str, list[Issue]]:
         return data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError as exc:
         offset = exc.start
-    return _decode(data, "cp1252"), "cp1252", [make_issue("ENCODING_FALLBACK", offset=offset)]
+    line = data.count(b"\n", 0, offset) + 1
+    return _decode(data, "cp1252"), "cp1252", [make_issue("ENCODING_FALLBACK", line=line, offset=offset)]
 
 
 def _decode(data: bytes, encoding: str) -> str:
@@ -110,16 +116,11 @@ def _decode(data: bytes, encoding: str) -> str:
 
 
 def _first_line(text: str) -> tuple[str, int]:
-    """The first non-blank physical line and its 1-based line number."""
-    start, number = 0, 1
-    while start < len(text):
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end
-        line = text[start:end].rstrip("\r")
-        if line.strip():
-            return line, number
-        start, number = end + 1, number + 1
-    return "", number
+    """The first non-blank physical line and its 1-based line number (LF, CRLF or CR line ends)."""
+    for number, line in enumerate(_LINE.finditer(text), 1):
+        if line.group(1).strip():
+            return line.group(1), number
+    return "", 0
 
 
 def _count_outside_quotes(line: str, delimiter: str) -> int:
@@ -142,7 +143,7 @@ def sniff_delimiter(header_line: str, knows_header: Callable[[list[str]], bool] 
     ranked = sorted((d for d in DELIMITERS if counts[d]), key=lambda d: -counts[d])
     if knows_header is not None:
         for delimiter in ranked:
-            cells = next(csv.reader([header_line], delimiter=delimiter))
+            cells = next(csv.reader([header_line], delimiter=delimiter, strict=False), [])
             if knows_header([c.strip() for c in cells]):
                 return delimiter
     return ranked[0] if ranked else ","
@@ -151,8 +152,7 @@ def sniff_delimiter(header_line: str, knows_header: Callable[[list[str]], bool] 
 def read_csv(data: bytes, knows_header: Callable[[list[str]], bool] | None = None) -> Table:
     """Read CSV bytes into a Table of text cells (nothing converted: `00123`, `NA` stay as written)."""
     text, encoding, issues = decode_text(data)
-    stripped = text.lstrip()
-    if stripped.startswith("<"):
+    if text[:4096].lstrip().startswith("<"):
         raise TableReadError(make_issue(
             "UNSUPPORTED_FILE_TYPE", what="an HTML or XML document (an old 'Excel' web export?)"))
     header_line, header_row = _first_line(text)
@@ -160,22 +160,13 @@ def read_csv(data: bytes, knows_header: Callable[[list[str]], bool] | None = Non
         raise TableReadError(make_issue("EMPTY_FILE"))
     delimiter = sniff_delimiter(header_line, knows_header)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
-    table = Table("csv", [], header_row, iter(()), encoding=encoding, delimiter=delimiter, issues=issues)
+    table = Table("csv", [], header_row, iter(()), encoding=encoding, delimiter=delimiter, issues=issues,
+                  read_errors=(csv.Error,))
     try:
         for _ in range(header_row - 1):
             next(reader)
         table.header = [cell.strip() for cell in next(reader)]
     except csv.Error as exc:
         raise TableReadError(make_issue("UNREADABLE_FILE", reason=f"the header is not valid CSV ({exc})")) from None
-    table.rows = _csv_rows(reader, header_row, table)
+    table.rows = enumerate(reader, header_row + 1)
     return table
-
-
-def _csv_rows(reader: Iterator[list[str]], header_row: int, table: Table) -> Iterator[tuple[int, list[str]]]:
-    row_number = header_row
-    try:
-        for row_number, cells in enumerate(reader, header_row + 1):
-            yield row_number, cells
-    except csv.Error as exc:
-        table.read_error = make_issue(
-            "UNREADABLE_FILE", row=row_number + 1, reason=f"row {row_number + 1} is not valid CSV ({exc})")

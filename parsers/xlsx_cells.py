@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 MAX_EXACT_DIGITS = 15  # spreadsheets keep 15 significant digits; longer numbers lost their tail
 
@@ -28,6 +29,8 @@ def _number_text(value: float | int) -> tuple[str, str | None]:
     digits = str(abs(whole))
     text = str(whole)
     if len(digits) > MAX_EXACT_DIGITS:
+        if isinstance(value, float):  # show the 15 digits a spreadsheet shows, not binary noise
+            text = str(int(Decimal(f"{value:.{MAX_EXACT_DIGITS}g}")))
         return text, f"a number of {len(digits)} digits, more than a spreadsheet keeps exactly"
     if len(digits) >= 12 and len(digits) - len(digits.rstrip("0")) >= 4:
         return text, "a round number a spreadsheet may have made from scientific notation"

@@ -7,9 +7,12 @@ empty, so the sheet XML is scanned for them separately.
 from __future__ import annotations
 
 import io
+import lzma
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 
 from defusedxml import DefusedXmlException
@@ -25,15 +28,17 @@ RATIO_CHECK_FROM_BYTES = 1024 * 1024
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_FORBIDDEN = tuple(marker.encode(enc) for marker in ("<!DOCTYPE", "<!ENTITY")
-                   for enc in ("utf-8", "utf-16-le", "utf-16-be"))
+_UTF16_STARTS = (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")
 _P = rb"(?:\w+:)?"  # optional namespace prefix on element names
 _HAS_FORMULA = re.compile(rb"<" + _P + rb"f[\s>/]")
 _UNCACHED_FORMULA = re.compile(
-    rb"<" + _P + rb"c\b([^>]*)><" + _P + rb"f\b([^>]*?)(?:/>|>([^<]*)</" + _P + rb"f>)"
-    rb"(?:<" + _P + rb"v\s*/>|<" + _P + rb"v>\s*</" + _P + rb"v>)?</" + _P + rb"c>")
-_ERROR_CELL = re.compile(rb"<" + _P + rb"c\b([^>]*\bt=\"e\"[^>]*)>(.*?)</" + _P + rb"c>", re.S)
+    rb"<" + _P + rb"c\b([^>]*)>\s*<" + _P + rb"f\b([^>]*?)(?:/>|>([^<]*)</" + _P + rb"f>)\s*"
+    rb"(?:<" + _P + rb"v\s*/>|<" + _P + rb"v>\s*</" + _P + rb"v>)?\s*</" + _P + rb"c>")
+_ERROR_CELL = re.compile(rb"<" + _P + rb"c\b([^>]*\bt=\"e\"[^>/]*)>(.*?)</" + _P + rb"c>", re.S)
 _VALUE = re.compile(rb"<" + _P + rb"v>([^<]*)</" + _P + rb"v>")
+# What zipfile raises on damaged archives: bad headers, bad deflate streams, encryption, odd methods.
+_ZIP_FAILURES = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, lzma.LZMAError, EOFError, OSError,
+                 ValueError, KeyError, RuntimeError, NotImplementedError, struct.error, UnicodeDecodeError)
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
 
 
@@ -58,9 +63,22 @@ def check_zip(archive: zipfile.ZipFile, options: ParseOptions) -> None:
                                                  f"(limit {options.max_compression_ratio:,.0f})")
 
 
+def declares_dtd(xml: bytes) -> bool:
+    """True when XML bytes carry a `<!DOCTYPE` or `<!ENTITY` (any case; UTF-8 or UTF-16)."""
+    if xml[:2] in _UTF16_STARTS:
+        encoding = "utf-16" if xml[:2] in _UTF16_STARTS[:2] else "utf-16-le" if xml[:1] == b"<" else "utf-16-be"
+        xml = xml.decode(encoding, "replace").encode("utf-8", "replace")
+    start = xml.find(b"<!")
+    while start >= 0:  # one substring scan; comments and CDATA are the only other `<!` in a part
+        if xml[start + 2: start + 9].upper().startswith((b"DOCTYPE", b"ENTITY")):
+            return True
+        start = xml.find(b"<!", start + 2)
+    return False
+
+
 def _read_part(archive: zipfile.ZipFile, part: str) -> bytes:
     data = archive.read(part)
-    if any(marker in data for marker in _FORBIDDEN):
+    if declares_dtd(data):
         raise _refuse("XML_FORBIDDEN", part=part)
     return data
 
@@ -124,7 +142,8 @@ def special_cells(sheet_xml: bytes) -> tuple[dict[tuple[int, int], str], dict[tu
     """
     formulas: dict[tuple[int, int], str] = {}
     errors: dict[tuple[int, int], str] = {}
-    if _HAS_FORMULA.search(sheet_xml):
+    # Plain substring tests first: a regex scan of a large sheet costs more than the whole check.
+    if b"<f" in sheet_xml or (b":f" in sheet_xml and _HAS_FORMULA.search(sheet_xml)):
         for match in _UNCACHED_FORMULA.finditer(sheet_xml):
             ref = _CELL_REF.search(match.group(1))
             if ref:
@@ -141,30 +160,35 @@ def special_cells(sheet_xml: bytes) -> tuple[dict[tuple[int, int], str], dict[tu
 
 
 def read_xlsx(data: bytes, options: ParseOptions) -> Table:
-    """Read the chosen sheet of an XLSX/XLSM workbook into a Table of text cells."""
+    """Read the chosen sheet of an XLSX/XLSM workbook into a Table of text cells.
+
+    Every XML part calamine will read is first unpacked here by zipfile, which stops at the declared
+    size and checks the CRC, so a member lying about its size is refused before calamine sees it.
+    """
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        raise _refuse("UNREADABLE_FILE", reason=f"it is a damaged zip archive ({exc})") from None
-    with archive:
-        check_zip(archive, options)
-        names = set(archive.namelist())
-        if "xl/workbook.xml" not in names:
-            raise _not_a_workbook(names, archive)
-        try:
-            sheet_name, sheet_part, issues = choose_sheet(list_sheets(archive), options.sheet)
-            if sheet_part not in names:
-                raise _refuse("UNREADABLE_FILE", reason=f"its sheet part '{sheet_part}' is missing")
-            for part in sorted(names):
-                if part.endswith((".xml", ".rels")) and (not part.startswith("xl/worksheets/")
-                                                          or part.startswith("xl/worksheets/_rels/")):
-                    _read_part(archive, part)
-            sheet_xml = _read_part(archive, sheet_part)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError) as exc:
-            raise _refuse("UNREADABLE_FILE", reason=f"it is a damaged zip archive ({exc})") from None
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            sheet_name, issues, sheet_xml = _checked_parts(archive, options)
+    except _ZIP_FAILURES as exc:
+        raise _refuse("UNREADABLE_FILE", reason=f"it is a damaged zip archive ({type(exc).__name__}: {exc})") from None
     formulas, errors = special_cells(sheet_xml)
     del sheet_xml
     return _calamine_table(data, sheet_name, issues, formulas, errors)
+
+
+def _checked_parts(archive: zipfile.ZipFile, options: ParseOptions) -> tuple[str, list, bytes]:
+    """Run the bomb checks, choose the sheet, and return its name, warnings and XML."""
+    check_zip(archive, options)
+    names = set(archive.namelist())
+    if "xl/workbook.xml" not in names:
+        raise _not_a_workbook(names, archive)
+    sheet_name, sheet_part, issues = choose_sheet(list_sheets(archive), options.sheet)
+    if sheet_part not in names:
+        raise _refuse("UNREADABLE_FILE", reason=f"its sheet part '{sheet_part}' is missing")
+    for part in sorted(names):
+        if part.endswith((".xml", ".rels")) and (not part.startswith("xl/worksheets/")
+                                                  or part.startswith("xl/worksheets/_rels/")):
+            _read_part(archive, part)
+    return sheet_name, issues, _read_part(archive, sheet_part)
 
 
 def _calamine_table(data: bytes, sheet_name: str, issues: list, formulas: dict, errors: dict) -> Table:
@@ -176,7 +200,8 @@ def _calamine_table(data: bytes, sheet_name: str, issues: list, formulas: dict, 
         first_column = sheet.start[1] if sheet.start else 0
     except Exception as exc:  # calamine's own error types vary by version; all mean "cannot read"
         raise _refuse("UNREADABLE_FILE", reason=f"the workbook is damaged ({type(exc).__name__}: {exc})") from None
-    table = Table("xlsx", [], 0, iter(()), sheet=sheet_name, issues=issues)
+    table = Table("xlsx", [], 0, iter(()), sheet=sheet_name, first_column=first_column, issues=issues,
+                  read_errors=(python_calamine.CalamineError,))
     for (row, column), text in formulas.items():
         table.formula_cells.setdefault(row, {})[column - first_column] = text
     for (row, column), text in errors.items():

@@ -1,0 +1,60 @@
+"""The Quantity Update template: a SKU column, informational columns, one column per warehouse.
+
+A cell holding an integer sets that warehouse's level; an empty cell leaves it as it is. Which
+headers are real warehouses is the pipeline's call (UNKNOWN_WAREHOUSE); the parser lists them.
+"""
+
+from __future__ import annotations
+
+from parsers.columns import find_column, normalise_header, quoted_list
+from parsers.issues import make_issue
+from parsers.model import ParsedFile, ParseOptions
+from parsers.rows import RowLayout, collect_rows
+from parsers.tables import Table
+
+
+def new_parsed_file(table: Table, kind: str) -> ParsedFile:
+    """An empty result carrying what the table reader learned about the file."""
+    return ParsedFile(kind=kind, format=table.format, encoding=table.encoding, delimiter=table.delimiter,
+                      sheet=table.sheet, header=list(table.header), issues=list(table.issues))
+
+
+def parse_quantity_update(table: Table, options: ParseOptions) -> ParsedFile:
+    """Validate a Quantity Update table into one quantity list per warehouse column."""
+    parsed = new_parsed_file(table, "quantity_update")
+    header = table.header
+    sku_index, problem = find_column(header, "sku", options)
+    as_of_index, as_of_problem = find_column(header, "as_of", options, required=False)
+    if problem or as_of_problem:
+        parsed.reject(problem or as_of_problem)
+        return parsed
+    informational = {normalise_header(name) for name in options.informational_columns}
+    warehouses: list[int] = []
+    unnamed: list[int] = []
+    for index, name in enumerate(header):
+        if index in (sku_index, as_of_index):
+            continue
+        if not name:
+            unnamed.append(index)
+        elif normalise_header(name) not in informational:
+            warehouses.append(index)
+    names = [header[index] for index in warehouses]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        parsed.reject(make_issue("AMBIGUOUS_COLUMN", role=f"warehouse '{repeated[0]}'",
+                                 columns=quoted_list([repeated[0]] * names.count(repeated[0]))))
+        return parsed
+    if not warehouses:
+        parsed.reject(make_issue(
+            "MISSING_COLUMN", role="warehouse",
+            looked_for="a column named after a warehouse code besides the SKU and informational columns",
+            header=quoted_list(header)))
+        return parsed
+    parsed.warehouse_columns = names
+    parsed.quantities = {name: [] for name in names}
+    layout = RowLayout(sku=sku_index, quantities=list(zip(warehouses, names)), as_of=as_of_index,
+                       unnamed=unnamed, check_extra_cells=True)
+    collect_rows(table, layout, parsed)
+    if parsed.total_rows == 0 and not parsed.rejected:
+        parsed.issues.append(make_issue("HEADER_ONLY"))
+    return parsed

@@ -1,0 +1,210 @@
+"""The row loop both file kinds share: SKU and quantity rules, duplicates, as_of, columnar output.
+
+This is the hot path (a million rows in about a second), so it avoids per-cell objects and calls
+the slower rule functions only when the plain-digits fast path does not apply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from parsers.cells import parse_as_of, parse_quantity, printable, sku_problem, sku_text_looks_mangled
+from parsers.columns import spreadsheet_column
+from parsers.issues import make_issue
+from parsers.model import ParsedFile
+from parsers.tables import Table
+
+
+@dataclass
+class RowLayout:
+    """Which column is which, decided from the header before the rows are read."""
+
+    sku: int
+    quantities: list[tuple[int, str]]  # (column index, output key)
+    as_of: int | None = None
+    unnamed: list[int] = field(default_factory=list)  # QU columns without a header: must stay empty
+    check_extra_cells: bool = False  # QU: cells beyond the header are values in an unnamed column
+    empty_is_error: bool = False  # stock files need a quantity on every row
+    signed: bool = False  # delta mode
+
+
+def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
+    """Validate every data row of `table` into `parsed` (columns, failed SKUs, issues, as_of)."""
+    header = table.header
+    width = len(header)
+    sku_index, as_of_index, signed = layout.sku, layout.as_of, layout.signed
+    empty_is_error, unnamed = layout.empty_is_error, layout.unnamed
+    watch_unnamed = bool(unnamed) or layout.check_extra_cells
+    extra_from = width if layout.check_extra_cells else 1 << 30
+    sku_column = header[sku_index]
+    quantity_indexes = [index for index, _ in layout.quantities]
+    used_columns = {sku_index, *quantity_indexes}
+    columns = [parsed.quantities.setdefault(key, []) for _, key in layout.quantities]
+    pairs = [(index, column.append) for index, column in zip(quantity_indexes, columns)]
+    need = max([width, sku_index + 1, *(i + 1 for i in quantity_indexes), (as_of_index or 0) + 1])
+    row_numbers, skus, issues, failed_skus = parsed.row_numbers, parsed.skus, parsed.issues, parsed.failed_skus
+    notes = table.cell_notes  # filled by the XLSX reader as rows are read, so tested per row
+    special = bool(table.formula_cells or table.error_cells)
+    seen: dict[str, int] = {}  # sku -> output index when kept, or -(row number) when its row failed
+    remember = seen.setdefault
+    conflicted: set[str] = set()
+    as_of = _AsOf(header[as_of_index] if as_of_index is not None else "")
+    unnamed_found: list = []
+    total = 0
+    row_number = table.header_row
+    try:
+        for row_number, cells in table.rows:
+            length = len(cells)
+            if length < need:
+                cells.extend([""] * (need - length))
+            sku = cells[sku_index].strip()
+            if not sku and not "".join(cells).strip():
+                continue  # a blank row: skipped, but it keeps its number
+            total += 1
+            row_issues = []
+            sku_valid = True
+            if not (0 < len(sku) <= 100 and sku.isprintable()):
+                problem = sku_problem(sku)
+                if problem:
+                    sku_valid = False
+                    row_issues.append(make_issue("INVALID_SKU", row=row_number, column=sku_column,
+                                                 value=printable(sku), reason=problem))
+            position = len(skus)
+            for index, append in pairs:
+                text = cells[index]
+                if text.isdigit() and len(text) < 10 and text.isascii():
+                    append(int(text))
+                elif not text and not empty_is_error:
+                    append(None)
+                else:
+                    quantity, code = parse_quantity(text, signed=signed)
+                    if code:
+                        row_issues.append(make_issue(code, row=row_number, column=header[index], value=text))
+                    elif quantity is None and empty_is_error:
+                        row_issues.append(make_issue("EMPTY_QUANTITY", row=row_number, column=header[index],
+                                                     value=text))
+                    append(quantity)
+            if special or notes:
+                _special_cells(table, row_number, sku, sku_index, used_columns, row_issues, issues)
+            if "+" in sku:
+                reason = sku_text_looks_mangled(sku)
+                if reason:
+                    issues.append(make_issue("SKU_LOOKS_MANGLED", row=row_number, column=sku_column,
+                                             value=sku, reason=reason))
+            if watch_unnamed and not unnamed_found and (unnamed or length > extra_from):
+                _unnamed_values(table, row_number, cells, unnamed, extra_from, unnamed_found)
+            if as_of_index is not None:
+                as_of.see(row_number, cells[as_of_index])
+            if sku_valid:
+                mark = -row_number if row_issues else position
+                previous = remember(sku, mark)
+                if previous == mark:
+                    if not row_issues:
+                        row_numbers.append(row_number)
+                        skus.append(sku)
+                        continue
+                elif _duplicate(sku, row_number, previous, position, columns, row_numbers, conflicted,
+                                sku_column, row_issues, issues):
+                    continue
+            for column in columns:
+                del column[position:]
+            issues.extend(row_issues)
+            if sku:
+                failed_skus.add(sku)
+    except table.read_errors as exc:
+        parsed.reject(make_issue("UNREADABLE_FILE", row=row_number + 1,
+                                 reason=f"row {row_number + 1} cannot be read ({exc})"))
+    _finish(parsed, total, conflicted, unnamed_found, as_of)
+
+
+def _duplicate(sku: str, row_number: int, previous: int, position: int, columns: list[list],
+               row_numbers: list[int], conflicted: set[str], sku_column: str,
+               row_issues: list, issues: list) -> bool:
+    """Handle a SKU seen before. True when the row merely repeats the first one (warn, skip it)."""
+    first_row = row_numbers[previous] if previous >= 0 else -previous
+    agrees = (not row_issues and previous >= 0 and sku not in conflicted
+              and all(column[previous] == column[position] for column in columns))
+    if agrees:
+        for column in columns:
+            del column[position:]
+        issues.append(make_issue("DUPLICATE_SKU_AGREES", row=row_number, column=sku_column,
+                                 value=sku, other_row=first_row))
+        return True
+    conflicted.add(sku)
+    row_issues.append(make_issue("DUPLICATE_SKU", row=row_number, column=sku_column,
+                                 value=sku, other_row=first_row))
+    issues.append(make_issue("DUPLICATE_SKU", row=first_row, column=sku_column,
+                             value=sku, other_row=row_number))
+    return False
+
+
+def _finish(parsed: ParsedFile, total: int, conflicted: set[str], unnamed_found: list, as_of: _AsOf) -> None:
+    parsed.total_rows = total
+    if conflicted:
+        _drop_skus(parsed, conflicted)
+    parsed.issues.sort(key=lambda issue: issue.row or 0)
+    for issue in unnamed_found[:1] + as_of.problems[:1]:
+        parsed.reject(issue)
+    if as_of.moment is not None and not parsed.rejected:
+        parsed.as_of = as_of.moment
+
+
+def _special_cells(table: Table, row_number: int, sku: str, sku_index: int, used_columns: set[int],
+                   row_issues: list, issues: list) -> None:
+    """Issues from what the XLSX reader noticed: uncached formulas, error values, mangled SKUs."""
+    header = table.header
+    for column, text in table.formula_cells.get(row_number, {}).items():
+        if column in used_columns:
+            row_issues.append(make_issue("UNCACHED_FORMULA", row=row_number, column=header[column], value=text))
+    for column, text in table.error_cells.get(row_number, {}).items():
+        if column in used_columns:
+            row_issues.append(make_issue("CELL_ERROR", row=row_number, column=header[column], value=text))
+    note = table.cell_notes.get(row_number, {}).get(sku_index)
+    if note:
+        issues.append(make_issue("SKU_LOOKS_MANGLED", row=row_number, column=header[sku_index],
+                                 value=sku, reason=note))
+
+
+def _unnamed_values(table: Table, row_number: int, cells: list[str], unnamed: list[int],
+                    extra_from: int, found: list) -> None:
+    """Record the first value found in a column that has no header."""
+    for index in [*unnamed, *range(extra_from, len(cells))]:
+        if cells[index].strip():
+            found.append(make_issue("UNNAMED_COLUMN", row=row_number, value=cells[index],
+                                    position=spreadsheet_column(index + table.first_column)))
+            return
+
+
+def _drop_skus(parsed: ParsedFile, dropped: set[str]) -> None:
+    """Remove every output row of the given SKUs (rows that turned out to be conflicting duplicates)."""
+    keep = [index for index, sku in enumerate(parsed.skus) if sku not in dropped]
+    parsed.row_numbers = [parsed.row_numbers[i] for i in keep]
+    parsed.skus = [parsed.skus[i] for i in keep]
+    parsed.quantities = {key: [values[i] for i in keep] for key, values in parsed.quantities.items()}
+
+
+class _AsOf:
+    """Reads the as_of column: every row that fills it must name the same moment."""
+
+    def __init__(self, column: str) -> None:
+        self.column = column
+        self.text: str | None = None
+        self.row: int | None = None
+        self.moment = None
+        self.problems: list = []
+
+    def see(self, row_number: int, raw: str) -> None:
+        """Take one row's as_of cell into account."""
+        text = raw.strip()
+        if not text or text == self.text or self.problems:
+            return
+        moment = parse_as_of(text)
+        if moment is None:
+            self.problems.append(make_issue("INVALID_AS_OF", row=row_number, column=self.column, value=text,
+                                            reason="is not an ISO-8601 date or time"))
+        elif self.moment is None:
+            self.moment, self.text, self.row = moment, text, row_number
+        elif moment != self.moment:
+            self.problems.append(make_issue(
+                "INVALID_AS_OF", row=row_number, column=self.column, value=text,
+                reason=f"differs from '{self.text}' on row {self.row}; every row must give the same as_of"))

@@ -9,11 +9,11 @@ of one level queue, and neither loses the other's update.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, func, select
 
 from gateway.clock import iso
 from gateway.core.ledger import PlannedEntry, StockChange, check_cause, plan_changes
@@ -52,17 +52,69 @@ def warehouse_id(conn: Connection, code: str) -> int:
     return found[code].id
 
 
+# Bulk statements run on the driver cursor: a million rows as plain tuples, not SQLAlchemy Row objects.
+# Constant SQL per parameter style (sqlite3 `?`, psycopg `%s`); values are always bound, never formatted in.
+_SQL = {
+    "qmark": {
+        "catalog": "SELECT sku, id FROM items",
+        "levels": "SELECT item_id, on_hand FROM stock_levels WHERE warehouse_id = ?",
+        "update": "UPDATE stock_levels SET on_hand = ?, updated_at = ? WHERE item_id = ? AND warehouse_id = ?",
+        "ledger": "INSERT INTO ledger (at, item_id, warehouse_id, delta, on_hand_after, cause, file_id, file_row, "
+                  "reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    },
+    "format": {
+        "catalog": "SELECT sku, id FROM items",
+        "levels": "SELECT item_id, on_hand FROM stock_levels WHERE warehouse_id = %s",
+        "levels_locked": "SELECT item_id, on_hand FROM stock_levels WHERE warehouse_id = %s "
+                         "ORDER BY item_id FOR UPDATE",
+        "update": "UPDATE stock_levels SET on_hand = %s, updated_at = %s WHERE item_id = %s AND warehouse_id = %s",
+        "ledger": "INSERT INTO ledger (at, item_id, warehouse_id, delta, on_hand_after, cause, file_id, file_row, "
+                  "reference) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+    },
+}
+
+
+def _statements(conn: Connection) -> dict[str, str]:
+    return _SQL["qmark" if conn.dialect.name == "sqlite" else "format"]
+
+
+def _fetch_pairs(conn: Connection, sql: str, params: tuple = ()) -> dict:
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return dict(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _execute_many(conn: Connection, sql: str, rows: list[tuple]) -> None:
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+
+
+def _stamp(conn: Connection, at: datetime):
+    """`at` as the driver stores it: SQLAlchemy's SQLite DATETIME text (UTC), a datetime elsewhere."""
+    if conn.dialect.name == "sqlite":
+        return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return at
+
+
+def catalog_ids(conn: Connection) -> dict[str, int]:
+    """Every item id by SKU (one scan; for files that name a large part of the catalog)."""
+    return _fetch_pairs(conn, _statements(conn)["catalog"])
+
+
 def item_ids(conn: Connection, skus: Iterable[str]) -> dict[str, int]:
     """The ids of the items with these SKUs (unknown SKUs are simply absent)."""
     wanted = list(dict.fromkeys(skus))
     found: dict[str, int] = {}
     i = schema.items.c
     if len(wanted) > _WHOLE_WAREHOUSE_THRESHOLD:
-        wanted_set = set(wanted)
-        for sku, id_ in conn.execute(select(i.sku, i.id)):
-            if sku in wanted_set:
-                found[sku] = id_
-        return found
+        catalog = catalog_ids(conn)
+        return {sku: catalog[sku] for sku in wanted if sku in catalog}
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start:start + _CHUNK]
         found.update(conn.execute(select(i.sku, i.id).where(i.sku.in_(chunk))).all())
@@ -103,12 +155,35 @@ def _read_levels(conn: Connection, keys: set[tuple[int, int]], lock: bool) -> di
     return levels
 
 
+def read_warehouse_levels(conn: Connection, warehouse: int, item_ids: Sequence[int] | None = None, *,
+                          lock: bool = False) -> dict[int, int]:
+    """on_hand per item id of one warehouse: every level, or at least those of `item_ids`; FOR UPDATE
+    with `lock`. Levels that do not exist are absent (they are 0). A long `item_ids` reads the whole
+    warehouse: one scan is cheaper than many IN lists.
+    """
+    if item_ids is None or len(item_ids) > _WHOLE_WAREHOUSE_THRESHOLD:
+        return _fetch_pairs(conn, _statements(conn)["levels_locked" if lock else "levels"], (warehouse,))
+    s = schema.stock_levels.c
+    query = select(s.item_id, s.on_hand).where(s.warehouse_id == warehouse)
+    ordered = sorted(set(item_ids))
+    levels: dict[int, int] = {}
+    for start in range(0, len(ordered), _CHUNK):
+        q = query.where(s.item_id.in_(ordered[start:start + _CHUNK]))
+        if lock:
+            q = q.order_by(s.item_id).with_for_update()
+        levels.update(conn.execute(q).all())
+    return levels
+
+
 def apply_stock_changes(conn: Connection, changes: Sequence[StockChange], *, cause: str,
-                        file_id: str | None = None, at: datetime | None = None) -> list[PlannedEntry]:
+                        file_id: str | None = None, at: datetime | None = None,
+                        current: Mapping[tuple[int, int], int] | None = None) -> list[PlannedEntry]:
     """Apply `changes` (keys are (item_id, warehouse_id)) in the caller's transaction.
 
     Writes the new levels and one ledger entry per level moved, then marks the listings of the changed
-    items for a push. Returns the entries written.
+    items for a push. Returns the entries written. `current` (optional) holds levels the caller already
+    read in this transaction with `read_warehouse_levels` (locked on PostgreSQL); a key absent from it
+    is read (or created and locked) here, so a large file's levels are not read twice.
     """
     check_cause(cause)
     if not changes:
@@ -116,28 +191,30 @@ def apply_stock_changes(conn: Connection, changes: Sequence[StockChange], *, cau
     at = at or datetime.now(UTC)
     keys = {c.key for c in changes}
     lock = conn.dialect.name == "postgresql"
-    if lock:  # make every level exist so that it can be locked; another writer may create it meanwhile
+    known: dict[tuple[int, int], int] = {}
+    if current is not None:
+        known = {k: current[k] for k in keys if k in current}
+        keys = keys - known.keys()
+    if keys and lock:  # make every level exist so that it can be locked; another writer may create it meanwhile
         insert_ignore(conn, schema.stock_levels,
                       [{"item_id": i, "warehouse_id": w, "on_hand": 0, "updated_at": at} for i, w in keys],
                       ["item_id", "warehouse_id"])
-    current = _read_levels(conn, keys, lock)
+    if keys:
+        known.update(_read_levels(conn, keys, lock))
+    current = known
     new_levels, entries = plan_changes(current, changes)
-    s = schema.stock_levels.c
-    existing = [{"k_item": k[0], "k_wh": k[1], "on_hand": v, "updated_at": at}
-                for k, v in new_levels.items() if k in current]
+    sql, stamp = _statements(conn), _stamp(conn, at)
+    existing = [(v, stamp, k[0], k[1]) for k, v in new_levels.items() if k in current]
     fresh = [{"item_id": k[0], "warehouse_id": k[1], "on_hand": v, "updated_at": at}
              for k, v in new_levels.items() if k not in current]
     if existing:
-        conn.execute(update(schema.stock_levels)
-                     .where(s.item_id == bindparam("k_item"), s.warehouse_id == bindparam("k_wh"))
-                     .values(on_hand=bindparam("on_hand"), updated_at=bindparam("updated_at")), existing)
+        _execute_many(conn, sql["update"], existing)
     if fresh:
         conn.execute(schema.stock_levels.insert(), fresh)
-    ledger_rows = [{"at": at, "item_id": e.key[0], "warehouse_id": e.key[1], "delta": e.delta,
-                    "on_hand_after": e.after, "cause": cause, "file_id": file_id, "file_row": e.change.file_row,
-                    "reference": e.change.reference} for e in entries if e.delta]
+    ledger_rows = [(stamp, e.key[0], e.key[1], e.after - e.before, e.after, cause, file_id, e.change.file_row,
+                    e.change.reference) for e in entries if e.after != e.before]
     if ledger_rows:
-        conn.execute(schema.ledger.insert(), ledger_rows)
+        _execute_many(conn, sql["ledger"], ledger_rows)
         from gateway import outbox  # late import: the outbox builds on this module
         outbox.enqueue_for_items(conn, {e.key[0] for e in entries if e.delta}, at=at)
     return entries

@@ -1,0 +1,179 @@
+"""Commands for files: ingest, release, history, report, template."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from gateway.cli.output import print_json, print_table
+from gateway.clock import iso, parse_iso
+from gateway.db import schema
+from gateway.errors import NotFoundError, UsageError
+
+# The pipeline (and the parsers, calamine, openpyxl behind it) load when a file command runs, not for
+# every `stockgate` invocation.
+
+PROGRESS_FROM_BYTES = 5 * 1024 * 1024
+_PHASES = ("reading", "validating", "applying", "reporting")
+STATUSES = ("received", "processing", "applied", "applied_with_errors", "rejected", "duplicate", "held")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("ingest", help="put a local file through the pipeline and print its report")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--warehouse", metavar="CODE", help="a stock file of this warehouse (default: Quantity Update)")
+    p.add_argument("--mode", choices=("partial", "full", "delta"), help="stock files only (default partial)")
+    p.add_argument("--as-of", metavar="ISO", help="the time the file's figures describe")
+    p.add_argument("--create-unknown-skus", action="store_true")
+    p.add_argument("--dry-run", action="store_true", help="validate and show what would change; change nothing")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("release", help="apply a file held by the snapshot guard")
+    p.add_argument("file_id", metavar="FILE_ID")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("history", help="Bulk Upload History, newest first")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--status", choices=STATUSES)
+    p.add_argument("--warehouse", metavar="CODE")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("report", help="one file's report")
+    p.add_argument("file_id", metavar="FILE_ID")
+    p.add_argument("--format", choices=("json", "csv", "text"), default="text")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("template", help="the Quantity Update template with current figures")
+    p.add_argument("--format", choices=("csv", "xlsx"))
+    p.add_argument("-o", "--output", required=True, metavar="PATH")
+    p.add_argument("--warehouse", action="append", metavar="CODE", help="only these warehouse columns")
+    p.set_defaults(func=cmd_template)
+
+
+class _Progress:
+    """A one-line phase bar on stderr, for large files on a terminal only."""
+
+    def __init__(self, enabled: bool, label: str):
+        self.enabled, self.label = enabled, label
+
+    def __call__(self, phase: str) -> None:
+        if not self.enabled:
+            return
+        done = _PHASES.index(phase) + 1 if phase in _PHASES else 0
+        bar = "#" * (done * 5) + "-" * ((len(_PHASES) - done) * 5)
+        sys.stderr.write(f"\r{self.label} [{bar}] {phase:<10}")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * (len(self.label) + 40) + "\r")
+            sys.stderr.flush()
+
+
+def _print_report(report, as_json: bool, dry_run: bool = False) -> int:
+    if as_json:
+        print_json(report.document)
+    else:
+        sys.stdout.write(report.to_text())
+        if dry_run:
+            print("dry run: nothing was applied or recorded")
+    return report.exit_code
+
+
+def cmd_ingest(app, args) -> int:
+    from gateway.intake import Delivery, receive_file
+    from gateway.pipeline import preview, process_file
+    from gateway.stock import warehouse_id
+
+    path = Path(args.path)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    if args.mode and not args.warehouse:
+        raise UsageError("--mode applies to stock files: name their warehouse with --warehouse")
+    if args.warehouse:
+        with app.db.read() as conn:
+            warehouse_id(conn, args.warehouse)
+    delivery = Delivery(name=path.name, transport="cli", warehouse=args.warehouse,
+                        mode=args.mode or "partial" if args.warehouse else "absolute",
+                        as_of=parse_iso(args.as_of, "--as-of") if args.as_of else None,
+                        options={"create_unknown_skus": args.create_unknown_skus})
+    if args.dry_run:
+        return _print_report(preview(app.db, app.settings, delivery, path.read_bytes()), args.json, dry_run=True)
+    progress = _Progress(not args.json and sys.stderr.isatty() and path.stat().st_size >= PROGRESS_FROM_BYTES,
+                         path.name[:30])
+    try:
+        file_id = receive_file(app.db, app.settings.data_dir, delivery, path)
+        report = process_file(app.db, app.settings, file_id, worker_id=f"cli:{file_id}", on_phase=progress)
+    finally:
+        progress.close()
+    return _print_report(report, args.json)
+
+
+def cmd_release(app, args) -> int:
+    from gateway.pipeline import release
+
+    return _print_report(release(app.db, app.settings, args.file_id), args.json)
+
+
+def cmd_history(app, args) -> int:
+    f = schema.files.c
+    query = select(schema.files).order_by(f.seq.desc()).limit(max(args.limit, 1))
+    if args.status:
+        query = query.where(f.status == args.status)
+    if args.warehouse:
+        query = query.where(f.warehouse == args.warehouse)
+    with app.db.read() as conn:
+        rows = conn.execute(query).all()
+    files = [{"file_id": r.file_id, "name": r.name, "transport": r.transport, "account": r.account,
+              "source": r.source, "warehouse": r.warehouse, "kind": r.kind, "mode": r.mode, "status": r.status,
+              "received_at": iso(r.received_at), "as_of": iso(r.as_of), "finished_at": iso(r.finished_at),
+              "rows": {"total": r.rows_total, "applied": r.rows_applied, "errors": r.rows_errors,
+                       "warnings": r.rows_warnings},
+              "message": r.status_message} for r in rows]
+    if args.json:
+        print_json({"files": files})
+    else:
+        print_table(["FILE_ID", "RECEIVED", "NAME", "WAREHOUSE", "KIND", "STATUS", "ROWS", "APPLIED", "ERRORS"],
+                    [[x["file_id"], (x["received_at"] or "")[:19], x["name"], x["warehouse"] or "-", x["kind"],
+                      x["status"], x["rows"]["total"], x["rows"]["applied"], x["rows"]["errors"]] for x in files],
+                    empty="no files")
+    return 0
+
+
+def cmd_report(app, args) -> int:
+    f = schema.files.c
+    with app.db.read() as conn:
+        row = conn.execute(select(f.status, f.report).where(f.file_id == args.file_id)).first()
+    if row is None:
+        raise NotFoundError(f"no file {args.file_id!r} (see `stockgate history`)")
+    if row.report is None:
+        raise UsageError(f"file {args.file_id} is {row.status}: its report is written when it has been processed")
+    from gateway.pipeline import Report
+
+    report = Report(json.loads(row.report))
+    if args.format == "json":
+        print_json(report.document)
+    elif args.format == "csv":
+        sys.stdout.write(report.to_csv())
+    else:
+        sys.stdout.write(report.to_text())
+    return 0
+
+
+def cmd_template(app, args) -> int:
+    from gateway.templates import write_template
+
+    output = Path(args.output)
+    fmt = args.format or ("xlsx" if output.suffix.lower() in (".xlsx", ".xlsm") else "csv")
+    if not output.parent.is_dir():
+        raise UsageError(f"{output.parent}: no such folder")
+    with app.db.read() as conn:
+        count = write_template(conn, output, fmt=fmt, warehouses=args.warehouse)
+    print(f"template with {count:,} SKUs written to {output}")
+    return 0

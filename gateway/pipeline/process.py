@@ -1,0 +1,252 @@
+"""Process one received file: parse it, plan its changes, apply them in one transaction, report.
+
+The file's row moves `processing -> applied | applied_with_errors | rejected | duplicate | held` in the
+same transaction as its stock changes; report files and the archive copy are written after the commit
+(and rewritten by `recover` if a crash came in between).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, delete, select, update
+
+from gateway.clock import as_utc, iso, now
+from gateway.core.files import FileStatus, check_transition
+from gateway.db import schema
+from gateway.db.engine import Database
+from gateway.db.upsert import upsert
+from gateway.errors import RetryableError
+from gateway.pipeline.kinds import FileKind, as_of_from_name, decide_kind, parse_options
+from gateway.pipeline.plan import FilePlan, PlanRules, plan_file
+from gateway.pipeline.report import Report, empty_counts, make_report
+from gateway.settings import Settings
+from gateway.stock import apply_stock_changes, warehouses
+from parsers import Issue, ParsedFile, ParseOptions, make_issue, parse_file
+
+Phase = Callable[[str], None]
+DUPLICATE_OF = (FileStatus.APPLIED.value, FileStatus.APPLIED_WITH_ERRORS.value, FileStatus.HELD.value)
+
+
+@dataclass
+class FileFacts:
+    """What is known about a file before it is read: its `files` row, or a dry run's delivery."""
+
+    file_id: str | None
+    seq: int | None
+    name: str
+    transport: str
+    warehouse: str | None
+    mode: str
+    sha256: str
+    size: int
+    dedupe_scope: str
+    received_at: datetime
+    as_of: datetime | None
+    options: dict[str, Any] = field(default_factory=dict)
+    claimed_by: str | None = None
+    spool_path: str = ""
+    report_dir: str | None = None
+
+    @classmethod
+    def from_row(cls, row: Any) -> "FileFacts":
+        return cls(row.file_id, row.seq, row.name, row.transport, row.warehouse, row.mode, row.sha256, row.size,
+                   row.dedupe_scope, as_utc(row.received_at), as_utc(row.as_of), json.loads(row.options or "{}"),
+                   row.claimed_by, row.spool_path, row.report_dir)
+
+
+@dataclass
+class Outcome:
+    """The decision about one file: its status, what it changes and every issue."""
+
+    status: FileStatus
+    kind: FileKind
+    as_of: datetime
+    parsed: ParsedFile | None = None
+    plan: FilePlan | None = None
+    issues: list[Issue] = field(default_factory=list)
+
+
+def load_facts(conn: Connection, file_id: str) -> FileFacts | None:
+    """The facts of a recorded file, or None when there is no such file."""
+    row = conn.execute(select(schema.files).where(schema.files.c.file_id == file_id)).first()
+    return FileFacts.from_row(row) if row else None
+
+
+def earlier_copy(conn: Connection, facts: FileFacts) -> Any:
+    """An earlier applied or held file with the same bytes from the same scope (a duplicate), or None."""
+    f = schema.files.c
+    query = (select(f.file_id, f.received_at)
+             .where(f.dedupe_scope == facts.dedupe_scope, f.sha256 == facts.sha256, f.status.in_(DUPLICATE_OF))
+             .order_by(f.seq).limit(1))
+    if facts.file_id:
+        query = query.where(f.file_id != facts.file_id)
+    return conn.execute(query).first()
+
+
+def read_and_parse(settings: Settings, facts: FileFacts, data: bytes | None, warehouse_codes: set[str]
+                   ) -> tuple[FileKind, ParseOptions, ParsedFile]:
+    """Decide the file's kind and parse it (`data` None: the file was over the size limit, unread)."""
+    if data is None:
+        kind = FileKind("stock", facts.mode, facts.warehouse) if facts.warehouse else FileKind(
+            "quantity_update", "absolute", None)
+        options = parse_options(settings, kind, facts.options)
+        parsed = ParsedFile(kind=kind.kind, format="csv")
+        parsed.reject(make_issue("FILE_TOO_LARGE", size=facts.size, limit=options.max_bytes))
+        return kind, options, parsed
+    kind = decide_kind(data, facts.name, facts, facts.options, settings, warehouse_codes)
+    options = parse_options(settings, kind, facts.options)
+    return kind, options, parse_file(data, facts.name, options)
+
+
+def effective_as_of(settings: Settings, facts: FileFacts, parsed: ParsedFile | None) -> datetime:
+    """as_of: an `as_of` column, else a timestamp in the name, else the delivery's, else receipt time."""
+    return as_utc((parsed.as_of if parsed else None) or as_of_from_name(facts.name, settings.files.as_of_pattern)
+                  or facts.as_of or facts.received_at)
+
+
+def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKind, options: ParseOptions,
+           parsed: ParsedFile, *, guard: bool, create_items: bool, lock: bool) -> Outcome:
+    """The status of a parsed file and the changes it makes (reads only)."""
+    as_of = effective_as_of(settings, facts, parsed)
+    copy = earlier_copy(conn, facts)
+    if copy is not None:
+        return Outcome(FileStatus.DUPLICATE, kind, as_of, issues=[make_issue(
+            "DUPLICATE_FILE", original_id=copy.file_id, received_at=iso(copy.received_at))])
+    if parsed.rejected:
+        return Outcome(FileStatus.REJECTED, kind, as_of, parsed, issues=list(parsed.issues))
+    o = facts.options
+    allowed = o.get("allowed_warehouses")
+    rules = PlanRules(mode=kind.mode, warehouse=kind.warehouse,
+                      allowed=frozenset(allowed) if allowed is not None else None,
+                      create_unknown_skus=bool(o.get("create_unknown_skus")),
+                      max_zero_fraction=float(o.get("max_zero_fraction", 0.5)), min_rows=int(o.get("min_rows", 1)),
+                      guard=guard, create_items=create_items)
+    plan = plan_file(conn, parsed, options, rules, warehouses(conn), as_of, file_id=facts.file_id, lock=lock)
+    issues = sorted([*parsed.issues, *plan.issues, *plan.rejected, *([plan.held] if plan.held else [])],
+                    key=lambda i: i.row or 0)
+    if plan.rejected:
+        status = FileStatus.REJECTED
+    elif plan.held:
+        status = FileStatus.HELD
+    elif parsed.error_rows or plan.error_rows:
+        known_rows = plan.rows_applied + plan.rows_unchanged
+        status = FileStatus.APPLIED_WITH_ERRORS if known_rows else FileStatus.REJECTED
+    else:
+        status = FileStatus.APPLIED
+    return Outcome(status, kind, as_of, parsed, plan, issues)
+
+
+def build_report(facts: FileFacts, outcome: Outcome, started: float) -> Report:
+    """The report document of a decided (and, when applied, applied) file."""
+    rows, changes = empty_counts()
+    parsed, plan = outcome.parsed, outcome.plan
+    if parsed is not None and outcome.status is not FileStatus.DUPLICATE:
+        rows["total"] = parsed.total_rows
+        rows["errors"] = parsed.error_rows + (len(plan.error_rows) if plan else 0)
+    if plan is not None and outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS,
+                                               FileStatus.HELD):
+        rows["applied"], rows["unchanged"] = plan.rows_applied, plan.rows_unchanged
+        changes.update(increased=plan.increased, decreased=plan.decreased, zeroed=plan.zeroed)
+    rows["warnings"] = sum(1 for i in outcome.issues if i.severity == "warning")
+    return make_report(
+        file_id=facts.file_id, name=facts.name, warehouse=outcome.kind.warehouse, kind=outcome.kind.kind,
+        mode=outcome.kind.mode, transport=facts.transport, sha256=facts.sha256, received_at=iso(facts.received_at),
+        as_of=iso(outcome.as_of), finished_at=iso(now()), status=outcome.status.value, rows=rows, changes=changes,
+        issues=[i.as_dict() for i in outcome.issues], duration_ms=int((time.monotonic() - started) * 1000))
+
+
+def read_spool(settings: Settings, facts: FileFacts) -> bytes | None:
+    """The spooled bytes, or None when the file is over the size limit (never read into memory)."""
+    path = Path(facts.spool_path)
+    if path.stat().st_size > settings.files.max_file_mb * 1024 * 1024:
+        return None
+    return path.read_bytes()
+
+
+def process_claimed(db: Database, settings: Settings, facts: FileFacts, *, worker_id: str, guard: bool = True,
+                    on_phase: Phase | None = None) -> Report:
+    """Process a file this worker has claimed (status `processing`); commit its outcome; return the report."""
+    phase = on_phase or (lambda _name: None)
+    started = time.monotonic()
+    phase("reading")
+    with db.read() as conn:
+        codes = set(warehouses(conn))
+        copy = earlier_copy(conn, facts)
+    if copy is not None:   # skip parsing bytes that are a known duplicate; decide() confirms under the lock
+        kind = FileKind("stock", facts.mode, facts.warehouse) if facts.warehouse else FileKind(
+            "quantity_update", "absolute", None)
+        parsed, options = ParsedFile(kind=kind.kind, format=""), parse_options(settings, kind, facts.options)
+    else:
+        phase("validating")
+        kind, options, parsed = read_and_parse(settings, facts, read_spool(settings, facts), codes)
+    phase("applying")
+    with db.write() as conn:
+        outcome = decide(conn, settings, facts, kind, options, parsed, guard=guard, create_items=True,
+                         lock=db.is_postgres)
+        if copy is not None and outcome.status is not FileStatus.DUPLICATE:   # the earlier copy went away
+            raise RetryableError(f"file {facts.file_id}: its duplicate check changed; it will be processed again")
+        if outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS) and outcome.plan.changes:
+            apply_stock_changes(conn, outcome.plan.changes, cause="file", file_id=facts.file_id,
+                                current=outcome.plan.current)
+        report = build_report(facts, outcome, started)
+        record_outcome(conn, facts, outcome, report, worker_id=worker_id)
+    phase("reporting")
+    return report
+
+
+def record_outcome(conn: Connection, facts: FileFacts, outcome: Outcome, report: Report, *, worker_id: str) -> None:
+    """Write the file's final state, report, issues and (applied files) its warehouses' as_of marks."""
+    f = schema.files.c
+    check_transition(FileStatus.PROCESSING, outcome.status)
+    rows = report.document["rows"]
+    errors = [i for i in outcome.issues if i.severity == "error"]
+    result = conn.execute(
+        update(schema.files).where(f.file_id == facts.file_id, f.status == FileStatus.PROCESSING.value,
+                                   f.claimed_by == worker_id)
+        .values(status=outcome.status.value, finished_at=now(), as_of=outcome.as_of, kind=outcome.kind.kind,
+                mode=outcome.kind.mode, warehouse=outcome.kind.warehouse,
+                status_message=errors[0].message if errors else None, report=json.dumps(report.document),
+                rows_total=rows["total"], rows_applied=rows["applied"], rows_errors=rows["errors"],
+                rows_warnings=rows["warnings"]))
+    if result.rowcount != 1:   # recover() gave the file to another worker: roll everything back
+        raise RetryableError(f"file {facts.file_id} is no longer claimed by {worker_id}")
+    conn.execute(delete(schema.file_issues).where(schema.file_issues.c.file_seq == facts.seq))
+    if outcome.issues:
+        conn.execute(schema.file_issues.insert(), [
+            {"file_seq": facts.seq, "row": i.row, "column": i.column, "value": i.value, "severity": i.severity,
+             "code": i.code, "message": i.message} for i in outcome.issues])
+    if outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS) and outcome.plan:
+        upsert(conn, schema.warehouse_file_marks,
+               [{"warehouse_id": wh, "last_as_of": outcome.as_of, "last_file_seq": facts.seq}
+                for wh in outcome.plan.warehouse_ids], ["warehouse_id"], ["last_as_of", "last_file_seq"])
+
+
+def report_folder(settings: Settings, facts: FileFacts) -> Path:
+    """The file's own report folder (set by its transport), else `<data_dir>/reports`."""
+    return Path(facts.report_dir) if facts.report_dir else Path(settings.data_dir) / "reports"
+
+
+def archive_path(settings: Settings, facts: FileFacts) -> Path:
+    """`<data_dir>/archive/YYYY/MM/<file_id>`: where a finished file's spool copy goes."""
+    received = facts.received_at
+    return Path(settings.data_dir) / "archive" / f"{received:%Y}" / f"{received:%m}" / str(facts.file_id)
+
+
+def archive_spool(db: Database, settings: Settings, facts: FileFacts) -> None:
+    """Move a finished file's spool copy into the archive and record where it went."""
+    source, target = Path(facts.spool_path), archive_path(settings, facts)
+    if source.exists() and source != target:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+    if source != target:
+        with db.write() as conn:
+            conn.execute(update(schema.files).where(schema.files.c.file_id == facts.file_id)
+                         .values(spool_path=str(target)))

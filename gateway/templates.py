@@ -1,0 +1,81 @@
+"""The Quantity Update template: every SKU, its title and its current quantity per warehouse.
+
+XLSX cells holding SKUs and titles are typed as text (number format `@`, string cells), so `00123` keeps
+its zeros through a spreadsheet and a value starting with `=` never becomes a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import Connection, select
+
+from gateway.db import schema
+from gateway.errors import NotFoundError, UsageError
+from gateway.stock import warehouses as all_warehouses
+
+FORMATS = ("csv", "xlsx")
+
+
+def template_rows(conn: Connection, codes: Sequence[str]) -> tuple[list[str], list[list]]:
+    """The template's header and rows (SKU, Title, one quantity per warehouse; blank where no level)."""
+    known = all_warehouses(conn)
+    ids = [known[code].id for code in codes]
+    i, s = schema.items.c, schema.stock_levels.c
+    levels: dict[tuple[int, int], int] = {}
+    for item, wh, on_hand in conn.execute(select(s.item_id, s.warehouse_id, s.on_hand)
+                                          .where(s.warehouse_id.in_(ids))):
+        levels[(item, wh)] = on_hand
+    rows = [[sku, title or "", *[levels.get((item, wh), 0) for wh in ids]]
+            for item, sku, title in conn.execute(select(i.id, i.sku, i.title).order_by(i.sku))]
+    return ["SKU", "Title", *codes], rows
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _write_xlsx(path: Path, header: list[str], rows: list[list]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Quantity Update")
+    sheet.column_dimensions["A"].number_format = "@"
+
+    def text(value: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"          # a string cell even when it starts with '=' (never a formula)
+        cell.number_format = "@"      # typed as text: what is typed into it later stays text too
+        return cell
+
+    sheet.append([text(name) for name in header])
+    for sku, title, *quantities in rows:
+        sheet.append([text(sku), text(title), *quantities])
+    workbook.save(path)
+
+
+def write_template(conn: Connection, path: Path, *, fmt: str = "csv", warehouses: Sequence[str] | None = None) -> int:
+    """Write the Quantity Update template to `path` (atomically) as CSV or XLSX; return the number of SKUs.
+
+    `warehouses` picks and orders the warehouse columns (default: every warehouse, by priority).
+    """
+    if fmt not in FORMATS:
+        raise UsageError(f"template format {fmt!r} is not one of {', '.join(FORMATS)}")
+    known = all_warehouses(conn)
+    codes = list(warehouses) if warehouses is not None else list(known)
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise NotFoundError(f"unknown warehouse {unknown[0]!r} (known: {', '.join(known)})")
+    header, rows = template_rows(conn, codes)
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    (_write_xlsx if fmt == "xlsx" else _write_csv)(tmp, header, rows)
+    os.replace(tmp, path)
+    return len(rows)

@@ -1,0 +1,44 @@
+"""The report's CSV is safe to open in a spreadsheet; its file names stay inside the report folder."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import pytest
+
+from gateway.pipeline.kinds import as_of_from_name
+from gateway.pipeline.report import issues_csv, report_basename
+
+
+@pytest.mark.parametrize("value", ["=1+2", "+1", "-3", "@SUM(1)", "\tX", "\rX", "\0X"])
+def test_a_csv_cell_a_spreadsheet_would_treat_as_a_formula_is_prefixed_with_a_quote(value):
+    issue = {"row": 2, "column": value, "value": value, "severity": "error", "code": "NOT_AN_INTEGER",
+             "message": "quantity is not a whole number"}
+    row = list(csv.reader(io.StringIO(issues_csv([issue]))))[1]
+    assert row[1] == row[2] == "'" + value
+    assert row[0] == "2"
+
+
+def test_plain_cells_are_written_as_they_are():
+    issue = {"row": None, "column": None, "value": "A1", "severity": "warning", "code": "HEADER_ONLY",
+             "message": "the file has a header but no data rows"}
+    assert list(csv.reader(io.StringIO(issues_csv([issue]))))[1] == [
+        "", "", "A1", "warning", "HEADER_ONLY", "the file has a header but no data rows"]
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "..\\..\\x.csv", "a/b/c.csv"])
+def test_a_report_name_never_leaves_the_report_folder(name):
+    base = report_basename(name, "F1")
+    assert "/" not in base and "\\" not in base and base.endswith(".F1.report")
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("stock_20260301T0200.csv", datetime(2026, 3, 1, 2, tzinfo=UTC)),
+    ("stock_20260301T020030Z.csv", datetime(2026, 3, 1, 2, 0, 30, tzinfo=UTC)),
+    ("stock.csv", None),
+    ("order_99999999_1234.csv", None),
+])
+def test_a_timestamp_in_a_file_name_gives_its_as_of(name, expected):
+    assert as_of_from_name(name, r"(?P<ts>\d{8}T?\d{4,6}Z?)") == expected

@@ -25,9 +25,14 @@ init: install
 	$(BIN)/stockgate --config $(CONFIG) init
 
 run: init
-	@echo "StockGate is initialised (config $(CONFIG)); the server (stockgate serve) is not built yet."
-	$(BIN)/stockgate --config $(CONFIG) warehouses list
-	$(BIN)/stockgate --config $(CONFIG) stock
+	@echo ""
+	@echo "StockGate demo: FTP on 127.0.0.1:2121, login demo / demo-password (config/demo.toml)"
+	@echo "  upload:  curl -T sample_files/quantity_update.csv ftp://demo:demo-password@127.0.0.1:2121/inbox/"
+	@echo "  report:  curl ftp://demo:demo-password@127.0.0.1:2121/reports/   (then fetch the .report.json)"
+	@echo "  folder:  cp sample_files/erp_stock_export.csv var/demo/drop/west/   (warehouse WEST)"
+	@echo "  stock:   $(BIN)/stockgate --config $(CONFIG) stock      Ctrl-C stops the server."
+	@echo ""
+	exec $(BIN)/stockgate --config $(CONFIG) serve
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

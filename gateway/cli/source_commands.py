@@ -1,0 +1,63 @@
+"""Commands for SFTP and folder sources: `sources [--json]` and `sources poll NAME [--json]`."""
+
+from __future__ import annotations
+
+import sys
+
+from gateway.cli.output import print_json, print_table
+from gateway.transports.sources import find_source, poll_source, source_status
+
+
+def register(sub) -> None:
+    p = sub.add_parser("sources", help="SFTP and folder sources: last poll, last success, last error")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sources)
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    poll = actions.add_parser("poll", help="poll one source now and print what was fetched")
+    poll.add_argument("name", metavar="NAME")
+    poll.add_argument("--json", action="store_true")
+    poll.set_defaults(func=cmd_sources_poll)
+
+
+def cmd_sources(app, args) -> int:
+    """Show every configured source with its last poll, success and error."""
+    rows = source_status(app.db, app.settings)
+    if args.json:
+        print_json({"sources": rows})
+        return 0
+    print_table(["NAME", "TYPE", "WAREHOUSE", "LAST POLL", "LAST SUCCESS", "FAILURES", "NEXT POLL", "LAST ERROR"],
+                [[r["name"], r["type"], r["warehouse"], _short(r["last_poll_at"]), _short(r["last_success_at"]),
+                  r["failures"], _short(r["next_poll_at"]), _error(r)] for r in rows],
+                empty="no sources configured ([[sources]] in the configuration)")
+    return 0
+
+
+def cmd_sources_poll(app, args) -> int:
+    """Poll one source now; exit 0 when every ready file was fetched, 1 when some failed."""
+    find_source(app.settings, args.name)
+    result = poll_source(app.db, app.settings, args.name)
+    if args.json:
+        print_json({"source": args.name, **result.as_dict()})
+    else:
+        for f in result.fetched:
+            print(f"fetched {f['name']} ({f['size']} bytes) as file {f['file_id']}, {f['after']}")
+        for name in result.waiting:
+            print(f"waiting {name} (still changing, or no .done/.ok marker yet)")
+        if not result.fetched and not result.waiting:
+            print("nothing to fetch")
+    for error in result.errors:
+        sys.stderr.write(f"stockgate: error: source {args.name}: {error}\n")
+    return 1 if result.errors else 0
+
+
+def _short(value: str | None) -> str:
+    return value[:19].replace("T", " ") if value else "-"
+
+
+def _error(row: dict) -> str:
+    """The last error, when it is newer than the last success (an old one is history)."""
+    if not row["last_error"]:
+        return ""
+    if row["last_success_at"] and row["last_error_at"] and row["last_success_at"] > row["last_error_at"]:
+        return ""
+    return row["last_error"]

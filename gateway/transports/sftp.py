@@ -1,0 +1,144 @@
+"""SFTP sources (paramiko): connect with strict host keys, list the remote folder, download, and delete,
+move or keep a file once it is safely received.
+
+Host keys come only from the source's `known_hosts` file, loaded into a fresh client whose policy is
+`RejectPolicy`: an unknown or changed key refuses the connection before anything is listed, and the
+file is never written. paramiko >= 3.4 negotiates strict key exchange (Terrapin) when the server offers it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import socket
+import stat
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import paramiko
+
+from gateway.errors import ConfigError, PermanentError, RetryableError
+from gateway.settings import SourceSettings
+from gateway.transports.pickup import copy_to_new_file
+from gateway.transports.stability import RemoteEntry
+
+CONNECT_TIMEOUT_SECONDS = 30
+CHANNEL_TIMEOUT_SECONDS = 60
+
+
+class HostKeyRefusedError(PermanentError):
+    """The SFTP server's host key is not the one in known_hosts (unknown or changed)."""
+
+
+def _credentials(source: SourceSettings) -> dict:
+    if source.key_file:
+        if not Path(source.key_file).is_file():
+            raise ConfigError(f"source {source.name}: key_file {source.key_file} does not exist")
+        return {"key_filename": source.key_file}
+    password = os.environ.get(source.password_env)
+    if password is None:
+        raise ConfigError(f"source {source.name}: environment variable {source.password_env} is not set")
+    return {"password": password}
+
+
+@contextlib.contextmanager
+def connect(source: SourceSettings) -> Iterator[paramiko.SFTPClient]:
+    """An SFTP session with `source`'s server, host key checked against its known_hosts file only."""
+    known_hosts = Path(source.known_hosts)
+    if not known_hosts.is_file():
+        raise ConfigError(f"source {source.name}: known_hosts file {known_hosts} does not exist")
+    client = paramiko.SSHClient()
+    try:
+        client.load_host_keys(str(known_hosts))
+    except (OSError, paramiko.SSHException) as exc:
+        raise ConfigError(f"source {source.name}: cannot read known_hosts {known_hosts}: {exc}") from exc
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    where = f"{source.username}@{source.host}:{source.port}"
+    try:
+        client.connect(source.host, port=source.port, username=source.username, timeout=CONNECT_TIMEOUT_SECONDS,
+                       banner_timeout=CONNECT_TIMEOUT_SECONDS, auth_timeout=CONNECT_TIMEOUT_SECONDS,
+                       allow_agent=False, look_for_keys=False, **_credentials(source))
+        sftp = client.open_sftp()
+    except paramiko.BadHostKeyException as exc:
+        client.close()
+        raise HostKeyRefusedError(f"{where}: host key CHANGED ({exc.key.get_name()} "
+                                  f"{exc.key.fingerprint}), not the one in {known_hosts}: refused") from exc
+    except paramiko.AuthenticationException as exc:
+        client.close()
+        raise PermanentError(f"{where}: authentication failed ({exc})") from exc
+    except paramiko.SSHException as exc:
+        client.close()
+        if "not found in known_hosts" in str(exc):
+            raise HostKeyRefusedError(f"{where}: host key UNKNOWN (not in {known_hosts}): refused") from exc
+        raise RetryableError(f"{where}: SSH error: {exc}") from exc
+    except (OSError, socket.timeout, EOFError) as exc:
+        client.close()
+        raise RetryableError(f"{where}: cannot connect: {exc}") from exc
+    try:
+        sftp.get_channel().settimeout(CHANNEL_TIMEOUT_SECONDS)
+        yield sftp
+    finally:
+        client.close()
+
+
+class SftpStore:
+    """A source's remote folder, over an open SFTP session (see `FileStore` in `pickup`)."""
+
+    transport = "sftp"
+
+    def __init__(self, source: SourceSettings, sftp: paramiko.SFTPClient):
+        self.source, self.sftp = source, sftp
+        self.folder = source.remote_dir or "/"
+
+    def path_of(self, name: str) -> str:
+        return posixpath.join(self.folder, name)
+
+    def list(self) -> list[RemoteEntry]:
+        try:
+            attrs = self.sftp.listdir_attr(self.folder)
+        except OSError as exc:
+            raise RetryableError(f"source {self.source.name}: cannot list {self.folder}: {exc}") from exc
+        return [RemoteEntry(a.filename, a.st_size or 0, float(a.st_mtime or 0)) for a in attrs
+                if a.st_mode is not None and stat.S_ISREG(a.st_mode)]
+
+    def fetch(self, entry: RemoteEntry, target: Path) -> tuple[int, str]:
+        """Download to `target`; the caller compares the byte count with the size the listing gave."""
+        path = self.path_of(entry.name)
+        size = self.sftp.stat(path).st_size or 0
+        if size != entry.size:
+            return size, ""              # changed since the listing: not this version
+        with self.sftp.open(path, "rb") as remote:
+            remote.prefetch(size)
+            return copy_to_new_file(remote, target)
+
+    def acknowledge(self, entry: RemoteEntry, file_id: str, markers: Sequence[str]) -> str:
+        """Delete, move (posix_rename into move_to) or keep the file; then remove its markers."""
+        path = self.path_of(entry.name)
+        after = self.source.after
+        try:
+            if after == "delete":
+                self.sftp.remove(path)
+                done = "deleted"
+            elif after == "move":
+                folder = posixpath.join(self.folder, self.source.move_to)   # move_to may be absolute
+                self._make_dirs(folder)
+                self.sftp.posix_rename(path, posixpath.join(folder, entry.name))
+                done = f"moved to {folder}"
+            else:
+                done = "kept"
+            for marker in markers:
+                self.sftp.remove(self.path_of(marker))
+        except OSError as exc:
+            raise PermanentError(f"received as file {file_id}, but `after = {after}` failed on {path}: {exc} "
+                                 "(retried at the next poll; the file is not fetched again)") from exc
+        return done
+
+    def _make_dirs(self, folder: str) -> None:
+        parts, current = [p for p in folder.split("/") if p], "/" if folder.startswith("/") else ""
+        for part in parts:
+            current = posixpath.join(current, part) if current else part
+            try:
+                self.sftp.stat(current)
+            except FileNotFoundError:
+                self.sftp.mkdir(current)

@@ -111,6 +111,8 @@ class ChannelSettings:
     push_interval_seconds: float = 60
     order_interval_seconds: float = 60
     listing_interval_seconds: float = 3600
+    retry_base_seconds: float = 1.0      # failed pushes: first retry after 0.5-1 x this, doubling ...
+    retry_max_seconds: float = 300.0     # ... up to this
     options: dict[str, Any] = field(default_factory=dict)   # adapter-specific settings
 
 
@@ -260,6 +262,32 @@ def _check_references(s: Settings, prefix: str) -> None:
     for i, c in enumerate(s.channels):
         if c.buffer < 0 or c.max_qty < 0:
             raise ConfigError(f"{prefix}channels[{i}]: buffer and max_qty must be 0 or more")
+    _check_web(s.web, prefix)
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for `localhost` and loopback addresses (127.0.0.0/8, ::1); False for anything reachable from
+    other machines, including "" and 0.0.0.0 (every interface)."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_web(web: WebSettings, prefix: str) -> None:
+    """The web page asks for a login off loopback: refuse a configuration that would expose it without one."""
+    if bool(web.username) != bool(web.password_hash):
+        raise ConfigError(f"{prefix}web: set both username and password_hash (from `stockgate hash-password`), "
+                          "or neither")
+    if web.password_hash and not web.password_hash.startswith("$argon2"):
+        raise ConfigError(f"{prefix}web.password_hash: not an argon2 hash (make one with `stockgate hash-password`)")
+    if web.enabled and not web.username and not is_loopback_host(web.host):
+        raise ConfigError(f"{prefix}web.host: {web.host!r} is not a loopback address, so web.username and "
+                          "web.password_hash are required (or set web.host = \"127.0.0.1\")")
 
 
 def _unique(values: list[str], where: str, key: str) -> None:

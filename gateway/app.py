@@ -51,8 +51,9 @@ class App:
 
 
 def sync_config(db: Database, settings: Settings) -> None:
-    """Make the database's warehouses agree with the configuration (only what differs is written)."""
-    if not settings.warehouses:
+    """Make the database's warehouses and channels agree with the configuration (only what differs is
+    written). Warehouses and channels not in the configuration are left alone."""
+    if not settings.warehouses and not settings.channels:
         return
     w = schema.warehouses.c
     with db.write() as conn:
@@ -64,3 +65,15 @@ def sync_config(db: Database, settings: Settings) -> None:
                 conn.execute(schema.warehouses.insert().values(code=cfg.code, created_at=datetime.now(UTC), **wanted))
             elif any(getattr(row, k) != v for k, v in wanted.items()):
                 conn.execute(update(schema.warehouses).where(w.code == cfg.code).values(**wanted))
+        c = schema.channels.c
+        channels = {r.name: r for r in conn.execute(select(c.name, c.marketplace, c.adapter, c.restore_policy, c.buffer,
+                                                           c.max_qty, c.enabled))}
+        for cfg in settings.channels:
+            wanted = {"marketplace": cfg.marketplace, "adapter": cfg.adapter, "restore_policy": cfg.restore_policy,
+                      "buffer": cfg.buffer, "max_qty": cfg.max_qty, "enabled": cfg.enabled}
+            row = channels.get(cfg.name)
+            if row is None:
+                conn.execute(schema.channels.insert().values(name=cfg.name, imported=False,
+                                                             created_at=datetime.now(UTC), **wanted))
+            elif any(getattr(row, k) != v for k, v in wanted.items()):
+                conn.execute(update(schema.channels).where(c.name == cfg.name).values(**wanted))

@@ -120,6 +120,10 @@ def build_services(settings: Settings, db: Database, worker: ProcessingWorker) -
         from gateway.transports.sources import SourceRunner
 
         services.append(SourceRunner(db, settings, on_received=worker.wake))
+    if settings.channels:
+        from gateway.scheduler import ChannelScheduler
+
+        services.append(ChannelScheduler(db, settings))
     if settings.web.enabled:
         from gateway.web import WebServer
 

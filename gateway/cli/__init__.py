@@ -16,6 +16,11 @@ from gateway.errors import ConfigError, NotFoundError, RetryableError, StockGate
 
 COMMAND_MODULES = (
     "gateway.cli.stock_commands",
+    "gateway.cli.file_commands",
+    "gateway.cli.order_commands",
+    "gateway.cli.source_commands",
+    "gateway.cli.serve_commands",
+    "gateway.cli.channel_commands",
 )
 
 

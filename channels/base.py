@@ -1,0 +1,101 @@
+"""The channel adapter protocol: what StockGate asks of a marketplace, and the errors it may answer with.
+
+    ChannelError                  a channel call failed
+    ├── RetryableChannelError     a later attempt may succeed (timeouts, outages, rate limits)
+    └── PermanentChannelError     the same call would fail again (refused credentials, bad request)
+
+Adapters translate their transport's errors at the boundary (`raise RetryableChannelError(...) from exc`)
+and take that transport as an argument, so tests hand them a plain function instead of the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from gateway.orders import CancellationData, OrderData, OrderLineData
+
+__all__ = [
+    "CancellationData", "ChannelAdapter", "ChannelError", "ListingPage", "OrderData", "OrderLineData",
+    "OrderPage", "PermanentChannelError", "PushResult", "RemoteListing", "RetryableChannelError", "Transport",
+]
+
+# A transport takes an operation name and its payload and returns the marketplace's answer.
+Transport = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+class ChannelError(Exception):
+    """A channel call failed."""
+
+
+class RetryableChannelError(ChannelError):
+    """A failure a later attempt may not hit: a timeout, an outage, a rate limit."""
+
+
+class PermanentChannelError(ChannelError):
+    """A failure the same call would hit again: refused credentials, a malformed request."""
+
+
+@dataclass(frozen=True)
+class RemoteListing:
+    """One listing as the channel shows it."""
+
+    listing_id: str
+    sku: str
+    size: str | None = None
+    quantity: int | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class ListingPage:
+    """Listings from one call; `cursor` resumes after them, `more` says another page waits."""
+
+    listings: list[RemoteListing]
+    cursor: str | None
+    more: bool = False
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    """Orders and cancellations since a cursor; `cursor` is stored in the same transaction as they are."""
+
+    orders: list[OrderData]
+    cancellations: list[CancellationData]
+    cursor: str | None
+    more: bool = False
+    receipt: Any = field(default=None, compare=False)   # adapter's own note for `orders_committed`
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """The outcome of pushing one listing's quantity."""
+
+    listing_id: str
+    ok: bool
+    error: str | None = None
+    retryable: bool = False
+
+
+class ChannelAdapter(Protocol):
+    """What every channel adapter offers (one module per marketplace, registered in `channels.registry`)."""
+
+    name: str
+
+    def list_listings(self, cursor: str | None, full: bool) -> ListingPage:
+        """Listings after `cursor` (incremental), or every listing from the start when `full`."""
+
+    def fetch_orders(self, cursor: str | None) -> OrderPage:
+        """Orders and cancellations that happened after `cursor`."""
+
+    def orders_committed(self, page: OrderPage) -> None:
+        """Called once `page` and its cursor are committed: the adapter may now acknowledge them."""
+
+    def push_quantities(self, updates: Sequence[tuple[str, int]]) -> list[PushResult]:
+        """Set each listing's quantity; one result per listing, in the order given."""
+
+
+def results_for_all(updates: Sequence[tuple[str, int]], error: str, *, retryable: bool) -> list[PushResult]:
+    """The same failure for every listing of a call that failed as a whole."""
+    return [PushResult(listing_id, False, error, retryable) for listing_id, _ in updates]

@@ -1,0 +1,270 @@
+"""Where a feed channel's files live: a local folder, an SFTP server or an FTP server, behind one interface.
+
+`open_feed_store(options)` returns an opener; each opened `FeedSession` lists, reads, writes atomically
+(temporary name, then rename) and moves files under the channel's base path, and raises only
+RetryableChannelError (network, outage) or PermanentChannelError (refused host key, bad login).
+SFTP host keys are checked against `known_hosts` with paramiko's RejectPolicy: never added.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ftplib
+import io
+import os
+import posixpath
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from channels.base import PermanentChannelError, RetryableChannelError
+from gateway.errors import ConfigError
+
+
+class FeedSession(Protocol):
+    """Files of one feed channel, paths relative to its base path."""
+
+    def list_files(self, folder: str) -> list[str]: ...
+    def read(self, path: str) -> bytes: ...
+    def exists(self, path: str) -> bool: ...
+    def write_atomic(self, path: str, data: bytes) -> None: ...
+    def move(self, source: str, target: str) -> None: ...
+
+
+FeedOpener = Callable[[], contextlib.AbstractContextManager[FeedSession]]
+
+
+def _tmp_name(path: str) -> str:
+    folder, name = posixpath.split(path)
+    return posixpath.join(folder, f".{name}.tmp")
+
+
+class FolderSession:
+    """A feed in a local folder."""
+
+    def __init__(self, base: Path):
+        self.base = Path(base)
+
+    def _path(self, rel: str) -> Path:
+        return self.base / rel
+
+    def list_files(self, folder: str) -> list[str]:
+        path = self._path(folder)
+        return sorted(p.name for p in path.iterdir() if p.is_file()) if path.is_dir() else []
+
+    def read(self, path: str) -> bytes:
+        return self._path(path).read_bytes()
+
+    def exists(self, path: str) -> bool:
+        return self._path(path).exists()
+
+    def write_atomic(self, path: str, data: bytes) -> None:
+        target = self._path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._path(_tmp_name(path))
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+
+    def move(self, source: str, target: str) -> None:
+        self._path(target).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._path(source), self._path(target))
+
+
+class SftpSession:
+    """A feed on an SFTP server (paramiko's SFTPClient)."""
+
+    def __init__(self, sftp, base: str):
+        self.sftp, self.base = sftp, base
+
+    def _path(self, rel: str) -> str:
+        return posixpath.join(self.base, rel)
+
+    def list_files(self, folder: str) -> list[str]:
+        import stat
+
+        try:
+            entries = self.sftp.listdir_attr(self._path(folder))
+        except FileNotFoundError:
+            return []
+        return sorted(e.filename for e in entries if stat.S_ISREG(e.st_mode or 0))
+
+    def read(self, path: str) -> bytes:
+        buffer = io.BytesIO()
+        self.sftp.getfo(self._path(path), buffer)
+        return buffer.getvalue()
+
+    def exists(self, path: str) -> bool:
+        try:
+            self.sftp.stat(self._path(path))
+            return True
+        except FileNotFoundError:
+            return False
+
+    def _mkdirs(self, folder: str) -> None:
+        if folder in ("", "/") or self.exists_abs(folder):
+            return
+        self._mkdirs(posixpath.dirname(folder))
+        self.sftp.mkdir(folder)
+
+    def exists_abs(self, path: str) -> bool:
+        try:
+            self.sftp.stat(path)
+            return True
+        except FileNotFoundError:
+            return False
+
+    def write_atomic(self, path: str, data: bytes) -> None:
+        target, tmp = self._path(path), self._path(_tmp_name(path))
+        self._mkdirs(posixpath.dirname(target))
+        self.sftp.putfo(io.BytesIO(data), tmp, file_size=len(data), confirm=True)
+        self.sftp.posix_rename(tmp, target)     # replaces the old feed in one step
+
+    def move(self, source: str, target: str) -> None:
+        self._mkdirs(posixpath.dirname(self._path(target)))
+        self.sftp.posix_rename(self._path(source), self._path(target))
+
+
+class FtpSession:
+    """A feed on an FTP server (ftplib)."""
+
+    def __init__(self, ftp: ftplib.FTP, base: str):
+        self.ftp, self.base = ftp, base
+
+    def _path(self, rel: str) -> str:
+        return posixpath.join(self.base, rel)
+
+    def list_files(self, folder: str) -> list[str]:
+        try:
+            entries = list(self.ftp.mlsd(self._path(folder), facts=["type"]))
+        except ftplib.error_perm:
+            return []
+        return sorted(name for name, facts in entries if facts.get("type") == "file")
+
+    def read(self, path: str) -> bytes:
+        buffer = io.BytesIO()
+        self.ftp.retrbinary(f"RETR {self._path(path)}", buffer.write)
+        return buffer.getvalue()
+
+    def exists(self, path: str) -> bool:
+        try:
+            self.ftp.size(self._path(path))
+            return True
+        except ftplib.error_perm:
+            return False
+
+    def _mkdirs(self, folder: str) -> None:
+        parts = [p for p in folder.split("/") if p]
+        current = "/" if folder.startswith("/") else ""
+        for part in parts:
+            current = posixpath.join(current, part)
+            with contextlib.suppress(ftplib.error_perm):
+                self.ftp.mkd(current)
+
+    def _rename(self, source: str, target: str) -> None:
+        try:
+            self.ftp.rename(source, target)
+        except ftplib.error_perm:   # servers that refuse to rename over a file: remove it, then rename
+            with contextlib.suppress(ftplib.error_perm):
+                self.ftp.delete(target)
+            self.ftp.rename(source, target)
+
+    def write_atomic(self, path: str, data: bytes) -> None:
+        target, tmp = self._path(path), self._path(_tmp_name(path))
+        self._mkdirs(posixpath.dirname(target))
+        self.ftp.storbinary(f"STOR {tmp}", io.BytesIO(data))
+        self._rename(tmp, target)
+
+    def move(self, source: str, target: str) -> None:
+        self._mkdirs(posixpath.dirname(self._path(target)))
+        self._rename(self._path(source), self._path(target))
+
+
+def _secret(options: dict[str, Any], channel: str) -> str | None:
+    name = options.get("password_env")
+    if not name:
+        return None
+    if name not in os.environ:
+        raise ConfigError(f"channel {channel!r}: environment variable {name} (password_env) is not set")
+    return os.environ[name]
+
+
+@contextlib.contextmanager
+def _translated(channel: str, target: str) -> Iterator[None]:
+    import paramiko
+
+    try:
+        yield
+    except (PermanentChannelError, RetryableChannelError, ConfigError):
+        raise
+    except (paramiko.BadHostKeyException, paramiko.AuthenticationException, ftplib.error_perm) as exc:
+        raise PermanentChannelError(f"channel {channel}: {target} refused: {exc}") from exc
+    except paramiko.SSHException as exc:
+        if "known_hosts" in str(exc):
+            raise PermanentChannelError(f"channel {channel}: {target} host key is not in known_hosts: {exc}") from exc
+        raise RetryableChannelError(f"channel {channel}: {target} failed: {exc}") from exc
+    except (OSError, EOFError, socket.timeout, *ftplib.all_errors) as exc:
+        raise RetryableChannelError(f"channel {channel}: {target} failed: {exc}") from exc
+
+
+def open_feed_store(channel: str, options: dict[str, Any], data_dir: Path) -> FeedOpener:
+    """The opener for a feed channel's `target` ("folder", "sftp" or "ftp") from its options."""
+    target = options.get("target", "folder")
+    timeout = float(options.get("timeout_seconds", 30))
+    if target == "folder":
+        base = Path(options.get("path") or Path(data_dir) / "feeds" / channel)
+
+        @contextlib.contextmanager
+        def open_folder() -> Iterator[FeedSession]:
+            with _translated(channel, f"folder {base}"):
+                base.mkdir(parents=True, exist_ok=True)
+                yield FolderSession(base)
+        return open_folder
+    for key in ("host", "username"):
+        if not options.get(key):
+            raise ConfigError(f"channel {channel!r}: options.{key} is required for target = {target!r}")
+    host, base = options["host"], options.get("path") or "/"
+    if target == "sftp":
+        if not options.get("known_hosts"):
+            raise ConfigError(f"channel {channel!r}: options.known_hosts is required for target = \"sftp\"")
+        port = int(options.get("port", 22))
+
+        @contextlib.contextmanager
+        def open_sftp() -> Iterator[FeedSession]:
+            import paramiko
+
+            with _translated(channel, f"sftp {host}:{port}"):
+                client = paramiko.SSHClient()
+                client.load_host_keys(str(options["known_hosts"]))
+                client.set_missing_host_key_policy(paramiko.RejectPolicy())
+                try:
+                    client.connect(host, port=port, username=options["username"], password=_secret(options, channel),
+                                   key_filename=options.get("key_file") or None, timeout=timeout,
+                                   banner_timeout=timeout, auth_timeout=timeout, look_for_keys=False,
+                                   allow_agent=False)
+                    sftp = client.open_sftp()
+                    sftp.get_channel().settimeout(timeout)
+                    yield SftpSession(sftp, base)
+                finally:
+                    client.close()
+        return open_sftp
+    if target == "ftp":
+        port = int(options.get("port", 21))
+
+        @contextlib.contextmanager
+        def open_ftp() -> Iterator[FeedSession]:
+            with _translated(channel, f"ftp {host}:{port}"):
+                ftp = ftplib.FTP(timeout=timeout)
+                try:
+                    ftp.connect(host, port)
+                    ftp.login(options["username"], _secret(options, channel) or "")
+                    yield FtpSession(ftp, base)
+                finally:
+                    with contextlib.suppress(*ftplib.all_errors):
+                        ftp.quit()
+                    ftp.close()
+        return open_ftp
+    raise ConfigError(f"channel {channel!r}: options.target {target!r} is not one of folder, sftp, ftp")

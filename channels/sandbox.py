@@ -1,0 +1,96 @@
+"""The `sandbox` adapter: talks to the bundled marketplace simulator the way a real adapter talks to an API.
+
+The transport is `SandboxMarketplace.handle` by default (state under `<data_dir>/sandbox/`); tests may pass
+any function `(operation, payload) -> answer`. Transport errors become channel errors here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from channels.base import (
+    CancellationData, ChannelError, ListingPage, OrderData, OrderLineData, OrderPage, PermanentChannelError,
+    PushResult, RemoteListing, RetryableChannelError, Transport,
+)
+from channels.sandbox_market import SandboxMarketplace, SandboxRequestError, sandbox_path
+
+
+def _time(text: str, what: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except (TypeError, ValueError) as exc:
+        raise PermanentChannelError(f"sandbox sent {what} {text!r}, not an ISO-8601 time") from exc
+
+
+class SandboxAdapter:
+    """A channel adapter over a sandbox marketplace (or any transport speaking its operations)."""
+
+    def __init__(self, name: str, transport: Transport):
+        self.name = name
+        self._transport = transport
+
+    def _call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self._transport(operation, payload)
+        except ChannelError:
+            raise
+        except (TimeoutError, ConnectionError, OSError) as exc:
+            raise RetryableChannelError(f"channel {self.name}: {operation} failed: {exc}") from exc
+        except (SandboxRequestError, KeyError, TypeError, ValueError) as exc:
+            raise PermanentChannelError(f"channel {self.name}: {operation} refused: {exc}") from exc
+
+    def list_listings(self, cursor: str | None, full: bool) -> ListingPage:
+        """Listings after `cursor` (the sandbox pages by creation order in both modes)."""
+        answer = self._call("list_listings", {"cursor": cursor, "full": full})
+        listings = [RemoteListing(l["listing_id"], l["sku"], l.get("size"), l.get("quantity"), l.get("title"))
+                    for l in answer["listings"]]
+        return ListingPage(listings, answer["cursor"], bool(answer.get("more")))
+
+    def fetch_orders(self, cursor: str | None) -> OrderPage:
+        """Orders changed and cancellations made after `cursor`, oldest first."""
+        answer = self._call("fetch_orders", {"cursor": cursor})
+        orders = []
+        for o in answer["orders"]:
+            # An order paid before it was cancelled is reported as accepted, so its stock is taken and the
+            # cancellation that follows decides whether it comes back.
+            status = "accepted" if o.get("accepted_at") else o["status"]
+            lines = tuple(OrderLineData(line["line_id"], line["sku"], int(line["quantity"])) for line in o["lines"])
+            orders.append(OrderData(o["order_id"], _time(o["placed_at"], "placed_at"), status, lines))
+        cancellations = [CancellationData(c["order_id"], _time(c["cancelled_at"], "cancelled_at"), "marketplace",
+                                          c.get("reason"), tuple(c["line_ids"]) if c.get("line_ids") else None)
+                         for c in answer["cancellations"]]
+        return OrderPage(orders, cancellations, answer["cursor"], bool(answer.get("more")))
+
+    def orders_committed(self, page: OrderPage) -> None:
+        """Nothing to acknowledge: the sandbox is read by cursor."""
+
+    def push_quantities(self, updates: Sequence[tuple[str, int]]) -> list[PushResult]:
+        """Send absolute quantities; a listing the marketplace refuses fails alone, permanently."""
+        if not updates:
+            return []
+        answer = self._call("push_quantities", {"updates": [[lid, qty] for lid, qty in updates]})
+        by_id = {r["listing_id"]: r for r in answer["results"]}
+        results = []
+        for listing_id, _ in updates:
+            r = by_id.get(listing_id)
+            if r is None:
+                results.append(PushResult(listing_id, False, "no result for this listing", retryable=True))
+            else:
+                results.append(PushResult(listing_id, bool(r["ok"]), r.get("error"), retryable=False))
+        return results
+
+
+def make_sandbox_adapter(channel, data_dir: Path, transport: Transport | None = None) -> SandboxAdapter:
+    """The adapter for a `[[channels]]` entry with `adapter = "sandbox"`."""
+    if transport is None:
+        transport = open_sandbox(channel, data_dir).handle
+    return SandboxAdapter(channel.name, transport)
+
+
+def open_sandbox(channel, data_dir: Path) -> SandboxMarketplace:
+    """The simulator behind a sandbox channel (its `timeout_seconds` option sets simulated timeouts)."""
+    timeout = float(channel.options.get("timeout_seconds", 0.5))
+    return SandboxMarketplace(sandbox_path(data_dir, channel.name), channel.marketplace, timeout_seconds=timeout)

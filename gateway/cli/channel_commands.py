@@ -1,0 +1,269 @@
+"""Commands for channels: drive a sandbox marketplace, run a channel job now, view and settle listings."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+
+from sqlalchemy import func, select
+
+from channels.restore_policy import match_reason
+from channels.sandbox import open_sandbox
+from channels.sandbox_market import SandboxRequestError
+from gateway.channel_jobs import ChannelJobs
+from gateway.cli.output import print_json, print_table
+from gateway.clock import iso, parse_iso
+from gateway.db import schema
+from gateway.errors import NotFoundError, UsageError
+from gateway.listings import listings_view, mark_listing
+
+
+def register(sub) -> None:
+    p = sub.add_parser("sandbox", help="drive a sandbox marketplace: listings, orders, cancellations, failures")
+    s = p.add_subparsers(dest="action", metavar="ACTION")
+    s.required = True
+    a = s.add_parser("order", help="a buyer places an order (paid at once unless --pending)")
+    a.add_argument("channel", metavar="CHANNEL")
+    a.add_argument("order_id", metavar="ORDER_ID")
+    a.add_argument("lines", nargs="+", metavar="SKU:QTY")
+    a.add_argument("--placed-at", metavar="ISO")
+    a.add_argument("--pending", action="store_true", help="not paid yet: StockGate takes no stock until accepted")
+    a.set_defaults(func=cmd_sandbox_order)
+    a = s.add_parser("accept", help="a pending order is paid")
+    a.add_argument("channel", metavar="CHANNEL")
+    a.add_argument("order_id", metavar="ORDER_ID")
+    a.set_defaults(func=cmd_sandbox_accept)
+    a = s.add_parser("cancel", help="the order (or some lines) is cancelled on the marketplace")
+    a.add_argument("channel", metavar="CHANNEL")
+    a.add_argument("order_id", metavar="ORDER_ID")
+    a.add_argument("--reason", metavar="TEXT", help="in the marketplace's own words, e.g. 'Buyer Canceled'")
+    a.add_argument("--at", metavar="ISO", help="when it was cancelled (default now)")
+    a.add_argument("--line", dest="lines", action="append", metavar="LINE_ID", help="cancel only this line")
+    a.set_defaults(func=cmd_sandbox_cancel)
+    a = s.add_parser("listing", help="create or replace a listing")
+    a.add_argument("channel", metavar="CHANNEL")
+    a.add_argument("listing_id", metavar="LISTING_ID")
+    a.add_argument("sku", metavar="SKU")
+    a.add_argument("quantity", metavar="QTY")
+    a.add_argument("--size", metavar="S")
+    a.add_argument("--title", metavar="T")
+    a.set_defaults(func=cmd_sandbox_listing)
+    a = s.add_parser("remove-listing", help="the listing disappears from the marketplace")
+    a.add_argument("channel", metavar="CHANNEL")
+    a.add_argument("listing_id", metavar="LISTING_ID")
+    a.set_defaults(func=cmd_sandbox_remove_listing)
+    a = s.add_parser("show", help="what the marketplace holds: listings with the quantity shown, orders")
+    a.add_argument("channel", metavar="CHANNEL")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_sandbox_show)
+    a = s.add_parser("fail", help="make the next N pushes fail (or time out after being applied)")
+    a.add_argument("channel", metavar="CHANNEL")
+    a.add_argument("calls", metavar="N")
+    a.add_argument("--timeout", action="store_true", help="apply the push, then never answer")
+    a.add_argument("--all-calls", action="store_true", help="listing syncs and order pulls fail too")
+    a.set_defaults(func=cmd_sandbox_fail)
+
+    p = sub.add_parser("channels", help="sales channels: list them, run a job now")
+    s = p.add_subparsers(dest="action", metavar="ACTION")
+    s.required = True
+    a = s.add_parser("list", help="configured channels with listings, pending pushes and last runs")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_channels_list)
+    for action, text in (("sync", "listing sync (incremental, or --full)"), ("pull", "fetch orders and cancellations"),
+                         ("push", "push every quantity that differs from the last pushed")):
+        a = s.add_parser(action, help=text)
+        a.add_argument("name", metavar="NAME")
+        if action == "sync":
+            a.add_argument("--full", action="store_true", help="fetch every listing; vanished ones become missing")
+        a.add_argument("--json", action="store_true")
+        a.set_defaults(func=cmd_channels_job, job={"sync": "listings", "pull": "orders", "push": "push"}[action])
+
+    p = sub.add_parser("listings", help="listings with link state and last pushed quantity; `mark` settles one")
+    p.add_argument("--channel", metavar="NAME")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_listings)
+    s = p.add_subparsers(dest="action", metavar="ACTION")
+    a = s.add_parser("mark", help="settle a missing listing as sold or deleted")
+    a.add_argument("channel", metavar="CHANNEL")
+    a.add_argument("listing_id", metavar="LISTING_ID")
+    a.add_argument("status", choices=("sold", "deleted"))
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_listings_mark)
+
+
+def _sandbox(app, channel: str):
+    cfg = app.settings.channel(channel)
+    sandboxes = [c.name for c in app.settings.channels if c.adapter == "sandbox"]
+    if cfg is None or cfg.adapter != "sandbox":
+        raise NotFoundError(f"{channel!r} is not a configured sandbox channel (sandbox channels: "
+                            f"{', '.join(sandboxes) or 'none'})")
+    return open_sandbox(cfg, app.settings.data_dir)
+
+
+def _count(text: str, what: str, minimum: int) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise UsageError(f"{what} {text!r} is not a whole number") from None
+    if value < minimum:
+        raise UsageError(f"{what} {text!r} must be {minimum} or more")
+    return value
+
+
+def _sandbox_call(action):
+    try:
+        return action()
+    except SandboxRequestError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def cmd_sandbox_order(app, args) -> int:
+    lines = []
+    for text in args.lines:
+        sku, sep, qty = text.rpartition(":")
+        if not sep or not sku.strip():
+            raise UsageError(f"order line {text!r} is not SKU:QTY (e.g. A1:2)")
+        lines.append((sku.strip(), _count(qty, f"quantity of line {text!r}:", 1)))
+    placed = parse_iso(args.placed_at, "--placed-at") if args.placed_at else None
+    order = _sandbox_call(lambda: _sandbox(app, args.channel).place_order(args.order_id, lines, placed_at=placed,
+                                                                          pending=args.pending))
+    print(f"order {order['order_id']} placed on {args.channel} ({order['status']}): "
+          + ", ".join(f"line {l['line_id']} {l['sku']} x{l['quantity']}" for l in order["lines"]))
+    return 0
+
+
+def cmd_sandbox_accept(app, args) -> int:
+    _sandbox_call(lambda: _sandbox(app, args.channel).accept_order(args.order_id))
+    print(f"order {args.order_id} on {args.channel} is accepted (paid)")
+    return 0
+
+
+def cmd_sandbox_cancel(app, args) -> int:
+    market = _sandbox(app, args.channel)
+    if args.reason and match_reason(market.marketplace, args.reason) is None:
+        sys.stderr.write(f"stockgate: warning: {args.reason!r} is not one of {market.marketplace}'s cancellation "
+                         "reasons (see docs/cancellations.md); recorded as given\n")
+    at = parse_iso(args.at, "--at") if args.at else None
+    _sandbox_call(lambda: market.cancel_order(args.order_id, reason=args.reason, at=at, line_ids=args.lines))
+    what = f"lines {', '.join(args.lines)} of order" if args.lines else "order"
+    print(f"{what} {args.order_id} cancelled on {args.channel}" + (f" ({args.reason})" if args.reason else ""))
+    return 0
+
+
+def cmd_sandbox_listing(app, args) -> int:
+    quantity = _count(args.quantity, "quantity", 0)
+    _sandbox_call(lambda: _sandbox(app, args.channel).add_listing(args.listing_id, args.sku.strip(), quantity,
+                                                                  size=args.size, title=args.title))
+    print(f"listing {args.listing_id} ({args.sku}) on {args.channel} shows {quantity}")
+    return 0
+
+
+def cmd_sandbox_remove_listing(app, args) -> int:
+    _sandbox_call(lambda: _sandbox(app, args.channel).remove_listing(args.listing_id))
+    print(f"listing {args.listing_id} removed from {args.channel}")
+    return 0
+
+
+def cmd_sandbox_show(app, args) -> int:
+    state = _sandbox(app, args.channel).show()
+    if args.json:
+        print_json(state)
+        return 0
+    print(f"sandbox {args.channel} ({state['marketplace']}); failing calls left: {state['failing_calls']}")
+    print_table(["LISTING", "SKU", "SIZE", "QUANTITY", "PUSHES"],
+                [[l["listing_id"], l["sku"], l["size"], l["quantity"], l["pushes"]] for l in state["listings"]],
+                empty="no listings")
+    print_table(["ORDER", "PLACED", "STATUS", "LINES", "CANCELLED"],
+                [[o["order_id"], o["placed_at"], o["status"],
+                  " ".join(f"{l['line_id']}:{l['sku']}x{l['quantity']}" for l in o["lines"]),
+                  "; ".join(c["reason"] or "(no reason)" for c in o["cancellations"])] for o in state["orders"]],
+                empty="no orders")
+    return 0
+
+
+def cmd_sandbox_fail(app, args) -> int:
+    calls = _count(args.calls, "number of calls", 0)
+    _sandbox(app, args.channel).fail_next(calls, timeout=args.timeout, all_calls=args.all_calls)
+    kind = "calls" if args.all_calls else "pushes"
+    print(f"the next {calls} {kind} to {args.channel} will " + ("time out" if args.timeout else "fail"))
+    return 0
+
+
+def _last_runs(conn) -> dict[tuple[str, str], dict]:
+    r = schema.job_runs.c
+    latest = select(r.channel, r.job, func.max(r.id).label("id")).group_by(r.channel, r.job).subquery()
+    rows = conn.execute(select(r.channel, r.job, r.started_at, r.finished_at, r.ok, r.detail)
+                        .join(latest, latest.c.id == r.id))
+    return {(x.channel, x.job): {"started_at": iso(x.started_at), "finished_at": iso(x.finished_at), "ok": x.ok,
+                                 "detail": x.detail} for x in rows}
+
+
+def cmd_channels_list(app, args) -> int:
+    l, o, c = schema.listings.c, schema.push_outbox.c, schema.channels.c
+    with app.db.read() as conn:
+        ids = dict(conn.execute(select(c.name, c.id)).all())
+        by_status = {(ch, st): n for ch, st, n in conn.execute(
+            select(l.channel_id, l.status, func.count()).group_by(l.channel_id, l.status))}
+        unlinked = dict(conn.execute(select(l.channel_id, func.count()).where(l.item_id.is_(None))
+                                     .group_by(l.channel_id)).all())
+        pending = dict(conn.execute(select(o.channel_id, func.count()).group_by(o.channel_id)).all())
+        runs = _last_runs(conn)
+    channels = []
+    for cfg in app.settings.channels:
+        cid = ids.get(cfg.name)
+        channels.append({
+            "name": cfg.name, "marketplace": cfg.marketplace, "adapter": cfg.adapter, "enabled": cfg.enabled,
+            "restore_policy": cfg.restore_policy, "buffer": cfg.buffer, "max_qty": cfg.max_qty,
+            "listings": {st: by_status.get((cid, st), 0) for st in ("active", "missing", "sold", "deleted")},
+            "unlinked": unlinked.get(cid, 0), "pending_pushes": pending.get(cid, 0),
+            "last_runs": {job: runs.get((cfg.name, job)) for job in ("listings", "orders", "push")}})
+    if args.json:
+        print_json({"channels": channels})
+        return 0
+    def _run(run):
+        return "-" if run is None else f"{run['finished_at'] or run['started_at']} {'ok' if run['ok'] else 'FAILED'}"
+    print_table(["NAME", "MARKETPLACE", "ADAPTER", "ACTIVE", "MISSING", "UNLINKED", "PENDING", "LAST PUSH"],
+                [[ch["name"], ch["marketplace"], ch["adapter"], ch["listings"]["active"], ch["listings"]["missing"],
+                  ch["unlinked"], ch["pending_pushes"], _run(ch["last_runs"]["push"])] for ch in channels],
+                empty="no channels configured")
+    return 0
+
+
+def cmd_channels_job(app, args) -> int:
+    jobs = ChannelJobs(app.db, app.settings)
+    jobs.adapter(args.name)
+    ok, outcome = jobs.run(args.job, args.name, holder=f"cli:{os.getpid()}", full=getattr(args, "full", False))
+    if not ok:
+        sys.stderr.write(f"stockgate: error: {outcome}\n")
+        return 1
+    document = dataclasses.asdict(outcome)
+    if args.json:
+        print_json(document)
+    else:
+        print(f"{args.name}: " + ", ".join(f"{k} {v}" for k, v in document.items() if k != "channel"))
+    failed = document.get("failed", 0) or len(document.get("problems", []))
+    return 1 if failed else 0
+
+
+def cmd_listings(app, args) -> int:
+    with app.db.read() as conn:
+        rows = listings_view(conn, args.channel)
+    if args.json:
+        print_json({"listings": rows})
+        return 0
+    print_table(["CHANNEL", "LISTING", "SKU", "ITEM", "LINK", "STATUS", "PUSHED", "PENDING", "ERROR"],
+                [[r["channel"], r["listing_id"], r["sku"], r["item"] or "-", r["link_reason"] or r["link"],
+                  r["status"], r["last_pushed_quantity"], r["pending_quantity"], r["last_push_error"]]
+                 for r in rows], empty="no listings")
+    return 0
+
+
+def cmd_listings_mark(app, args) -> int:
+    with app.db.write() as conn:
+        row = mark_listing(conn, args.channel, args.listing_id, args.status)
+    if args.json:
+        print_json(row)
+    else:
+        print(f"listing {args.listing_id} on {args.channel} marked {args.status}")
+    return 0

@@ -1,0 +1,181 @@
+"""Deliver the push outbox: send each listing its target quantity, record the outcome, retry with backoff.
+
+The outbox (`gateway.outbox`) holds one row per listing owing a push, written in the stock change's own
+transaction. `push_channel` sends the due rows whose target differs from the listing's last pushed
+quantity, then records per listing: delivered rows are deleted only if their target was not changed
+meanwhile (compared on target_qty and created_at); failed rows are retried after an exponential backoff
+with jitter. `reconcile_channel` re-enqueues every listing whose last pushed quantity is not its target.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
+
+from channels.base import ChannelError, PushResult, RetryableChannelError
+from gateway.clock import now
+from gateway.core.quantities import channel_quantity
+from gateway.db import schema
+from gateway.db.engine import Database
+from gateway.db.upsert import insert_ignore, upsert
+from gateway.outbox import available_by_item
+
+log = logging.getLogger(__name__)
+BATCH_SIZE = 1000
+MAX_BATCHES = 100
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with jitter: attempt n waits between half and all of base * 2**(n-1), capped."""
+
+    base_seconds: float = 1.0
+    max_seconds: float = 300.0
+
+    def delay(self, attempts: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait before attempt `attempts + 1` (attempts >= 1)."""
+        ceiling = min(self.max_seconds, self.base_seconds * 2 ** max(attempts - 1, 0))
+        return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    """What one push run did for one channel."""
+
+    channel: str
+    sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+    skipped: int = 0            # due rows that needed no call: already pushed, unlinked or gone
+
+
+def _targets(conn: Connection, where) -> list[dict]:
+    """Current target of every active, linked listing of an enabled channel matching `where`."""
+    l, c = schema.listings.c, schema.channels.c
+    rows = conn.execute(select(l.id, l.channel_id, l.item_id, l.last_pushed_qty, c.buffer, c.max_qty)
+                        .join(schema.channels, c.id == l.channel_id)
+                        .where(where, l.status == "active", l.item_id.is_not(None), c.enabled.is_(True))).all()
+    available = available_by_item(conn, {r.item_id for r in rows})
+    return [{"listing_pk": r.id, "channel_id": r.channel_id, "last": r.last_pushed_qty,
+             "target_qty": channel_quantity(available[r.item_id], r.buffer, r.max_qty)} for r in rows]
+
+
+def enqueue_listing_targets(conn: Connection, listing_pks, *, at: datetime | None = None) -> int:
+    """Owe these listings a push of their current target (newly linked listings are pushed at once)."""
+    pks = sorted(set(listing_pks))
+    if not pks:
+        return 0
+    at = at or now()
+    rows = []
+    for start in range(0, len(pks), 5000):
+        rows += _targets(conn, schema.listings.c.id.in_(pks[start:start + 5000]))
+    upsert(conn, schema.push_outbox, [{"listing_pk": r["listing_pk"], "channel_id": r["channel_id"],
+                                       "target_qty": r["target_qty"], "created_at": at, "due_at": at,
+                                       "attempts": 0, "last_error": None} for r in rows],
+           ["listing_pk"], ["target_qty", "created_at", "due_at", "attempts", "last_error"])
+    return len(rows)
+
+
+def reconcile_channel(conn: Connection, channel_id: int, *, at: datetime | None = None) -> int:
+    """Enqueue every listing of the channel whose last pushed quantity differs from its target; a row
+    already waiting gets the current target but keeps its backoff. Returns how many listings owe a push."""
+    at = at or now()
+    o = schema.push_outbox.c
+    owed = [r for r in _targets(conn, schema.listings.c.channel_id == channel_id) if r["last"] != r["target_qty"]]
+    waiting = dict(conn.execute(select(o.listing_pk, o.target_qty).where(o.channel_id == channel_id)).all())
+    stale = [{"k_pk": r["listing_pk"], "target_qty": r["target_qty"], "created_at": at} for r in owed
+             if r["listing_pk"] in waiting and waiting[r["listing_pk"]] != r["target_qty"]]
+    if stale:
+        conn.execute(update(schema.push_outbox).where(o.listing_pk == bindparam("k_pk"))
+                     .values(target_qty=bindparam("target_qty"), created_at=bindparam("created_at")), stale)
+    insert_ignore(conn, schema.push_outbox, [
+        {"listing_pk": r["listing_pk"], "channel_id": channel_id, "target_qty": r["target_qty"], "created_at": at,
+         "due_at": at, "attempts": 0, "last_error": None} for r in owed if r["listing_pk"] not in waiting],
+        ["listing_pk"])
+    return len(owed)
+
+
+def next_due(conn: Connection) -> dict[int, datetime]:
+    """The earliest due time of each channel's outbox rows."""
+    o = schema.push_outbox.c
+    return dict(conn.execute(select(o.channel_id, func.min(o.due_at)).group_by(o.channel_id)).all())
+
+
+def _due_rows(conn: Connection, channel_id: int, at: datetime, limit: int):
+    o, l = schema.push_outbox.c, schema.listings.c
+    return conn.execute(
+        select(o.listing_pk, o.target_qty, o.created_at, o.attempts, l.listing_id, l.status, l.item_id,
+               l.last_pushed_qty)
+        .join(schema.listings, l.id == o.listing_pk)
+        .where(o.channel_id == channel_id, o.due_at <= at).order_by(o.due_at, o.listing_pk).limit(limit)).all()
+
+
+def _unchanged(row):
+    """The outbox row still holds what was read: same target, same creation time."""
+    o = schema.push_outbox.c
+    return and_(o.listing_pk == row.listing_pk, o.target_qty == row.target_qty, o.created_at == row.created_at)
+
+
+def _send(adapter, updates: list[tuple[str, int]]) -> list[PushResult]:
+    try:
+        results = adapter.push_quantities(updates)
+    except ChannelError as exc:
+        retryable = isinstance(exc, RetryableChannelError)
+        return [PushResult(lid, False, str(exc), retryable) for lid, _ in updates]
+    by_id = {r.listing_id: r for r in results}
+    return [by_id.get(lid) or PushResult(lid, False, "the channel gave no result", True) for lid, _ in updates]
+
+
+def _push_batch(db: Database, channel_id: int, adapter, at: datetime, backoff: Backoff,
+                rng: random.Random | None, limit: int) -> tuple[int, int, int, int]:
+    with db.read() as conn:
+        rows = _due_rows(conn, channel_id, at, limit)
+    skip = [r for r in rows if r.status != "active" or r.item_id is None or r.target_qty == r.last_pushed_qty]
+    send = [r for r in rows if r not in skip]
+    results = _send(adapter, [(r.listing_id, r.target_qty) for r in send]) if send else []
+    done = now()
+    l, o = schema.listings.c, schema.push_outbox.c
+    with db.write() as conn:
+        for r in skip:
+            conn.execute(delete(schema.push_outbox).where(_unchanged(r)))
+        history = []
+        for r, result in zip(send, results):
+            history.append({"listing_pk": r.listing_pk, "at": done, "quantity": r.target_qty, "ok": result.ok,
+                            "error": result.error})
+            if result.ok:
+                conn.execute(update(schema.listings).where(l.id == r.listing_pk).values(
+                    last_pushed_qty=r.target_qty, last_pushed_at=done, last_push_error=None))
+                conn.execute(delete(schema.push_outbox).where(_unchanged(r)))
+                continue
+            attempts = r.attempts + 1
+            wait = backoff.delay(attempts, rng) if result.retryable else backoff.max_seconds
+            conn.execute(update(schema.listings).where(l.id == r.listing_pk).values(last_push_error=result.error))
+            conn.execute(update(schema.push_outbox).where(o.listing_pk == r.listing_pk, o.created_at == r.created_at)
+                         .values(attempts=attempts, due_at=done + timedelta(seconds=wait), last_error=result.error))
+        if history:
+            conn.execute(schema.push_results.insert(), history)
+    failed = sum(not r.ok for r in results)
+    if failed:
+        log.warning("channel push: %d of %d listings failed (first error: %s)", failed, len(results),
+                    next(r.error for r in results if not r.ok))
+    return len(rows), len(send), len(send) - failed, failed
+
+
+def push_channel(db: Database, channel: str, adapter, *, at: datetime | None = None, backoff: Backoff = Backoff(),
+                 rng: random.Random | None = None, batch_size: int = BATCH_SIZE) -> PushOutcome:
+    """Send the channel's due outbox rows (those due at `at`, default now) in batches; record outcomes."""
+    from gateway.listings import channel_id as find_channel
+
+    with db.read() as conn:
+        ch_id = find_channel(conn, channel)
+    totals = [0, 0, 0, 0]
+    for _ in range(MAX_BATCHES):
+        read, sent, delivered, failed = _push_batch(db, ch_id, adapter, at or now(), backoff, rng, batch_size)
+        totals = [a + b for a, b in zip(totals, (read, sent, delivered, failed))]
+        if read < batch_size or failed:
+            break
+    return PushOutcome(channel, sent=totals[1], delivered=totals[2], failed=totals[3], skipped=totals[0] - totals[1])

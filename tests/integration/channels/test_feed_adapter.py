@@ -1,0 +1,173 @@
+"""The feed adapter against a real folder and a real SFTP server (OpenSSH sshd on loopback)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from pathlib import Path
+
+import pytest
+
+from channels.base import PermanentChannelError
+from channels.registry import make_adapter
+from conftest import channel_toml
+from gateway.stock import stock_view
+from sftp_test_server import start_sftp_server
+
+ORDERS = ("order_id,sku,qty,placed_at,status,cancel_reason,cancelled_at\n"
+          "F-1,HAT,2,2026-11-20T10:00:00Z,accepted,,\n"
+          "F-2,HAT,1,2026-11-20T11:00:00Z,accepted,,\n")
+
+
+def _feed_rows(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode())))
+
+
+def _available(ch, sku: str) -> int:
+    with ch.jobs.db.read() as conn:
+        return stock_view(conn, [sku])[0]["available"]
+
+
+@pytest.fixture
+def folder_feed(make_channels, tmp_path):
+    """A feed channel writing to tmp_path/feed with a catalogue of three listings."""
+    folder = tmp_path / "feed"
+    (folder / "orders").mkdir(parents=True)
+    (folder / "listings.csv").write_text("sku,quantity,title\nHAT,10,Hat\nCAP,4,Cap\nBAG,0,Bag\n")
+    ch = make_channels(channel_toml("retail", "other", "feed", options={
+        "target": "folder", "path": str(folder), "columns": ["sku", "quantity", "title"]}))
+    return ch, folder
+
+
+def test_a_push_writes_the_whole_feed_with_the_configured_columns(folder_feed):
+    ch, folder = folder_feed
+    assert ch.jobs.sync("retail").imported == 2
+    ch.jobs.push_now("retail")
+    assert _feed_rows((folder / "inventory.csv").read_bytes()) == [
+        ["sku", "quantity", "title"], ["BAG", "0", "Bag"], ["CAP", "4", "Cap"], ["HAT", "10", "Hat"]]
+    ch.set("CAP", "MF", 1)
+    ch.jobs.push_now("retail")
+    rows = _feed_rows((folder / "inventory.csv").read_bytes())
+    assert rows[1:] == [["BAG", "0", "Bag"], ["CAP", "1", "Cap"], ["HAT", "10", "Hat"]]
+    assert sorted(p.name for p in folder.iterdir()) == ["inventory.csv", "listings.csv", "orders"]
+
+
+def test_a_reader_never_sees_a_half_written_feed(folder_feed):
+    ch, folder = folder_feed
+    ch.jobs.sync("retail")
+    ch.jobs.push_now("retail")
+    seen, stop = [], threading.Event()
+
+    def read_continuously():
+        while not stop.is_set():
+            seen.append(_feed_rows((folder / "inventory.csv").read_bytes()))
+
+    reader = threading.Thread(target=read_continuously)
+    reader.start()
+    try:
+        for quantity in range(30):
+            ch.set("HAT", "MF", quantity)
+            ch.jobs.push_now("retail")
+    finally:
+        stop.set()
+        reader.join()
+    assert seen and all(len(rows) == 4 and rows[0] == ["sku", "quantity", "title"] for rows in seen)
+
+
+def test_order_files_are_read_once_and_moved_to_processed(folder_feed):
+    ch, folder = folder_feed
+    ch.jobs.sync("retail")
+    (folder / "orders" / "day1.csv").write_text(ORDERS)
+    (folder / "orders" / ".day2.csv.tmp").write_text(ORDERS)       # still being written: not read
+    outcome = ch.jobs.pull("retail")
+    assert (outcome.orders, outcome.changed) == (2, 2)
+    assert _available(ch, "HAT") == 7
+    assert (folder / "orders" / "processed" / "day1.csv").exists()
+    assert not (folder / "orders" / "day1.csv").exists()
+    assert ch.jobs.pull("retail").orders == 0
+    assert _available(ch, "HAT") == 7
+
+
+def test_a_cancellation_in_an_order_file_follows_the_reason(folder_feed):
+    ch, folder = folder_feed
+    ch.jobs.sync("retail")
+    (folder / "orders" / "a.csv").write_text(ORDERS)
+    ch.jobs.pull("retail")
+    (folder / "orders" / "b.csv").write_text("order_id,sku,qty,placed_at,status,cancel_reason,cancelled_at\n"
+                                            "F-1,HAT,2,2026-11-20T10:00:00Z,cancelled,Buyer Canceled,"
+                                            "2026-11-21T09:00:00Z\n")
+    outcome = ch.jobs.pull("retail")
+    assert (outcome.cancellations, outcome.restored) == (1, 1)
+    assert _available(ch, "HAT") == 9
+
+
+def test_an_unreadable_order_file_is_moved_to_rejected_with_the_reason_and_nothing_taken(folder_feed):
+    ch, folder = folder_feed
+    ch.jobs.sync("retail")
+    (folder / "orders" / "bad.csv").write_text("order_id,sku,qty,placed_at\nF-1,HAT,two,2026-11-20T10:00:00Z\n")
+    ch.jobs.pull("retail")
+    assert _available(ch, "HAT") == 10
+    error = (folder / "orders" / "rejected" / "bad.csv.error.txt").read_text()
+    assert "row 2" in error and "'two'" in error
+    assert (folder / "orders" / "rejected" / "bad.csv").exists()
+
+
+def test_a_file_committed_but_not_yet_moved_is_not_read_again(folder_feed):
+    ch, folder = folder_feed
+    ch.jobs.sync("retail")
+    adapter = ch.jobs.adapter("retail")
+    (folder / "orders" / "day1.csv").write_text(ORDERS)
+    adapter.orders_committed = lambda page: None          # the process dies between commit and move
+    ch.jobs.pull("retail")
+    assert (folder / "orders" / "day1.csv").exists()
+    del adapter.orders_committed
+    assert ch.jobs.pull("retail").orders == 0
+    assert _available(ch, "HAT") == 7
+    assert (folder / "orders" / "processed" / "day1.csv").exists()
+
+
+@pytest.fixture
+def sftp_feed(tmp_path, make_channels):
+    server = start_sftp_server(tmp_path / "sftp")
+    print(f"SFTP server: {server.kind} on port {server.port}")
+    root = server.folder
+    (root / "orders").mkdir()
+    (root / "listings.csv").write_text("listing_id,sku,quantity\nR-1,HAT,10\nR-2,CAP,4\n")
+    options = {"target": "sftp", "host": server.host, "port": server.port, "username": server.username,
+               "key_file": str(server.client_key), "known_hosts": str(server.known_hosts), "path": str(root),
+               "feed_name": "stock/feed.csv", "columns": {"SellerSKU": "sku", "Qty": "quantity"}}
+    yield make_channels(channel_toml("retail", "other", "feed", options=options)), server, options
+    server.stop()
+
+
+def test_the_feed_reaches_an_sftp_server_whole_and_order_files_there_are_read_once(sftp_feed):
+    ch, server, _ = sftp_feed
+    assert ch.jobs.sync("retail").linked == 2
+    ch.jobs.push_now("retail")
+    feed = server.folder / "stock" / "feed.csv"
+    assert _feed_rows(feed.read_bytes()) == [["SellerSKU", "Qty"], ["CAP", "4"], ["HAT", "10"]]
+    assert sorted(p.name for p in feed.parent.iterdir()) == ["feed.csv"]          # no temporary left
+    (server.folder / "orders" / "o.csv").write_text(ORDERS)
+    assert ch.jobs.pull("retail").orders == 2
+    assert ch.jobs.pull("retail").orders == 0
+    assert (server.folder / "orders" / "processed" / "o.csv").exists()
+    ch.jobs.push_now("retail")
+    assert _feed_rows(feed.read_bytes())[2] == ["HAT", "7"]
+
+
+def test_an_sftp_server_whose_host_key_is_not_known_is_refused_and_nothing_written(sftp_feed, tmp_path):
+    ch, server, options = sftp_feed
+    empty = tmp_path / "empty_known_hosts"
+    empty.write_text("")
+    settings = ch.settings.channel("retail")
+    import dataclasses
+
+    stranger = dataclasses.replace(settings, options={**options, "known_hosts": str(empty)})
+    adapter = make_adapter(stranger, ch.settings.data_dir)
+    with pytest.raises(PermanentChannelError, match="known_hosts"):
+        adapter.list_listings(None, True)
+    results = adapter.push_quantities([("R-1", 3)])
+    assert [(r.ok, r.retryable) for r in results] == [(False, False)]
+    assert not (server.folder / "stock").exists()
+    assert empty.read_text() == ""

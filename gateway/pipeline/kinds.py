@@ -51,18 +51,21 @@ def header_says_stock_file(header: list[str], quantity_aliases: tuple[str, ...],
 def decide_kind(data: bytes, name: str, file_row: Any, options: dict[str, Any], settings: Settings,
                 warehouse_codes: set[str]) -> FileKind:
     """The kind of a received file: from its delivery, or from its header for `auto_kind` accounts."""
-    if file_row.warehouse:
-        return FileKind("stock", file_row.mode if file_row.mode != "absolute" else "partial", file_row.warehouse)
     allowed = list(options.get("allowed_warehouses") or [])
     if options.get("auto_kind") and len(allowed) == 1:
+        # a single-warehouse account may send its warehouse's stock file or a Quantity Update template
         probe = parse_options(settings, FileKind("stock", "partial", allowed[0]), options)
         try:
             header = read_table(data, name, probe).header
         except TableReadError:
-            header = []   # unreadable: read as a Quantity Update, whose parse reports why
-        if header_says_stock_file(header, probe.quantity_aliases, warehouse_codes):
-            mode = options.get("mode") or "partial"
-            return FileKind("stock", mode, allowed[0])
+            header = []   # unreadable: read as a stock file, whose parse reports why
+        aliases = probe.quantity_aliases + tuple(filter(None, [(options.get("columns") or {}).get("quantity")]))
+        if header and not header_says_stock_file(header, aliases, warehouse_codes):
+            return FileKind("quantity_update", "absolute", None)
+        mode = options.get("mode") or file_row.mode
+        return FileKind("stock", mode if mode != "absolute" else "partial", allowed[0])
+    if file_row.warehouse:
+        return FileKind("stock", file_row.mode if file_row.mode != "absolute" else "partial", file_row.warehouse)
     return FileKind("quantity_update", "absolute", None)
 
 

@@ -55,6 +55,31 @@ def test_an_account_bound_to_one_warehouse_may_send_a_stock_file_recognised_by_i
     assert stock(sg)["A1"] == {"EAST": 12}
 
 
+def test_an_ftp_account_bound_to_one_warehouse_may_send_either_kind_of_file(sg, files, db, data_dir, tmp_path):
+    from datetime import UTC, datetime
+
+    from gateway.settings import AccountSettings
+    from gateway.transports.ftp import delivery_for
+
+    seed(sg, "A1 EAST 1", "A2 EAST 1")
+    settings = load_settings(tmp_path / "stockgate.toml")
+    account = AccountSettings(username="east", password_hash="x", warehouses=("EAST",))
+
+    def upload(name, content):
+        delivery = delivery_for(account, name, data_dir / "reports", datetime.now(UTC))
+        return process_file(db, settings, receive_bytes(db, data_dir, delivery, content))
+
+    template = upload("template.csv", b"SKU,Title,EAST\nA1,Hat,9\n")
+    assert (template.status, template.document["kind"]) == ("applied", "quantity_update")
+    stock_file = upload("east.csv", b"Item;QtyOnHand\nA2;12\n")
+    assert (stock_file.status, stock_file.document["kind"], stock_file.document["warehouse"]) == (
+        "applied", "stock", "EAST")
+    assert stock(sg)["A1"] == {"EAST": 9} and stock(sg)["A2"] == {"EAST": 12}
+    refused = upload("west.csv", b"SKU,WEST\nA1,3\n")
+    assert refused.status == "rejected"
+    assert stock(sg)["A1"] == {"EAST": 9}
+
+
 def test_a_full_snapshot_zeroes_absent_skus_but_never_one_whose_row_failed(sg, files):
     seed(sg, "A1 WEST 5", "A2 WEST 5", "A3 WEST 5", "A4 WEST 5")
     path = files.csv("west.csv", "SKU,Qty\nA1,7\nA2,abc\nA3,4\n")

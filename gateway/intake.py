@@ -15,7 +15,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from gateway.clock import now
 from gateway.core.files import FileStatus
@@ -52,8 +52,8 @@ class Delivery:
 
 
 def new_file_id(at: datetime | None = None) -> str:
-    """A file id that sorts by time of receipt and is unique: 20261126T083012-3fa9c1."""
-    return f"{(at or now()):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+    """A file id that sorts by time of receipt: 20261126T083012-3fa9c1d0 (the spool keeps it unique)."""
+    return f"{(at or now()):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
 
 
 def spool_dir(data_dir: Path) -> Path:
@@ -68,33 +68,51 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _copy_hashing(source: Path, target: Path) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
-    with open(source, "rb") as src, open(target, "xb") as dst:
-        while block := src.read(_BLOCK):
+def copy_to_new_file(source: BinaryIO, target: Path) -> tuple[int, str]:
+    """Copy an open file to the new file `target` (never an existing one), synced to disk; return
+    (bytes copied, sha256 hex)."""
+    digest, count = hashlib.sha256(), 0
+    with open(target, "xb") as out:
+        while block := source.read(_BLOCK):
             digest.update(block)
-            size += len(block)
-            dst.write(block)
-        dst.flush()
-        os.fsync(dst.fileno())
-    return digest.hexdigest(), size
+            count += len(block)
+            out.write(block)
+        out.flush()
+        os.fsync(out.fileno())
+    return count, digest.hexdigest()
+
+
+def _spool(staged: Path, folder: Path, received_at: datetime) -> tuple[str, Path, str, int]:
+    """Copy `staged` into the spool under a new file id; the id's path is created exclusively, so a
+    colliding id is retried and never overwrites another file's spool copy."""
+    tmp = folder / f".{secrets.token_hex(8)}.tmp"
+    try:
+        with open(staged, "rb") as src:
+            size, sha256 = copy_to_new_file(src, tmp)
+        for _ in range(10):
+            file_id = new_file_id(received_at)
+            target = folder / file_id
+            try:
+                os.link(tmp, target)        # fails if the name exists: no overwrite, unlike rename
+            except FileExistsError:
+                continue
+            _fsync_dir(folder)
+            return file_id, target, sha256, size
+        raise RuntimeError("could not find a free file id in the spool")
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def receive_file(db: Database, data_dir: Path, delivery: Delivery, staged: Path, *, move: bool = False) -> str:
     """Spool `staged` durably under a new file id and record it as `received`; return the file id.
 
-    With `move`, the staged file is renamed into the spool when both are on one file system (it must be
-    a file the caller owns, such as an FTP upload already staged); otherwise it is copied.
+    The staged file is copied (and hashed on the way); with `move` the caller's staged file is removed
+    once the row is committed (it must be a file the caller owns, such as an FTP upload already staged).
     """
     received_at = now()
-    file_id = new_file_id(received_at)
     folder = spool_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / file_id
-    tmp = folder / f".{file_id}.tmp"
-    sha256, size = _copy_hashing(staged, tmp)
-    os.replace(tmp, target)
-    _fsync_dir(folder)
+    file_id, target, sha256, size = _spool(staged, folder, received_at)
     try:
         with db.write() as conn:
             conn.execute(schema.files.insert().values(

@@ -17,7 +17,8 @@ from watchdog.observers import Observer
 
 from gateway.errors import PermanentError, RetryableError
 from gateway.settings import SourceSettings
-from gateway.transports.pickup import copy_to_new_file
+from gateway.intake import copy_to_new_file
+from gateway.transports.pickup import name_beside
 from gateway.transports.stability import RemoteEntry
 
 PROCESSED = "processed"
@@ -75,7 +76,7 @@ class FolderStore:
                 target_dir.mkdir(parents=True, exist_ok=True)
                 target = target_dir / entry.name
                 if target.exists() or target.is_symlink():
-                    target = target_dir / f"{path.stem}.{file_id}{path.suffix}"
+                    target = target_dir / name_beside(entry.name, file_id)
                 os.rename(path, target)
                 done = f"moved to {target}"
             else:

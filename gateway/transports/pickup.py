@@ -8,9 +8,7 @@ resolves what an earlier, interrupted poll left: the file is received once, ackn
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import secrets
 import threading
 import time
@@ -18,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 from sqlalchemy import and_, select, update
 
@@ -31,7 +29,6 @@ from gateway.settings import SourceSettings
 from gateway.transports.stability import RemoteEntry, StabilityTracker, candidates, markers_for
 
 log = logging.getLogger("stockgate.sources")
-_BLOCK = 256 * 1024
 
 
 class FileStore(Protocol):
@@ -52,17 +49,10 @@ class FileStore(Protocol):
         """Tell the sender the file is safe (delete, move or keep it; remove its markers); say what was done."""
 
 
-def copy_to_new_file(source: BinaryIO, target: Path) -> tuple[int, str]:
-    """Copy an open file to the new file `target`, synced to disk; return (bytes copied, sha256 hex)."""
-    digest, count = hashlib.sha256(), 0
-    with open(target, "xb") as out:
-        while block := source.read(_BLOCK):
-            digest.update(block)
-            count += len(block)
-            out.write(block)
-        out.flush()
-        os.fsync(out.fileno())
-    return count, digest.hexdigest()
+def name_beside(name: str, file_id: str) -> str:
+    """The name a received file is moved under when its own is taken: `stock.csv` -> `stock.<file_id>.csv`."""
+    stem, dot, suffix = name.rpartition(".")
+    return f"{stem}.{file_id}.{suffix}" if dot and stem else f"{name}.{file_id}"
 
 
 @dataclass

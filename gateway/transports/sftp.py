@@ -20,7 +20,8 @@ import paramiko
 
 from gateway.errors import ConfigError, PermanentError, RetryableError
 from gateway.settings import SourceSettings
-from gateway.transports.pickup import copy_to_new_file
+from gateway.intake import copy_to_new_file
+from gateway.transports.pickup import name_beside
 from gateway.transports.stability import RemoteEntry
 
 CONNECT_TIMEOUT_SECONDS = 30
@@ -123,8 +124,11 @@ class SftpStore:
             elif after == "move":
                 folder = posixpath.join(self.folder, self.source.move_to)   # move_to may be absolute
                 self._make_dirs(folder)
-                self.sftp.posix_rename(path, posixpath.join(folder, entry.name))
-                done = f"moved to {folder}"
+                target = posixpath.join(folder, entry.name)
+                if self._exists(target):   # posix_rename would overwrite last night's file of the same name
+                    target = posixpath.join(folder, name_beside(entry.name, file_id))
+                self.sftp.posix_rename(path, target)
+                done = f"moved to {target}"
             else:
                 done = "kept"
             for marker in markers:
@@ -133,6 +137,13 @@ class SftpStore:
             raise PermanentError(f"received as file {file_id}, but `after = {after}` failed on {path}: {exc} "
                                  "(retried at the next poll; the file is not fetched again)") from exc
         return done
+
+    def _exists(self, path: str) -> bool:
+        try:
+            self.sftp.lstat(path)
+        except FileNotFoundError:
+            return False
+        return True
 
     def _make_dirs(self, folder: str) -> None:
         parts, current = [p for p in folder.split("/") if p], "/" if folder.startswith("/") else ""

@@ -55,6 +55,21 @@ def test_a_remote_file_is_fetched_once_and_moved_after_the_commit(sftp_server, s
     assert status["failures"] == 0 and status["last_success_at"] and status["last_error"] is None
 
 
+def test_a_nightly_file_of_the_same_name_never_overwrites_last_nights_processed_copy(
+        sftp_server, sftp_source, configure, stockgate, received):
+    configure(sftp_source())
+    older, newer = CSV, b"SKU,Quantity\nA1,6\nA2,8\nA3,1\n"   # the next night's export
+    (sftp_server.folder / "stock.csv").write_bytes(older)
+    assert stockgate("sources", "poll", "erp").code == 0
+    (sftp_server.folder / "stock.csv").write_bytes(newer)
+    assert stockgate("sources", "poll", "erp").code == 0
+
+    processed = sftp_server.folder / "processed"
+    second_id = [r.file_id for r in received()][-1]
+    assert (processed / "stock.csv").read_bytes() == older
+    assert (processed / f"stock.{second_id}.csv").read_bytes() == newer
+
+
 def test_a_remote_file_is_deleted_after_the_commit_when_after_is_delete(sftp_server, sftp_source, configure, stockgate,
                                                                         received):
     configure(sftp_source(after="delete", move_to=None))

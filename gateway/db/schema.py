@@ -5,7 +5,7 @@ migrated database matches this metadata.
 """
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+    BigInteger, Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text,
     UniqueConstraint,
 )
 
@@ -64,7 +64,7 @@ files = Table(
     Column("kind", String(20), nullable=False),            # quantity_update | stock
     Column("mode", String(10), nullable=False),            # absolute | partial | full | delta
     Column("sha256", String(64), nullable=False),
-    Column("size", Integer, nullable=False),
+    Column("size", BigInteger, nullable=False),
     Column("dedupe_scope", String(140), nullable=False),   # warehouse:CODE or account:NAME
     _ts("received_at", False),
     _ts("as_of"),
@@ -242,8 +242,8 @@ remote_files = Table(
     Column("id", Integer, primary_key=True),
     Column("source", String(100), nullable=False),
     Column("path", Text, nullable=False),
-    Column("size", Integer, nullable=False),
-    Column("mtime", Integer, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("mtime", BigInteger, nullable=False),
     Column("file_id", String(40)),
     Column("state", String(12), nullable=False),        # fetched | done
     _ts("fetched_at", False),

@@ -9,7 +9,7 @@ from gateway.db.migrate import current_revision, head_revision, initialise
 
 def test_the_migrated_database_matches_the_declared_tables(db):
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), schema.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), schema.metadata)
     assert diff == []
     assert current_revision(db) == head_revision()
 

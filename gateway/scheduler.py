@@ -10,22 +10,16 @@ every job is also safe to run twice. Each scheduled run is recorded in `job_runs
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
-import uuid
 from collections.abc import Callable
-from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import delete, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from channels.registry import make_adapter
 from gateway.clock import now
-from gateway.db import schema
 from gateway.db.engine import Database
+from gateway.leases import Lease, process_holder
 from gateway.errors import StockGateError
 from gateway.settings import ChannelSettings, Settings
 
@@ -34,38 +28,9 @@ LEASE_NAME = "channel-scheduler"
 JOBS = ("listings", "orders", "push")
 
 
-class Lease:
-    """A named lease row: held by one holder until it expires; `hold` takes or renews it."""
-
-    def __init__(self, db: Database, name: str, holder: str, seconds: float):
-        self.db, self.name, self.holder, self.seconds = db, name, holder, seconds
-
-    def hold(self) -> bool:
-        """Take the lease if it is free or expired, renew it if ours; whether we hold it now."""
-        at = now()
-        expires = at + timedelta(seconds=self.seconds)
-        le = schema.leases.c
-        with self.db.write() as conn:
-            taken = conn.execute(update(schema.leases).where(
-                le.name == self.name, or_(le.holder == self.holder, le.expires_at < at))
-                .values(holder=self.holder, expires_at=expires)).rowcount
-            if taken:
-                return True
-            insert = (postgresql.insert if self.db.is_postgres else sqlite.insert)(schema.leases)
-            created = conn.execute(insert.values(name=self.name, holder=self.holder, expires_at=expires)
-                                   .on_conflict_do_nothing(index_elements=["name"]).returning(le.name)).first()
-            return created is not None
-
-    def release(self) -> None:
-        """Give the lease up at once (another process may take it over without waiting for expiry)."""
-        le = schema.leases.c
-        with self.db.write() as conn:
-            conn.execute(delete(schema.leases).where(le.name == self.name, le.holder == self.holder))
-
-
 def default_holder() -> str:
     """A name for this scheduler that is unique across machines and processes."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    return process_holder()
 
 
 class ChannelScheduler:

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import delete, false, or_, select, true, update
+from sqlalchemy import select
 
 from gateway.clock import as_utc, iso, now
 from gateway.db import schema
 from gateway.db.engine import Database
-from gateway.db.upsert import insert_ignore, upsert
+from gateway.leases import Lease, process_holder
+from gateway.db.upsert import upsert
 from gateway.errors import ConfigError, NotFoundError, RetryableError
 from gateway.intake import receive_file
 from gateway.settings import Settings, SourceSettings
@@ -34,7 +33,7 @@ BACKOFF_BASE_SECONDS = 30.0
 BACKOFF_CAP_SECONDS = 900.0
 LEASE_SECONDS = 600
 BUSY_RETRY_SECONDS = 10
-HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+HOLDER = process_holder(tag=False)
 
 
 class SourceBusyError(RetryableError):
@@ -88,38 +87,14 @@ def _record(db: Database, name: str, values: dict) -> None:
 
 @contextlib.contextmanager
 def _lease(db: Database, name: str) -> Iterator[None]:
-    """Hold the lease `source:<name>`; RetryableError when a live holder has it."""
-    key, at = f"source:{name}", now()
-    lease = schema.leases.c
-    with db.write() as conn:
-        insert_ignore(conn, schema.leases, [{"name": key, "holder": HOLDER,
-                                             "expires_at": at + timedelta(seconds=LEASE_SECONDS)}], ["name"])
-        holder = conn.execute(select(lease.holder).where(lease.name == key)).scalar_one()
-        taken = conn.execute(update(schema.leases).where(
-            lease.name == key, or_(lease.holder == HOLDER, lease.expires_at < at,
-                                   true() if _dead_local(holder) else false()))
-            .values(holder=HOLDER, expires_at=at + timedelta(seconds=LEASE_SECONDS))).rowcount
-    if not taken:
-        raise SourceBusyError(f"source {name} is being polled by {holder} right now")
+    """Hold the lease `source:<name>`; SourceBusyError when a live holder has it."""
+    lease = Lease(db, f"source:{name}", HOLDER, LEASE_SECONDS)
+    if not lease.hold():
+        raise SourceBusyError(f"source {name} is being polled by {lease.current_holder()} right now")
     try:
         yield
     finally:
-        with db.write() as conn:
-            conn.execute(delete(schema.leases).where(lease.name == key, lease.holder == HOLDER))
-
-
-def _dead_local(holder: str) -> bool:
-    """True when `holder` is a process of this host that no longer runs (it crashed mid-poll)."""
-    host, _, pid = holder.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+        lease.release()
 
 
 # -- one poll ---------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """The Quantity Update template: every SKU, its title and its current quantity per warehouse.
 
 XLSX cells holding SKUs and titles are typed as text (number format `@`, string cells), so `00123` keeps
-its zeros through a spreadsheet and a value starting with `=` never becomes a formula.
+its zeros through a spreadsheet and a value starting with `=` never becomes a formula. In CSV, a title that
+a spreadsheet would read as a formula is prefixed with `'`; SKUs are written as they are, since the
+template is sent back and its SKUs must match.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy import Connection, select
 
 from gateway.db import schema
 from gateway.errors import NotFoundError, UsageError
+from gateway.pipeline.report import spreadsheet_safe
 from gateway.stock import warehouses as all_warehouses
 
 FORMATS = ("csv", "xlsx")
@@ -38,7 +41,8 @@ def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\r\n")
         writer.writerow(header)
-        writer.writerows(rows)
+        # titles come from files and marketplaces: never a live formula when the template is opened
+        writer.writerows([sku, spreadsheet_safe(title), *quantities] for sku, title, *quantities in rows)
 
 
 def _write_xlsx(path: Path, header: list[str], rows: list[list]) -> None:

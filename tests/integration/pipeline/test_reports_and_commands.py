@@ -82,6 +82,21 @@ def test_the_csv_template_lists_every_sku_with_current_quantities_and_ingests_ba
     assert (code, report["rows"]["unchanged"]) == (0, 2)
 
 
+def test_a_csv_template_title_that_looks_like_a_formula_is_defused(sg, tmp_path, db):
+    from sqlalchemy import update
+
+    from gateway.db import schema
+
+    seed(sg, "A1 MF 3")
+    with db.write() as conn:
+        conn.execute(update(schema.items).values(title='=HYPERLINK("http://evil","click")'))
+    out = tmp_path / "template.csv"
+    assert sg("template", "-o", str(out)).code == 0
+    assert out.read_text().splitlines()[1] == 'A1,"\'=HYPERLINK(""http://evil"",""click"")",3,0,0'
+    code, report = ingest(sg, str(out))
+    assert (code, report["rows"]["unchanged"]) == (0, 1)
+
+
 def test_the_xlsx_template_keeps_leading_zeros_and_never_writes_a_formula(sg, tmp_path, db):
     seed(sg, "00123 MF 3", "=cmd MF 1")
     out = tmp_path / "template.xlsx"

@@ -182,25 +182,22 @@ def apply_stock_changes(conn: Connection, changes: Sequence[StockChange], *, cau
 
     Writes the new levels and one ledger entry per level moved, then marks the listings of the changed
     items for a push. Returns the entries written. `current` (optional) holds levels the caller already
-    read in this transaction with `read_warehouse_levels` (locked on PostgreSQL); a key absent from it
-    is read (or created and locked) here, so a large file's levels are not read twice.
+    read in this transaction (locked on PostgreSQL, e.g. by `read_warehouse_levels`); a key absent from
+    it is read (or created and locked) here, so a large file's levels are not read twice.
     """
     check_cause(cause)
     if not changes:
         return []
     at = at or datetime.now(UTC)
-    keys = {c.key for c in changes}
     lock = conn.dialect.name == "postgresql"
-    known: dict[tuple[int, int], int] = {}
-    if current is not None:
-        known = {k: current[k] for k in keys if k in current}
-        keys = keys - known.keys()
+    known: Mapping[tuple[int, int], int] = current if current is not None else {}
+    keys = {c.key for c in changes if c.key not in known}   # levels not read yet
     if keys and lock:  # make every level exist so that it can be locked; another writer may create it meanwhile
         insert_ignore(conn, schema.stock_levels,
                       [{"item_id": i, "warehouse_id": w, "on_hand": 0, "updated_at": at} for i, w in keys],
                       ["item_id", "warehouse_id"])
-    if keys:
-        known.update(_read_levels(conn, keys, lock))
+    if keys:   # never the caller's mapping: a copy with the levels read here
+        known = {**known, **_read_levels(conn, keys, lock)}
     current = known
     new_levels, entries = plan_changes(current, changes)
     sql, stamp = _statements(conn), _stamp(conn, at)
@@ -216,7 +213,7 @@ def apply_stock_changes(conn: Connection, changes: Sequence[StockChange], *, cau
     if ledger_rows:
         _execute_many(conn, sql["ledger"], ledger_rows)
         from gateway import outbox  # late import: the outbox builds on this module
-        outbox.enqueue_for_items(conn, {e.key[0] for e in entries if e.delta}, at=at)
+        outbox.enqueue_for_items(conn, {row[1] for row in ledger_rows}, at=at)
     return entries
 
 

@@ -1,17 +1,19 @@
 """The row loop both file kinds share: SKU and quantity rules, duplicates, as_of, columnar output.
 
-This is the hot path (a million rows in about a second), so it avoids per-cell objects and calls
-the slower rule functions only when the plain-digits fast path does not apply.
+Chunks of plainly valid rows are taken whole by `parsers.plain_rows`; any other chunk comes here row by
+row, where the slower rule functions run only when the plain-digits fast path does not apply.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import islice
 
 from parsers.cells import parse_as_of, parse_quantity, printable, sku_problem, sku_text_looks_mangled
 from parsers.columns import spreadsheet_column
 from parsers.issues import make_issue
 from parsers.model import ParsedFile
+from parsers.plain_rows import CHUNK_ROWS, PlainChunks
 from parsers.tables import Table
 
 
@@ -52,8 +54,22 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
     unnamed_found: list = []
     total = 0
     row_number = table.header_row
-    try:
-        for row_number, cells in table.rows:
+    plain = PlainChunks(table, layout, parsed, seen, as_of)
+    rows, failure = table.rows, None
+    while failure is None:
+        chunk: list = []
+        try:
+            chunk.extend(islice(rows, CHUNK_ROWS))   # rows read before a read error stay in the chunk
+        except table.read_errors as exc:
+            failure = exc
+        if not chunk:
+            break
+        if plain.take(chunk):
+            total += len(chunk)
+            row_number = chunk[-1][0]
+            continue
+        plain.hand_over()
+        for row_number, cells in chunk:
             length = len(cells)
             if length < need:
                 cells.extend([""] * (need - length))
@@ -111,9 +127,10 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
             issues.extend(row_issues)
             if sku:
                 failed_skus.add(sku)
-    except table.read_errors as exc:
+        plain.taken_back(chunk)
+    if failure is not None:
         parsed.reject(make_issue("UNREADABLE_FILE", row=row_number + 1,
-                                 reason=f"row {row_number + 1} cannot be read ({exc})"))
+                                 reason=f"row {row_number + 1} cannot be read ({failure})"))
     _finish(parsed, total, conflicted, unnamed_found, as_of)
 
 

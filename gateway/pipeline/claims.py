@@ -24,8 +24,8 @@ from gateway.errors import NotFoundError, UsageError
 from gateway.intake import Delivery
 from gateway.pipeline.kinds import FileKind
 from gateway.pipeline.process import (
-    FileFacts, Outcome, Phase, archive_path, archive_spool, build_report, decide, load_facts, process_claimed,
-    read_and_parse, record_outcome, report_folder,
+    FileFacts, Outcome, Phase, archive_path, archive_spool, build_report, cyclic_gc_paused, decide, load_facts,
+    process_claimed, read_and_parse, record_outcome, report_folder,
 )
 from gateway.pipeline.report import Report, report_paths, write_report_files
 from gateway.settings import Settings
@@ -197,7 +197,11 @@ def preview(db: Database, settings: Settings, delivery: Delivery, data: bytes) -
     too_large = len(data) > settings.files.max_file_mb * 1024 * 1024
     with db.read() as conn:
         codes = set(warehouses(conn))
-    kind, options, parsed = read_and_parse(settings, facts, None if too_large else data, codes)
-    with db.read() as conn:
-        outcome = decide(conn, settings, facts, kind, options, parsed, guard=True, create_items=False, lock=False)
-    return build_report(facts, outcome, started)
+    with cyclic_gc_paused():
+        kind, options, parsed = read_and_parse(settings, facts, None if too_large else data, codes)
+        with db.read() as conn:
+            outcome = decide(conn, settings, facts, kind, options, parsed, guard=True, create_items=False,
+                             lock=False)
+        report = build_report(facts, outcome, started)
+        del parsed, outcome   # freed before collection resumes
+    return report

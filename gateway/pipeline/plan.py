@@ -1,22 +1,32 @@
 """Turn a parsed file into stock changes against the database's current levels (reads only).
 
-Set-based on purpose: one read of the item map and of each warehouse's levels, then list comparisons,
-so a 1,000,000-row file costs a few scans, not a query per row. Writing is `apply_stock_changes`'s job.
+Set-based on purpose, so a 1,000,000-row file costs a few scans, not a query per row: on SQLite the file's
+rows go into a TEMP table and one join returns the rows that differ (`gateway.pipeline.file_table`); on
+PostgreSQL the item map and each warehouse's levels (locked) are read once and compared as lists.
+Writing is `apply_stock_changes`'s job.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import compress
-from operator import ne
 from datetime import datetime
+from itertools import compress
+from operator import itemgetter, ne
 
 from sqlalchemy import Connection, func, select
 
 from gateway.clock import as_utc, iso
 from gateway.core.ledger import ChangeKind, StockChange
 from gateway.db import schema
-from gateway.stock import WarehouseRow, catalog_ids, ensure_items, item_ids, read_warehouse_levels
+from gateway.pipeline import file_table
+from gateway.stock import (
+    WarehouseRow,
+    catalog_ids,
+    ensure_items,
+    item_ids,
+    read_warehouse_levels,
+)
 from parsers import Issue, ParsedFile, ParseOptions, make_issue
 from parsers.columns import find_column
 
@@ -101,26 +111,36 @@ def ordered_since(conn: Connection, warehouse_ids: list[int], as_of: datetime) -
     return {(sku, wh): int(n) for sku, wh, n in conn.execute(query) if n and n > 0}
 
 
-def _item_ids(conn: Connection, parsed: ParsedFile, rules: PlanRules, plan: FilePlan, sku_column: str
+def _item_ids(conn: Connection, parsed: ParsedFile, rules: PlanRules, plan: FilePlan, sku_column: str | None
               ) -> list[int | None]:
     """Item id per valid row (None for an unknown SKU, reported as UNKNOWN_SKU unless created)."""
     skus = parsed.skus
     found = catalog_ids(conn) if len(skus) > _BULK_FROM else item_ids(conn, skus)
     ids = list(map(found.get, skus))
     unknown = [i for i, item in enumerate(ids) if item is None]
-    if unknown and rules.create_unknown_skus:
+    if unknown:
+        created = _unknown_skus(conn, parsed, rules, plan, sku_column, unknown)
+        if created:
+            found.update(created)
+            ids = list(map(found.get, skus))
+    return ids
+
+
+def _unknown_skus(conn: Connection, parsed: ParsedFile, rules: PlanRules, plan: FilePlan, sku_column: str | None,
+                  unknown: list[int]) -> dict[str, int]:
+    """The rows (indexes) whose SKU is not in the catalog: their new item ids by SKU when the source may
+    create items (provisional negative ids in a dry run, never written), else UNKNOWN_SKU each and {}.
+    """
+    skus, rows = parsed.skus, parsed.row_numbers
+    if rules.create_unknown_skus:
         new = [skus[i] for i in unknown]
         if rules.create_items:
-            found.update(ensure_items(conn, new))
-        else:
-            found.update({sku: -n for n, sku in enumerate(new, 1)})   # provisional ids, never written
-        ids = list(map(found.get, skus))
-    elif unknown:
-        rows = parsed.row_numbers
-        for i in unknown:
-            plan.issues.append(make_issue("UNKNOWN_SKU", row=rows[i], column=sku_column, value=skus[i]))
-            plan.error_rows.add(rows[i])
-    return ids
+            return ensure_items(conn, new)
+        return {sku: -n for n, sku in enumerate(new, 1)}
+    for i in unknown:
+        plan.issues.append(make_issue("UNKNOWN_SKU", row=rows[i], column=sku_column, value=skus[i]))
+        plan.error_rows.add(rows[i])
+    return {}
 
 
 def _adjust_for_orders(conn: Connection, parsed: ParsedFile, pairs, quantities: dict[str, list],
@@ -167,21 +187,77 @@ def plan_file(conn: Connection, parsed: ParsedFile, options: ParseOptions, rules
         return plan
     plan.warehouse_ids = [wh.id for _, wh in pairs]
     sku_column, quantity_column = column_names(parsed, options)
-    ids = _item_ids(conn, parsed, rules, plan, sku_column)
     quantities = dict(parsed.quantities)
     if rules.mode != "delta":
         _adjust_for_orders(conn, parsed, pairs, quantities, as_of, plan, quantity_column)
-    rows = parsed.row_numbers
-    changed_rows: set[int] = set()
-    for key, wh in pairs:
-        _plan_column(conn, plan, ids, quantities[key], rows, wh, rules, changed_rows, parsed,
-                     quantity_column or key, lock)
-    if rules.mode == "full":
-        _plan_zeroing(conn, plan, ids, parsed, pairs[0][1], rules, file_id, lock)
-    plan.rows_applied = len(changed_rows)
-    plan.rows_unchanged = sum(1 for item in ids if item is not None) - plan.rows_applied
+    columns = [(quantities[key], wh, quantity_column or key) for key, wh in pairs]
+    if conn.dialect.name == "sqlite":
+        _plan_in_sqlite(conn, plan, parsed, rules, columns, sku_column, file_id)
+    else:
+        _plan_from_reads(conn, plan, parsed, rules, columns, sku_column, file_id, lock)
     plan.issues.sort(key=lambda issue: issue.row or 0)
     return plan
+
+
+def _plan_from_reads(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules: PlanRules, columns: list,
+                     sku_column: str | None, file_id: str | None, lock: bool) -> None:
+    """Plan by reading item ids and levels into Python (PostgreSQL: the levels are locked as they are read)."""
+    ids = _item_ids(conn, parsed, rules, plan, sku_column)
+    changed_rows: set[int] = set()
+    for values, wh, column in columns:
+        if len(ids) > _BULK_FROM:
+            levels = read_warehouse_levels(conn, wh.id, None, lock=lock)
+        else:
+            wanted = [item for item, v in zip(ids, values) if item is not None and v is not None and item > 0]
+            levels = read_warehouse_levels(conn, wh.id, wanted, lock=lock) if wanted else {}
+        current = list(map(levels.get, ids))
+        if rules.mode == "delta":
+            candidates = compress(range(len(values)), values)
+        else:   # C-speed comparison: only the cells that differ reach the Python loop
+            candidates = compress(range(len(values)), map(ne, current, values))
+        _plan_cells(plan, ((i, ids[i], values[i], current[i]) for i in candidates), wh, rules, changed_rows,
+                    parsed, column)
+    if rules.mode == "full":
+        wh = columns[0][1]
+        levels = read_warehouse_levels(conn, wh.id, None, lock=lock)
+        listed = set(ids)
+        _plan_zeroing(conn, plan, [(item, n) for item, n in levels.items() if n > 0 and item not in listed],
+                      sum(1 for n in levels.values() if n > 0), parsed, wh, rules, file_id)
+    plan.rows_applied = len(changed_rows)
+    plan.rows_unchanged = sum(1 for item in ids if item is not None) - plan.rows_applied
+
+
+def _plan_in_sqlite(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules: PlanRules, columns: list,
+                    sku_column: str | None, file_id: str | None) -> None:
+    """Plan with the file's rows in a TEMP table: SQLite compares, only differing rows come back.
+
+    (SQLite needs no row locks: a write transaction holds the database lock from its start.)
+    """
+    with file_table.file_rows(conn, parsed.skus, [values for values, _, _ in columns]):
+        rows = file_table.differing_rows(conn, [wh.id for _, wh, _ in columns], delta=rules.mode == "delta")
+        unknown = [n for n, row in enumerate(rows) if row[1] is None]
+        known_rows = len(parsed.skus) - len(unknown)
+        if unknown:
+            found = _unknown_skus(conn, parsed, rules, plan, sku_column, [rows[n][0] for n in unknown])
+            if found:
+                known_rows += len(unknown)
+                for n in unknown:
+                    rows[n] = (rows[n][0], found[parsed.skus[rows[n][0]]], *rows[n][2:])
+        changed_rows: set[int] = set()
+        for k, (_, wh, column) in enumerate(columns, 1):
+            value, level = itemgetter(2 * k), itemgetter(2 * k + 1)
+            if rules.mode == "delta":
+                picked = compress(rows, map(value, rows))
+            else:   # the row differs somewhere; only this column's differing cells reach the Python loop
+                picked = compress(rows, map(ne, map(value, rows), map(level, rows)))
+            _plan_cells(plan, ((row[0], row[1], row[2 * k], row[2 * k + 1]) for row in picked), wh, rules,
+                        changed_rows, parsed, column)
+        if rules.mode == "full":
+            wh = columns[0][1]
+            _plan_zeroing(conn, plan, file_table.absent_stocked_levels(conn, wh.id),
+                          file_table.stocked_count(conn, wh.id), parsed, wh, rules, file_id)
+    plan.rows_applied = len(changed_rows)
+    plan.rows_unchanged = known_rows - plan.rows_applied
 
 
 def _count(plan: FilePlan, before: int, after: int) -> None:
@@ -193,26 +269,18 @@ def _count(plan: FilePlan, before: int, after: int) -> None:
         plan.decreased += 1
 
 
-def _plan_column(conn, plan: FilePlan, ids: list, values: list, rows: list[int], wh: WarehouseRow,
-                 rules: PlanRules, changed_rows: set[int], parsed: ParsedFile, column: str, lock: bool) -> None:
-    """Changes for one warehouse column: a SET where the value differs, an ADD for a delta."""
-    if len(ids) > _BULK_FROM:
-        levels = read_warehouse_levels(conn, wh.id, None, lock=lock)
-    else:
-        wanted = [item for item, v in zip(ids, values) if item is not None and v is not None and item > 0]
-        levels = read_warehouse_levels(conn, wh.id, wanted, lock=lock) if wanted else {}
-    current = list(map(levels.get, ids))
-    append, wid, current_plan = plan.changes.append, wh.id, plan.current
-    if rules.mode == "delta":
-        candidates = list(compress(range(len(values)), values))
-    else:   # C-speed comparison: only the cells that differ reach the Python loop below
-        candidates = list(compress(range(len(values)), map(ne, current, values)))
-    for i in candidates:
-        item, value = ids[i], values[i]
+def _plan_cells(plan: FilePlan, cells: Iterable[tuple[int, int | None, int | None, int | None]], wh: WarehouseRow,
+                rules: PlanRules, changed_rows: set[int], parsed: ParsedFile, column: str) -> None:
+    """Changes for one warehouse column from candidate cells (row index, item id, value, current level):
+    a SET where the value differs, an ADD for a delta. Cells without an item or a value change nothing.
+    """
+    append, wid, current_plan, rows = plan.changes.append, wh.id, plan.current, parsed.row_numbers
+    delta = rules.mode == "delta"
+    for i, item, value, current in cells:
         if item is None or value is None:
             continue
-        before = current[i] or 0
-        if rules.mode == "delta":
+        before = current or 0
+        if delta:
             after = before + value
             if after < 0:
                 plan.issues.append(make_issue("CLAMPED_AT_ZERO", row=rows[i], column=column, value=f"{value:+d}",
@@ -226,26 +294,25 @@ def _plan_column(conn, plan: FilePlan, ids: list, values: list, rows: list[int],
                 continue
             after = value
             append(StockChange((item, wid), ChangeKind.SET, value, file_row=rows[i]))
-        if current[i] is not None:
+        if current is not None:
             current_plan[(item, wid)] = before
         changed_rows.add(i)
         _count(plan, before, after)
 
 
-def _plan_zeroing(conn, plan: FilePlan, ids: list, parsed: ParsedFile, wh: WarehouseRow, rules: PlanRules,
-                  file_id: str | None, lock: bool) -> None:
-    """`full`: this warehouse's SKUs absent from the file go to 0, never one whose row failed; the guard."""
-    levels = read_warehouse_levels(conn, wh.id, None, lock=lock)
-    listed = set(ids)
+def _plan_zeroing(conn, plan: FilePlan, absent: Iterable[tuple[int, int]], stocked: int, parsed: ParsedFile,
+                  wh: WarehouseRow, rules: PlanRules, file_id: str | None) -> None:
+    """`full`: the warehouse's stocked levels absent from the file go to 0, never one whose row failed;
+    then the guard (`stocked`: how many levels of the warehouse are above 0).
+    """
     failed = set(item_ids(conn, parsed.failed_skus).values()) if parsed.failed_skus else set()
-    for item, on_hand in levels.items():
-        if on_hand > 0 and item not in listed and item not in failed:
+    for item, on_hand in absent:
+        if item not in failed:
             plan.changes.append(StockChange((item, wh.id), ChangeKind.SET, 0, reference=ABSENT_FROM_SNAPSHOT))
             plan.current[(item, wh.id)] = on_hand
             plan.zeroed += 1
     if not rules.guard:
         return
-    stocked = sum(1 for on_hand in levels.values() if on_hand > 0)
     shown_id = file_id or "FILE_ID"
     if parsed.total_rows < rules.min_rows:
         plan.held = make_issue("TOO_FEW_ROWS", rows=parsed.total_rows, min_rows=rules.min_rows, file_id=shown_id)

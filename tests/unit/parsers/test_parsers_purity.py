@@ -5,8 +5,8 @@ from pathlib import Path
 
 PARSERS = Path(__file__).resolve().parents[3] / "parsers"
 ALLOWED = {
-    "__future__", "collections", "csv", "dataclasses", "datetime", "decimal", "importlib", "io", "lzma",
-    "posixpath", "re", "struct", "typing", "unicodedata", "zipfile", "zlib",
+    "__future__", "collections", "csv", "dataclasses", "datetime", "decimal", "importlib", "io", "itertools",
+    "lzma", "operator", "posixpath", "re", "struct", "typing", "unicodedata", "zipfile", "zlib",
     "defusedxml", "python_calamine", "parsers",
 }
 

@@ -105,13 +105,35 @@ def next_due(conn: Connection) -> dict[int, datetime]:
     return dict(conn.execute(select(o.channel_id, func.min(o.due_at)).group_by(o.channel_id)).all())
 
 
-def _due_rows(conn: Connection, channel_id: int, at: datetime, limit: int):
-    o, l = schema.push_outbox.c, schema.listings.c
-    return conn.execute(
+@dataclass(frozen=True)
+class _Due:
+    """An outbox row as read, plus `send_qty`: the listing's target recomputed from the committed stock
+    now. The stored target may be stale when two transactions changed one item's stock at once (each saw
+    the other's old level); sending the recomputed figure heals that at the next push."""
+
+    listing_pk: int
+    target_qty: int
+    created_at: datetime
+    attempts: int
+    listing_id: str
+    status: str
+    item_id: int | None
+    last_pushed_qty: int | None
+    send_qty: int
+
+
+def _due_rows(conn: Connection, channel_id: int, at: datetime, limit: int) -> list[_Due]:
+    o, l, c = schema.push_outbox.c, schema.listings.c, schema.channels.c
+    rows = conn.execute(
         select(o.listing_pk, o.target_qty, o.created_at, o.attempts, l.listing_id, l.status, l.item_id,
-               l.last_pushed_qty)
-        .join(schema.listings, l.id == o.listing_pk)
+               l.last_pushed_qty, c.buffer, c.max_qty)
+        .join(schema.listings, l.id == o.listing_pk).join(schema.channels, c.id == o.channel_id)
         .where(o.channel_id == channel_id, o.due_at <= at).order_by(o.due_at, o.listing_pk).limit(limit)).all()
+    available = available_by_item(conn, {r.item_id for r in rows if r.item_id is not None})
+    return [_Due(r.listing_pk, r.target_qty, r.created_at, r.attempts, r.listing_id, r.status, r.item_id,
+                 r.last_pushed_qty,
+                 channel_quantity(available[r.item_id], r.buffer, r.max_qty) if r.item_id is not None else r.target_qty)
+            for r in rows]
 
 
 def _unchanged(row):
@@ -134,9 +156,9 @@ def _push_batch(db: Database, channel_id: int, adapter, at: datetime, backoff: B
                 rng: random.Random | None, limit: int) -> tuple[int, int, int, int]:
     with db.read() as conn:
         rows = _due_rows(conn, channel_id, at, limit)
-    skip = [r for r in rows if r.status != "active" or r.item_id is None or r.target_qty == r.last_pushed_qty]
+    skip = [r for r in rows if r.status != "active" or r.item_id is None or r.send_qty == r.last_pushed_qty]
     send = [r for r in rows if r not in skip]
-    results = _send(adapter, [(r.listing_id, r.target_qty) for r in send]) if send else []
+    results = _send(adapter, [(r.listing_id, r.send_qty) for r in send]) if send else []
     done = now()
     l, o = schema.listings.c, schema.push_outbox.c
     with db.write() as conn:
@@ -144,11 +166,11 @@ def _push_batch(db: Database, channel_id: int, adapter, at: datetime, backoff: B
             conn.execute(delete(schema.push_outbox).where(_unchanged(r)))
         history = []
         for r, result in zip(send, results):
-            history.append({"listing_pk": r.listing_pk, "at": done, "quantity": r.target_qty, "ok": result.ok,
+            history.append({"listing_pk": r.listing_pk, "at": done, "quantity": r.send_qty, "ok": result.ok,
                             "error": result.error})
             if result.ok:
                 conn.execute(update(schema.listings).where(l.id == r.listing_pk).values(
-                    last_pushed_qty=r.target_qty, last_pushed_at=done, last_push_error=None))
+                    last_pushed_qty=r.send_qty, last_pushed_at=done, last_push_error=None))
                 conn.execute(delete(schema.push_outbox).where(_unchanged(r)))
                 continue
             attempts = r.attempts + 1

@@ -51,6 +51,19 @@ def test_an_interval_push_reconciles_a_listing_whose_last_pushed_quantity_is_not
     assert ch.shown("amz") == {"A-1": 5}
 
 
+def test_a_stale_outbox_target_is_recomputed_from_committed_stock_before_it_is_sent(two_sandboxes):
+    # two transactions changing one item in two warehouses at once can each write a target computed
+    # from the other's old level; the push must send what the stock is now, not the stale figure
+    ch = two_sandboxes
+    _linked(ch, "amz", {"A-1": ("HAT", 5)})
+    ch.set("HAT", "MF", 8)
+    with ch.jobs.db.write() as conn:
+        conn.execute(schema.push_outbox.update().values(target_qty=3))
+    ch.jobs.push_now("amz")
+    assert ch.shown("amz") == {"A-1": 8}
+    assert _outbox_rows(ch) == 0
+
+
 def test_buffer_and_max_qty_shape_the_quantity_each_channel_is_pushed(make_channels):
     ch = make_channels(channel_toml("amz", "amazon", buffer=2), channel_toml("shop", "shopify", max_qty=4),
                        channel_toml("tiny", "ebay", buffer=20))

@@ -2,7 +2,8 @@
 (SFTP pollers and watched folders, ...) until SIGTERM or SIGINT, then stopping them cleanly.
 
 A file being processed when the stop comes is finished, or (past the stop timeout) left `processing`
-for `recover` at the next start: never lost, never half-applied (it is applied in one transaction).
+for `recover` at the next start (or another worker once its heartbeat is stale): never lost, never
+half-applied (it is applied in one transaction).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import os
 import signal
 import socket
 import threading
+import time
+from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy import select
@@ -23,6 +26,7 @@ from gateway.settings import Settings
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
+RECOVER_EVERY_SECONDS = 30.0   # the worker takes back abandoned claims (stale heartbeat, dead process) this often
 WORKER_STOP_SECONDS = 30.0
 SERVICE_STOP_SECONDS = 10.0
 
@@ -37,13 +41,18 @@ class Service(Protocol):
 
 class ProcessingWorker:
     """A thread that processes received files one at a time with `process_next`: woken when a file
-    arrives, and polling every second for files other processes received."""
+    arrives, polling every second for files other processes received, and every 30 s taking back the
+    claims other workers abandoned (heartbeat older than `STALE_AFTER`, or a dead process of this host)."""
 
     name = "worker"
 
     def __init__(self, db: Database, settings: Settings, *, worker_id: str | None = None,
-                 poll_seconds: float = POLL_SECONDS):
+                 poll_seconds: float = POLL_SECONDS, recover_every: float = RECOVER_EVERY_SECONDS,
+                 stale_after: timedelta | None = None):
+        from gateway.pipeline import STALE_AFTER
+
         self.db, self.settings, self.poll_seconds = db, settings, poll_seconds
+        self.recover_every, self.stale_after = recover_every, stale_after or STALE_AFTER
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:worker"
         self.on_processed: list = []            # callables(file_id), run after each processed file
         self._wake = threading.Event()
@@ -71,9 +80,12 @@ class ProcessingWorker:
     def _run(self) -> None:
         from gateway.pipeline import process_next
 
-        failures = 0
+        failures, recovered_at = 0, time.monotonic()
         while not self._stop.is_set():
             self._wake.clear()
+            if time.monotonic() - recovered_at >= self.recover_every:
+                self._recover()
+                recovered_at = time.monotonic()
             try:
                 file_id = process_next(self.db, self.settings, worker_id=self.worker_id)
                 failures = 0
@@ -89,6 +101,15 @@ class ProcessingWorker:
             self._log_processed(file_id)
             for callback in self.on_processed:
                 callback(file_id)
+
+    def _recover(self) -> None:
+        """Take back abandoned claims and complete cut-short reports (a failure is logged, tried again later)."""
+        from gateway.pipeline import recover
+
+        try:
+            recover(self.db, self.settings, stale_after=self.stale_after)
+        except Exception as exc:  # noqa: BLE001 - the next round tries again
+            log.warning("recovery of abandoned files failed (%s: %s)", type(exc).__name__, exc)
 
     def _log_processed(self, file_id: str) -> None:
         f = schema.files.c
@@ -134,10 +155,12 @@ def build_services(settings: Settings, db: Database, worker: ProcessingWorker) -
 def serve(settings: Settings, db: Database, *, stop: threading.Event | None = None) -> int:
     """Recover, start the worker and every service, run until `stop` is set (or SIGTERM/SIGINT in the
     main thread), stop them in reverse order; return the exit status (0)."""
-    from gateway.pipeline import recover
+    from gateway.pipeline import STALE_AFTER, recover
 
     stop = stop or threading.Event()
-    counts = recover(db, settings)
+    # only claims abandoned by a dead process of this host or stale for STALE_AFTER: with several `serve`
+    # processes on one PostgreSQL database, the others' live claims stay theirs
+    counts = recover(db, settings, stale_after=STALE_AFTER)
     log.info("serve starting pid=%s data_dir=%s recovered=%s", os.getpid(), settings.data_dir, counts)
     worker = ProcessingWorker(db, settings)
     services = build_services(settings, db, worker)

@@ -88,7 +88,7 @@ def _print_report(report, as_json: bool, dry_run: bool = False) -> int:
 
 def cmd_ingest(app, args) -> int:
     from gateway.intake import Delivery, receive_file
-    from gateway.pipeline import preview, process_file
+    from gateway.pipeline import preview, process_in_turn
     from gateway.stock import warehouse_id
 
     path = Path(args.path)
@@ -109,7 +109,7 @@ def cmd_ingest(app, args) -> int:
                          path.name[:30])
     try:
         file_id = receive_file(app.db, app.settings.data_dir, delivery, path)
-        report = process_file(app.db, app.settings, file_id, worker_id=f"cli:{file_id}", on_phase=progress)
+        report = process_in_turn(app.db, app.settings, file_id, on_phase=progress)   # after earlier files
     finally:
         progress.close()
     return _print_report(report, args.json)

@@ -28,6 +28,12 @@ class FileKind:
     warehouse: str | None
 
 
+def delivered_kind(warehouse: str | None, mode: str) -> FileKind:
+    """The kind a delivery names, before its bytes are read: a stock file of its warehouse, else a
+    Quantity Update template."""
+    return FileKind("stock", mode, warehouse) if warehouse else FileKind("quantity_update", "absolute", None)
+
+
 def parse_options(settings: Settings, kind: FileKind, options: dict[str, Any]) -> ParseOptions:
     """ParseOptions for this file from the [files] settings and the delivery's options."""
     files = settings.files

@@ -14,7 +14,7 @@ from datetime import datetime
 from itertools import compress
 from operator import itemgetter, ne
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, text
 
 from gateway.clock import as_utc, iso
 from gateway.core.ledger import ChangeKind, StockChange
@@ -32,6 +32,7 @@ from parsers.columns import find_column
 
 ABSENT_FROM_SNAPSHOT = "absent from full snapshot"
 _BULK_FROM = 2000   # rows: above this, read whole tables once instead of looking keys up
+MARKS_LOCK_SPACE = 0x5347   # first key of the two-key advisory locks on warehouses' as_of marks ("SG")
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,14 @@ def resolve_warehouses(parsed: ParsedFile, rules: PlanRules, known: dict[str, Wa
     return pairs, problems
 
 
+def lock_warehouse_marks(conn: Connection, warehouse_ids: Iterable[int]) -> None:
+    """PostgreSQL: hold the warehouses' as_of marks until the transaction ends (in id order, so two files
+    never wait for each other), so the stale check and the new mark of one file are never interleaved."""
+    for warehouse_id in sorted(set(warehouse_ids)):
+        conn.execute(text("SELECT pg_advisory_xact_lock(:space, :id)"),
+                     {"space": MARKS_LOCK_SPACE, "id": warehouse_id})
+
+
 def stale_issues(conn: Connection, pairs: list[tuple[str, WarehouseRow]], as_of: datetime) -> list[Issue]:
     """STALE_FILE when `as_of` is older than the newest file already applied for one of the warehouses."""
     m = schema.warehouse_file_marks.c
@@ -100,13 +109,14 @@ def stale_issues(conn: Connection, pairs: list[tuple[str, WarehouseRow]], as_of:
 
 
 def ordered_since(conn: Connection, warehouse_ids: list[int], as_of: datetime) -> dict[tuple[str, int], int]:
-    """Units of accepted orders allocated per (sku, warehouse id) and placed after `as_of`, not restored."""
-    a, ol, o = schema.allocations.c, schema.order_lines.c, schema.orders.c
+    """Units that orders placed after `as_of` took from each (sku, warehouse id) and still hold: every
+    allocation's units less those restored, whatever its order's status now (an order cancelled without
+    restoring stock keeps its units off the shelf; a restored one counts its units back)."""
+    a, ol = schema.allocations.c, schema.order_lines.c
     units = func.sum(a.units - a.restored_units)
     query = (select(ol.sku, a.warehouse_id, units)
              .join_from(schema.allocations, schema.order_lines, ol.id == a.order_line_id)
-             .join(schema.orders, o.id == ol.order_pk)
-             .where(o.status == "accepted", a.placed_at > as_utc(as_of), a.warehouse_id.in_(warehouse_ids))
+             .where(a.placed_at > as_utc(as_of), a.warehouse_id.in_(warehouse_ids))
              .group_by(ol.sku, a.warehouse_id))
     return {(sku, wh): int(n) for sku, wh, n in conn.execute(query) if n and n > 0}
 
@@ -182,6 +192,8 @@ def plan_file(conn: Connection, parsed: ParsedFile, options: ParseOptions, rules
     pairs, plan.rejected = resolve_warehouses(parsed, rules, known)
     if plan.rejected:
         return plan
+    if lock:
+        lock_warehouse_marks(conn, [wh.id for _, wh in pairs])
     plan.rejected = stale_issues(conn, pairs, as_of)
     if plan.rejected:
         return plan

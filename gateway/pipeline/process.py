@@ -19,15 +19,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, case, delete, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.clock import as_utc, iso, now
 from gateway.core.files import FileStatus, check_transition
 from gateway.db import schema
 from gateway.db.engine import Database
-from gateway.db.upsert import upsert
 from gateway.errors import RetryableError
-from gateway.pipeline.kinds import FileKind, as_of_from_name, decide_kind, parse_options
+from gateway.pipeline.kinds import FileKind, as_of_from_name, decide_kind, delivered_kind, parse_options
 from gateway.pipeline.plan import FilePlan, PlanRules, plan_file
 from gateway.pipeline.report import Report, empty_counts, make_report
 from gateway.settings import Settings
@@ -130,8 +130,7 @@ def read_and_parse(settings: Settings, facts: FileFacts, data: bytes | None, war
                    ) -> tuple[FileKind, ParseOptions, ParsedFile]:
     """Decide the file's kind and parse it (`data` None: the file was over the size limit, unread)."""
     if data is None:
-        kind = FileKind("stock", facts.mode, facts.warehouse) if facts.warehouse else FileKind(
-            "quantity_update", "absolute", None)
+        kind = delivered_kind(facts.warehouse, facts.mode)
         options = parse_options(settings, kind, facts.options)
         parsed = ParsedFile(kind=kind.kind, format="csv")
         parsed.reject(make_issue("FILE_TOO_LARGE", size=facts.size, limit=options.max_bytes))
@@ -151,6 +150,8 @@ def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKin
            parsed: ParsedFile, *, guard: bool, create_items: bool, lock: bool) -> Outcome:
     """The status of a parsed file and the changes it makes (reads only)."""
     as_of = effective_as_of(settings, facts, parsed)
+    if lock:   # PostgreSQL: one file of a dedupe scope at a time passes the duplicate check to its commit
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:scope))"), {"scope": facts.dedupe_scope})
     copy = earlier_copy(conn, facts)
     if copy is not None:
         return Outcome(FileStatus.DUPLICATE, kind, as_of, issues=[make_issue(
@@ -226,8 +227,7 @@ def _parse_and_apply(db: Database, settings: Settings, facts: FileFacts, codes: 
                      worker_id: str, guard: bool, phase: Phase, started: float) -> Report:
     """Parse the file (unless `copy` says it is a known duplicate), decide, apply, record; the report."""
     if copy is not None:   # skip parsing bytes that are a known duplicate; decide() confirms under the lock
-        kind = FileKind("stock", facts.mode, facts.warehouse) if facts.warehouse else FileKind(
-            "quantity_update", "absolute", None)
+        kind = delivered_kind(facts.warehouse, facts.mode)
         parsed, options = ParsedFile(kind=kind.kind, format=""), parse_options(settings, kind, facts.options)
     else:
         phase("validating")
@@ -268,9 +268,21 @@ def record_outcome(conn: Connection, facts: FileFacts, outcome: Outcome, report:
             {"file_seq": facts.seq, "row": i.row, "column": i.column, "value": i.value, "severity": i.severity,
              "code": i.code, "message": i.message} for i in outcome.issues])
     if outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS) and outcome.plan:
-        upsert(conn, schema.warehouse_file_marks,
-               [{"warehouse_id": wh, "last_as_of": outcome.as_of, "last_file_seq": facts.seq}
-                for wh in outcome.plan.warehouse_ids], ["warehouse_id"], ["last_as_of", "last_file_seq"])
+        mark_warehouses(conn, outcome.plan.warehouse_ids, outcome.as_of, facts.seq)
+
+
+def mark_warehouses(conn: Connection, warehouse_ids: list[int], as_of: datetime, file_seq: int) -> None:
+    """Record that a file applied to these warehouses: their `last_as_of` becomes the later of the stored
+    one and `as_of` (never moving backwards), with the seq of the file that set it."""
+    if not warehouse_ids:
+        return
+    table = schema.warehouse_file_marks
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    newer = insert.excluded.last_as_of >= table.c.last_as_of
+    conn.execute(insert.on_conflict_do_update(index_elements=["warehouse_id"], set_={
+        "last_as_of": case((newer, insert.excluded.last_as_of), else_=table.c.last_as_of),
+        "last_file_seq": case((newer, insert.excluded.last_file_seq), else_=table.c.last_file_seq)}),
+        [{"warehouse_id": wh, "last_as_of": as_utc(as_of), "last_file_seq": file_seq} for wh in warehouse_ids])
 
 
 def report_folder(settings: Settings, facts: FileFacts) -> Path:

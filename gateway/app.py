@@ -34,6 +34,7 @@ class App:
             raise ConfigError(f"the database at {self.settings.database_url} is not initialised: run `stockgate init`")
         if revision != head_revision():
             raise ConfigError("the database schema is older than this StockGate: run `stockgate init` to upgrade it")
+        sync_config(db, self.settings)   # warehouses and channels edited in the configuration take effect now
         return db
 
     def initialise(self) -> Database:
@@ -51,29 +52,42 @@ class App:
 
 
 def sync_config(db: Database, settings: Settings) -> None:
-    """Make the database's warehouses and channels agree with the configuration (only what differs is
-    written). Warehouses and channels not in the configuration are left alone."""
+    """Make the database's warehouses and channels agree with the configuration. Only what differs is
+    written, and when nothing does no write transaction is opened (no lock taken for a read-only command).
+    Warehouses and channels not in the configuration are left alone."""
     if not settings.warehouses and not settings.channels:
         return
-    w = schema.warehouses.c
+    with db.read() as conn:
+        if not _config_changes(conn, settings):
+            return
     with db.write() as conn:
-        existing = {r.code: r for r in conn.execute(select(w.code, w.name, w.kind, w.priority, w.sellable))}
-        for cfg in settings.warehouses:
-            wanted = {"name": cfg.name or cfg.code, "kind": cfg.kind, "priority": cfg.priority, "sellable": cfg.sellable}
-            row = existing.get(cfg.code)
-            if row is None:
-                conn.execute(schema.warehouses.insert().values(code=cfg.code, created_at=datetime.now(UTC), **wanted))
-            elif any(getattr(row, k) != v for k, v in wanted.items()):
-                conn.execute(update(schema.warehouses).where(w.code == cfg.code).values(**wanted))
-        c = schema.channels.c
-        channels = {r.name: r for r in conn.execute(select(c.name, c.marketplace, c.adapter, c.restore_policy, c.buffer,
-                                                           c.max_qty, c.enabled))}
-        for cfg in settings.channels:
-            wanted = {"marketplace": cfg.marketplace, "adapter": cfg.adapter, "restore_policy": cfg.restore_policy,
-                      "buffer": cfg.buffer, "max_qty": cfg.max_qty, "enabled": cfg.enabled}
-            row = channels.get(cfg.name)
-            if row is None:
-                conn.execute(schema.channels.insert().values(name=cfg.name, imported=False,
-                                                             created_at=datetime.now(UTC), **wanted))
-            elif any(getattr(row, k) != v for k, v in wanted.items()):
-                conn.execute(update(schema.channels).where(c.name == cfg.name).values(**wanted))
+        for table, key, name, wanted, exists in _config_changes(conn, settings):
+            if exists:
+                conn.execute(update(table).where(key == name).values(**wanted))
+            elif table is schema.warehouses:
+                conn.execute(table.insert().values(code=name, created_at=datetime.now(UTC), **wanted))
+            else:
+                conn.execute(table.insert().values(name=name, imported=False, created_at=datetime.now(UTC), **wanted))
+
+
+def _config_changes(conn, settings: Settings) -> list[tuple]:
+    """(table, key column, name, wanted values, row exists) for each configured warehouse or channel that
+    the database does not hold as configured."""
+    changes = []
+    w = schema.warehouses.c
+    existing = {r.code: r for r in conn.execute(select(w.code, w.name, w.kind, w.priority, w.sellable))}
+    for cfg in settings.warehouses:
+        wanted = {"name": cfg.name or cfg.code, "kind": cfg.kind, "priority": cfg.priority, "sellable": cfg.sellable}
+        row = existing.get(cfg.code)
+        if row is None or any(getattr(row, k) != v for k, v in wanted.items()):
+            changes.append((schema.warehouses, w.code, cfg.code, wanted, row is not None))
+    c = schema.channels.c
+    channels = {r.name: r for r in conn.execute(select(c.name, c.marketplace, c.adapter, c.restore_policy, c.buffer,
+                                                       c.max_qty, c.enabled))}
+    for cfg in settings.channels:
+        wanted = {"marketplace": cfg.marketplace, "adapter": cfg.adapter, "restore_policy": cfg.restore_policy,
+                  "buffer": cfg.buffer, "max_qty": cfg.max_qty, "enabled": cfg.enabled}
+        row = channels.get(cfg.name)
+        if row is None or any(getattr(row, k) != v for k, v in wanted.items()):
+            changes.append((schema.channels, c.name, cfg.name, wanted, row is not None))
+    return changes

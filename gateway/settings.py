@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from gateway.errors import ConfigError
+from parsers.issues import QUANTITY_LIMIT
 
 WAREHOUSE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+PRIORITY_LIMIT = 2_147_483_647          # warehouse priority: a 32-bit database integer
+DATABASE_SCHEMES = ("sqlite", "postgresql")
 MARKETPLACES = ("amazon", "ebay", "walmart", "shopify", "wish", "newegg", "reverb", "wayfair", "other")
 
 
@@ -69,6 +72,7 @@ class AccountSettings:
     columns: dict[str, str] = field(default_factory=dict)
     max_zero_fraction: float = 0.5
     min_rows: int = 1
+    sheet: str = ""                # XLSX: the sheet to read (default: the first visible one)
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ class SourceSettings:
     create_unknown_skus: bool = False
     max_zero_fraction: float = 0.5
     min_rows: int = 1
+    sheet: str = ""                # XLSX: the sheet to read (default: the first visible one)
 
 
 @dataclass(frozen=True)
@@ -265,6 +270,105 @@ def _check_references(s: Settings, prefix: str) -> None:
     _check_web(s.web, prefix)
 
 
+def _check_values(s: Settings, prefix: str, database_key: str) -> None:
+    """Ranges and formats that would otherwise fail later (a port that wraps, a pattern that never compiles)."""
+    _check_database_url(s.database_url, database_key)
+    _check_port(s.ftp.port, f"{prefix}ftp.port", allow_any=True)
+    _check_port(s.web.port, f"{prefix}web.port", allow_any=True)
+    _check_passive_ports(s.ftp.passive_ports, f"{prefix}ftp.passive_ports")
+    for name in ("max_upload_mb", "max_failed_logins", "max_connections_per_ip", "max_connections",
+                 "idle_timeout_seconds"):
+        _check_positive(getattr(s.ftp, name), f"{prefix}ftp.{name}")
+    _check_at_least(s.ftp.lockout_minutes, 0, f"{prefix}ftp.lockout_minutes")
+    try:
+        re.compile(s.files.as_of_pattern)
+    except re.error as exc:
+        raise ConfigError(f"{prefix}files.as_of_pattern: {s.files.as_of_pattern!r} is not a valid regular "
+                          f"expression ({exc})") from None
+    for name in ("max_file_mb", "max_uncompressed_mb", "max_compression_ratio"):
+        _check_positive(getattr(s.files, name), f"{prefix}files.{name}")
+    for i, w in enumerate(s.warehouses):
+        if not 0 <= w.priority <= PRIORITY_LIMIT:
+            raise ConfigError(f"{prefix}warehouses[{i}].priority: {w.priority} must be 0 to {PRIORITY_LIMIT:,}")
+    for i, a in enumerate(s.accounts):
+        key = f"{prefix}accounts[{i}]"
+        if not a.password_hash.startswith("$argon2"):
+            raise ConfigError(f"{key}.password_hash: not an argon2 hash (make one with `stockgate hash-password`)")
+        _check_snapshot_guard(a.max_zero_fraction, a.min_rows, key)
+    for i, src in enumerate(s.sources):
+        key = f"{prefix}sources[{i}]"
+        _check_port(src.port, f"{key}.port", allow_any=False)
+        _check_snapshot_guard(src.max_zero_fraction, src.min_rows, key)
+        _check_positive(src.interval_seconds, f"{key}.interval_seconds")
+        _check_at_least(src.stable_seconds, 0, f"{key}.stable_seconds")
+        if src.cron:
+            _check_cron(src.cron, f"{key}.cron")
+    for i, c in enumerate(s.channels):
+        key = f"{prefix}channels[{i}]"
+        for name in ("buffer", "max_qty"):
+            if getattr(c, name) > QUANTITY_LIMIT:
+                raise ConfigError(f"{key}.{name}: {getattr(c, name)} is above the limit of {QUANTITY_LIMIT:,}")
+        for name in ("push_interval_seconds", "order_interval_seconds", "listing_interval_seconds",
+                     "retry_base_seconds", "retry_max_seconds"):
+            _check_positive(getattr(c, name), f"{key}.{name}")
+
+
+def _check_positive(value: float, key: str) -> None:
+    if not value > 0:
+        raise ConfigError(f"{key}: {value} must be more than 0")
+
+
+def _check_at_least(value: float, low: float, key: str) -> None:
+    if not value >= low:
+        raise ConfigError(f"{key}: {value} must be {low} or more")
+
+
+def _check_snapshot_guard(max_zero_fraction: float, min_rows: int, key: str) -> None:
+    if not 0 <= max_zero_fraction <= 1:
+        raise ConfigError(f"{key}.max_zero_fraction: {max_zero_fraction} must be between 0 and 1")
+    _check_at_least(min_rows, 0, f"{key}.min_rows")
+
+
+def _check_port(port: int, key: str, *, allow_any: bool) -> None:
+    """1-65535; with `allow_any`, 0 too (listen on any free port)."""
+    low = 0 if allow_any else 1
+    if not low <= port <= 65535:
+        any_free = " (0: any free port)" if allow_any else ""
+        raise ConfigError(f"{key}: {port} is not a port number: use {low} to 65535{any_free}")
+
+
+def _check_passive_ports(text: str, key: str) -> None:
+    """\"A-B\" with 1024 <= A <= B <= 65535, or "" for any free port."""
+    if not text.strip():
+        return
+    match = re.fullmatch(r"\s*(\d{1,5})\s*-\s*(\d{1,5})\s*", text)
+    if not match:
+        raise ConfigError(f"{key}: {text!r} must look like \"30000-30049\" (or \"\" for any free port)")
+    low, high = int(match[1]), int(match[2])
+    if not 1024 <= low <= high <= 65535:
+        raise ConfigError(f"{key}: {text!r} must be a range FIRST-LAST with 1024 <= FIRST <= LAST <= 65535")
+
+
+def _check_cron(expression: str, key: str) -> None:
+    """The expression as the source scheduler reads it (APScheduler's crontab syntax)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expression)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{key}: {expression!r} is not a 5-field cron expression ({exc})") from None
+
+
+def _check_database_url(url: str, key: str) -> None:
+    """A sqlite or postgresql URL (the two engines StockGate runs on)."""
+    scheme = url.split(":", 1)[0] if "://" in url else ""
+    if not scheme:
+        raise ConfigError(f"{key}: {url!r} is not a database URL (e.g. \"sqlite:///var/stockgate.db\" or "
+                          f"\"postgresql+psycopg://user@host/db\")")
+    if scheme.split("+", 1)[0] not in DATABASE_SCHEMES:
+        raise ConfigError(f"{key}: {scheme!r} is not supported (use sqlite or postgresql)")
+
+
 def is_loopback_host(host: str) -> bool:
     """True for `localhost` and loopback addresses (127.0.0.0/8, ::1); False for anything reachable from
     other machines, including "" and 0.0.0.0 (every interface)."""
@@ -298,17 +402,22 @@ def _unique(values: list[str], where: str, key: str) -> None:
         seen.add(v)
 
 
-def _legacy_channel_policy(table: dict) -> dict:
-    """Read the deprecated `restore_qty_on_cancel` as a restore policy, with a deprecation warning."""
+class ConfigDeprecationWarning(DeprecationWarning):
+    """A deprecated configuration key was read; the CLI prints these as one `stockgate: warning:` line."""
+
+
+def _legacy_channel_policy(table: dict, where: str) -> dict:
+    """Read the deprecated `restore_qty_on_cancel` as a restore policy, with a ConfigDeprecationWarning."""
     from channels.restore_policy import policy_from_legacy
 
     channels = table.get("channels")
-    for channel in channels if isinstance(channels, list) else []:
+    for i, channel in enumerate(channels if isinstance(channels, list) else []):
         legacy = channel.get("restore_qty_on_cancel") if isinstance(channel, dict) else None
         if isinstance(legacy, bool) and "restore_policy" not in channel:
             policy, message = policy_from_legacy(legacy)
             channel["restore_policy"] = str(policy)
-            warnings.warn(f"channel {channel.get('name')!r}: {message}", DeprecationWarning, stacklevel=3)
+            warnings.warn(f"{where}channels[{i}] ({channel.get('name')!r}): {message}", ConfigDeprecationWarning,
+                          stacklevel=3)
     return table
 
 
@@ -316,7 +425,7 @@ def parse_settings(table: dict, config_path: Path | None = None, environ: typing
     """Validate a parsed TOML table (plus environment overrides) into Settings."""
     environ = os.environ if environ is None else environ
     prefix = f"{config_path}: " if config_path else ""
-    table = _legacy_channel_policy(dict(table))
+    table = _legacy_channel_policy(dict(table), prefix)
     sections = {"ftp": FtpSettings, "web": WebSettings, "files": FileSettings}
     lists = {"warehouses": WarehouseSettings, "accounts": AccountSettings, "sources": SourceSettings,
              "channels": ChannelSettings}
@@ -342,6 +451,8 @@ def parse_settings(table: dict, config_path: Path | None = None, environ: typing
     if not settings.database_url:
         settings = dataclasses.replace(settings, database_url=f"sqlite:///{settings.data_dir / 'stockgate.db'}")
     _check_references(settings, prefix)
+    from_environ = bool(environ.get("STOCKGATE_DATABASE_URL"))
+    _check_values(settings, prefix, "STOCKGATE_DATABASE_URL" if from_environ else f"{prefix}database_url")
     return settings
 
 

@@ -21,6 +21,7 @@ from gateway.core.skus import clean_sku
 from gateway.db import schema
 from gateway.db.upsert import insert_ignore
 from gateway.errors import NotFoundError, UsageError
+from parsers.issues import QUANTITY_LIMIT
 
 # Above this many levels of one warehouse in a batch, read the whole warehouse instead of key lists.
 _WHOLE_WAREHOUSE_THRESHOLD = 2000
@@ -227,6 +228,8 @@ def set_stock(conn: Connection, sku: str, warehouse: str, quantity: int, *, refe
         raise UsageError(str(exc)) from exc
     if quantity < 0:
         raise UsageError(f"quantity {quantity} is negative: a stock level is 0 or more")
+    if quantity > QUANTITY_LIMIT:
+        raise UsageError(f"quantity {quantity} is above the limit of {QUANTITY_LIMIT:,}")
     wh = warehouse_id(conn, warehouse)
     item = ensure_items(conn, [sku])[sku]
     entries = apply_stock_changes(conn, [StockChange((item, wh), ChangeKind.SET, quantity, reference=reference)],

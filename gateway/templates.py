@@ -8,6 +8,7 @@ template is sent back and its SKUs must match.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 from collections.abc import Sequence
@@ -79,7 +80,15 @@ def write_template(conn: Connection, path: Path, *, fmt: str = "csv", warehouses
         raise NotFoundError(f"unknown warehouse {unknown[0]!r} (known: {', '.join(known)})")
     header, rows = template_rows(conn, codes)
     path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder; give a file name such as {path / 'template.csv'}")
     tmp = path.with_name(f".{path.name}.tmp")
-    (_write_xlsx if fmt == "xlsx" else _write_csv)(tmp, header, rows)
-    os.replace(tmp, path)
+    try:
+        (_write_xlsx if fmt == "xlsx" else _write_csv)(tmp, header, rows)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)   # after a failure; after success it is already renamed
     return len(rows)

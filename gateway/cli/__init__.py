@@ -11,6 +11,7 @@ import importlib
 import logging
 import os
 import sys
+import warnings
 
 from gateway.errors import ConfigError, NotFoundError, RetryableError, StockGateError, UsageError
 
@@ -44,6 +45,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _load_app(app_class, config: str | None):
+    """Load the configuration; a deprecated key is reported as one `stockgate: warning:` line on stderr."""
+    from gateway.settings import ConfigDeprecationWarning
+
+    caught: list = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConfigDeprecationWarning)
+            return app_class.from_config(config)
+    finally:
+        for w in caught:
+            if issubclass(w.category, ConfigDeprecationWarning):
+                sys.stderr.write(f"stockgate: warning: {w.message}\n")
+            else:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     logging.basicConfig(level=os.environ.get("STOCKGATE_LOG_LEVEL", "WARNING"),
@@ -53,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
     app = None
     try:
-        app = App.from_config(args.config)
+        app = _load_app(App, args.config)
         return int(args.func(app, args) or 0)
     except (ConfigError, UsageError, NotFoundError) as exc:
         sys.stderr.write(f"stockgate: error: {exc}\n")

@@ -9,9 +9,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from gateway.cli.output import print_json, print_table
+from gateway.cli.stock_commands import positive_int
 from gateway.clock import iso, parse_iso
 from gateway.db import schema
 from gateway.errors import NotFoundError, UsageError
+from gateway.stock import warehouse_id
 
 # The pipeline (and the parsers, calamine, openpyxl behind it) load when a file command runs, not for
 # every `stockgate` invocation.
@@ -28,6 +30,7 @@ def register(sub) -> None:
     p.add_argument("--mode", choices=("partial", "full", "delta"), help="stock files only (default partial)")
     p.add_argument("--as-of", metavar="ISO", help="the time the file's figures describe")
     p.add_argument("--create-unknown-skus", action="store_true")
+    p.add_argument("--sheet", metavar="NAME", help="XLSX: the sheet to read (default: the first visible one)")
     p.add_argument("--dry-run", action="store_true", help="validate and show what would change; change nothing")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ingest)
@@ -38,7 +41,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_release)
 
     p = sub.add_parser("history", help="Bulk Upload History, newest first")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=positive_int, default=50)
     p.add_argument("--status", choices=STATUSES)
     p.add_argument("--warehouse", metavar="CODE")
     p.add_argument("--json", action="store_true")
@@ -89,11 +92,9 @@ def _print_report(report, as_json: bool, dry_run: bool = False) -> int:
 def cmd_ingest(app, args) -> int:
     from gateway.intake import Delivery, receive_file
     from gateway.pipeline import preview, process_in_turn
-    from gateway.stock import warehouse_id
 
     path = Path(args.path)
-    if not path.is_file():
-        raise UsageError(f"{path}: no such file")
+    _check_readable(path)
     if args.mode and not args.warehouse:
         raise UsageError("--mode applies to stock files: name their warehouse with --warehouse")
     if args.warehouse:
@@ -102,9 +103,10 @@ def cmd_ingest(app, args) -> int:
     delivery = Delivery(name=path.name, transport="cli", warehouse=args.warehouse,
                         mode=args.mode or "partial" if args.warehouse else "absolute",
                         as_of=parse_iso(args.as_of, "--as-of") if args.as_of else None,
-                        options={"create_unknown_skus": args.create_unknown_skus})
+                        options={"create_unknown_skus": args.create_unknown_skus,
+                                 **({"sheet": args.sheet} if args.sheet else {})})
     if args.dry_run:
-        return _print_report(preview(app.db, app.settings, delivery, path.read_bytes()), args.json, dry_run=True)
+        return _print_report(preview(app.db, app.settings, delivery, _read_bytes(path)), args.json, dry_run=True)
     progress = _Progress(not args.json and sys.stderr.isatty() and path.stat().st_size >= PROGRESS_FROM_BYTES,
                          path.name[:30])
     try:
@@ -115,6 +117,32 @@ def cmd_ingest(app, args) -> int:
     return _print_report(report, args.json)
 
 
+def _check_readable(path: Path) -> None:
+    """UsageError unless `path` is a regular file this process can open (not a folder, FIFO or device)."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise UsageError(f"{path}: not a regular file")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+
+
 def cmd_release(app, args) -> int:
     from gateway.pipeline import release
 
@@ -123,12 +151,14 @@ def cmd_release(app, args) -> int:
 
 def cmd_history(app, args) -> int:
     f = schema.files.c
-    query = select(schema.files).order_by(f.seq.desc()).limit(max(args.limit, 1))
+    query = select(schema.files).order_by(f.seq.desc()).limit(args.limit)
     if args.status:
         query = query.where(f.status == args.status)
     if args.warehouse:
         query = query.where(f.warehouse == args.warehouse)
     with app.db.read() as conn:
+        if args.warehouse:
+            warehouse_id(conn, args.warehouse)   # NotFoundError naming the known warehouses
         rows = conn.execute(query).all()
     files = [{"file_id": r.file_id, "name": r.name, "transport": r.transport, "account": r.account,
               "source": r.source, "warehouse": r.warehouse, "kind": r.kind, "mode": r.mode, "status": r.status,

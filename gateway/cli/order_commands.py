@@ -9,6 +9,7 @@ from gateway.cli.output import print_json, print_table
 from gateway.clock import now, parse_iso
 from gateway.errors import UsageError
 from gateway.orders import CancellationData, explain_order, list_orders, record_cancellation
+from gateway.settings import MARKETPLACES
 
 
 def register(sub) -> None:
@@ -39,7 +40,7 @@ def register(sub) -> None:
     ep.set_defaults(func=cmd_orders_explain)
 
     rp = sub.add_parser("restore-decision", help="what a cancellation would do, without an order")
-    rp.add_argument("--marketplace", required=True, metavar="M")
+    rp.add_argument("--marketplace", required=True, choices=MARKETPLACES)
     rp.add_argument("--policy", required=True, choices=("always", "never", "smart"))
     rp.add_argument("--reason", metavar="TEXT")
     rp.add_argument("--placed-at", required=True, metavar="ISO")
@@ -99,6 +100,11 @@ def cmd_orders_explain(app, args) -> int:
 def cmd_restore_decision(app, args) -> int:
     placed_at = parse_iso(args.placed_at, "--placed-at")
     cancelled_at = parse_iso(args.cancelled_at, "--cancelled-at")
+    if cancelled_at < placed_at:
+        raise UsageError(f"--cancelled-at {args.cancelled_at} is earlier than --placed-at {args.placed_at}")
+    if args.choice and args.where == "marketplace":
+        raise UsageError("--choice only applies to cancellations made in StockGate (--where stockgate); "
+                         "a marketplace cancellation is decided by the policy")
     try:
         decision = restore_decision(marketplace=args.marketplace, policy=args.policy, reason=args.reason,
                                     placed_at=placed_at, cancelled_at=cancelled_at, where=args.where,

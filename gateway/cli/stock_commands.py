@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import sys
 from datetime import UTC, datetime
@@ -13,7 +14,30 @@ from gateway.core.skus import is_warehouse_code
 from gateway.db import schema
 from gateway.errors import UsageError
 from gateway.passwords import hash_password
+from gateway.settings import PRIORITY_LIMIT
 from gateway.stock import ledger_view, set_stock, stock_view, warehouses
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of 1 or more (a `--limit`)."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 1_000_000_000:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 1 to 1,000,000,000")
+    return value
+
+
+def priority(text: str) -> int:
+    """argparse type: a warehouse priority, 0 to PRIORITY_LIMIT (lowest is used first)."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= PRIORITY_LIMIT:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 to {PRIORITY_LIMIT:,}")
+    return value
 
 
 def register(sub) -> None:
@@ -27,7 +51,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("ledger", help="ledger entries, oldest first")
     p.add_argument("sku", nargs="?", metavar="SKU")
-    p.add_argument("--limit", type=int)
+    p.add_argument("--limit", type=positive_int, help="at most this many entries (oldest first)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ledger)
 
@@ -47,7 +71,7 @@ def register(sub) -> None:
     ap.add_argument("code", metavar="CODE")
     ap.add_argument("--name", default="")
     ap.add_argument("--kind", choices=("merchant", "3pl", "fba"), default="merchant")
-    ap.add_argument("--priority", type=int, default=100)
+    ap.add_argument("--priority", type=priority, default=100, help="order allocation, lowest first")
     ap.add_argument("--not-sellable", dest="sellable", action="store_false")
     ap.set_defaults(func=cmd_warehouses_add)
 

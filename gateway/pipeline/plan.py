@@ -29,6 +29,7 @@ from gateway.stock import (
 )
 from parsers import Issue, ParsedFile, ParseOptions, make_issue
 from parsers.columns import find_column
+from parsers.issues import QUANTITY_LIMIT
 
 ABSENT_FROM_SNAPSHOT = "absent from full snapshot"
 _BULK_FROM = 2000   # rows: above this, read whole tables once instead of looking keys up
@@ -298,6 +299,12 @@ def _plan_cells(plan: FilePlan, cells: Iterable[tuple[int, int | None, int | Non
                 plan.issues.append(make_issue("CLAMPED_AT_ZERO", row=rows[i], column=column, value=f"{value:+d}",
                                               sku=parsed.skus[i], warehouse=wh.code, on_hand=before, result=after))
                 after = 0
+            elif after > QUANTITY_LIMIT:   # the row fails: a level never goes above the parsers' limit
+                plan.issues.append(Issue("QUANTITY_TOO_LARGE", "error", f"{parsed.skus[i]} in {wh.code}: {before:,} "
+                                         f"{value:+,d} would be {after:,}, above the limit of {QUANTITY_LIMIT:,}",
+                                         rows[i], column, f"{value:+d}"))
+                plan.error_rows.add(rows[i])
+                continue
             if after == before:
                 continue
             append(StockChange((item, wid), ChangeKind.ADD, value, file_row=rows[i]))

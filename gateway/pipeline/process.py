@@ -8,6 +8,7 @@ same transaction as its stock changes; report files and the archive copy are wri
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import json
 import os
@@ -166,7 +167,8 @@ def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKin
                       max_zero_fraction=float(o.get("max_zero_fraction", 0.5)), min_rows=int(o.get("min_rows", 1)),
                       guard=guard, create_items=create_items)
     plan = plan_file(conn, parsed, options, rules, warehouses(conn), as_of, file_id=facts.file_id, lock=lock)
-    issues = sorted([*parsed.issues, *plan.issues, *plan.rejected, *([plan.held] if plan.held else [])],
+    held = [held_issue(plan)] if plan.held else []
+    issues = sorted([*parsed.issues, *plan.issues, *plan.rejected, *held],
                     key=lambda i: i.row or 0)
     if plan.rejected:
         status = FileStatus.REJECTED
@@ -180,15 +182,24 @@ def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKin
     return Outcome(status, kind, as_of, parsed, plan, issues)
 
 
+def held_issue(plan: FilePlan) -> Issue:
+    """The snapshot guard's issue with what releasing the file would do (a held file changes nothing, so
+    its report counts stay 0 and the planned figures are told here)."""
+    issue = plan.held
+    planned = (f"if released: {plan.rows_applied:,} rows would apply ({plan.increased:,} increased, "
+               f"{plan.decreased:,} decreased, {plan.zeroed:,} zeroed)")
+    return dataclasses.replace(issue, message=f"{issue.message}; {planned}")
+
+
 def build_report(facts: FileFacts, outcome: Outcome, started: float) -> Report:
-    """The report document of a decided (and, when applied, applied) file."""
+    """The report document of a decided (and, when applied, applied) file. A held file changed nothing:
+    its `applied`, `unchanged` and `changes` are 0 (its held issue says what releasing it would do)."""
     rows, changes = empty_counts()
     parsed, plan = outcome.parsed, outcome.plan
     if parsed is not None and outcome.status is not FileStatus.DUPLICATE:
         rows["total"] = parsed.total_rows
         rows["errors"] = parsed.error_rows + (len(plan.error_rows) if plan else 0)
-    if plan is not None and outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS,
-                                               FileStatus.HELD):
+    if plan is not None and outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS):
         rows["applied"], rows["unchanged"] = plan.rows_applied, plan.rows_unchanged
         changes.update(increased=plan.increased, decreased=plan.decreased, zeroed=plan.zeroed)
     rows["warnings"] = sum(1 for i in outcome.issues if i.severity == "warning")

@@ -71,7 +71,7 @@ def delivery_for(account: AccountSettings, name: str, report_dir: Path, complete
                     options={"allowed_warehouses": list(account.warehouses),
                              "create_unknown_skus": account.create_unknown_skus, "columns": dict(account.columns),
                              "max_zero_fraction": account.max_zero_fraction, "min_rows": account.min_rows,
-                             "auto_kind": single})
+                             "sheet": account.sheet, "auto_kind": single})
 
 
 class FtpServer:

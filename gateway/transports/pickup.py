@@ -74,7 +74,7 @@ def delivery_for(source: SourceSettings, transport: str, entry: RemoteEntry) -> 
         mode=source.mode, as_of=datetime.fromtimestamp(entry.mtime, UTC),
         options={"columns": dict(source.columns), "create_unknown_skus": source.create_unknown_skus,
                  "max_zero_fraction": source.max_zero_fraction, "min_rows": source.min_rows,
-                 "allowed_warehouses": [source.warehouse]})
+                 "sheet": source.sheet, "allowed_warehouses": [source.warehouse]})
 
 
 class Pickup:

@@ -8,13 +8,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from gateway.core.skus import is_warehouse_code
 from gateway.errors import ConfigError
 from parsers.issues import QUANTITY_LIMIT
 
 if TYPE_CHECKING:
     from gateway.settings import Settings, WebSettings
 
-WAREHOUSE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 PRIORITY_LIMIT = 2_147_483_647          # warehouse priority: a 32-bit database integer
 DATABASE_SCHEMES = ("sqlite", "postgresql")
 
@@ -28,7 +28,7 @@ def check_settings(s: Settings, prefix: str, database_key: str) -> None:
 def _check_references(s: Settings, prefix: str) -> None:
     codes = {"MF"} | {w.code for w in s.warehouses}
     for i, w in enumerate(s.warehouses):
-        if not WAREHOUSE_CODE.match(w.code):
+        if not is_warehouse_code(w.code):
             raise ConfigError(f"{prefix}warehouses[{i}].code: {w.code!r} must be 1-32 letters, digits, _ or -")
     _unique([w.code for w in s.warehouses], f"{prefix}warehouses", "code")
     _unique([a.username for a in s.accounts], f"{prefix}accounts", "username")

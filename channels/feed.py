@@ -1,22 +1,26 @@
 """The `feed` adapter: an inventory feed CSV written to a folder, SFTP or FTP server, and order files read back.
 
 Every push rewrites the whole feed (each listing's latest quantity, columns configurable, default
-`sku,quantity`) under a temporary name and renames it into place, so a reader never sees half a file.
-Listings come from a catalogue CSV the marketplace leaves there (`listings_file`). Order files in
-`orders_dir` are read once: the names read are kept in the order cursor (committed with the orders) and
-the files are moved to `processed/` (or, unreadable, to `rejected/` with an `.error.txt`) afterwards.
+`sku,quantity`) under a temporary name and renames it into place, so a reader never sees half a file;
+the feed is written while the state file's lock is held, so concurrent pushes (the scheduler and the
+CLI) write one after the other and the last one's quantities stay. Listings come from a catalogue CSV the
+marketplace leaves there (`listings_file`), returned whole by every sync. Order files in `orders_dir` are
+read once they are complete (same size and mtime on two looks `stable_seconds` apart, or with
+`done_marker` once NAME.done / NAME.ok exists): the names read are kept in the order cursor (committed
+with the orders) and the files are moved to `processed/` (or, unreadable, to `rejected/` with an
+`.error.txt`) afterwards.
 """
 
 from __future__ import annotations
 
 import csv
-import fnmatch
 import io
 import json
 import posixpath
 import re
+import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +30,13 @@ from channels.base import (
 from channels.feed_orders import OrderFileError, parse_order_file
 from channels.state_file import StateFile
 from gateway.errors import ConfigError
+from gateway.transports.stability import (
+    MARKER_SUFFIXES, RemoteEntry, StabilityTracker, candidates, markers_for,
+)
 
 FIELDS = ("listing_id", "sku", "quantity", "size", "title")
-TEMP_NAME_PATTERNS = (".*", "*.tmp", "*.part", "*.filepart")
 FILES_PER_PAGE = 20
+DEFAULT_STABLE_SECONDS = 5.0
 
 
 def feed_columns(value: Any, channel: str) -> list[tuple[str, str]]:
@@ -50,39 +57,43 @@ class FeedAdapter:
     def __init__(self, name: str, opener, state_path: Path, *, feed_name: str = "inventory.csv",
                  orders_dir: str = "orders", listings_file: str = "listings.csv",
                  columns: Sequence[tuple[str, str]] = (("sku", "sku"), ("quantity", "quantity")),
-                 orders_pattern: str = "*.csv"):
+                 orders_pattern: str = "*.csv", stable_seconds: float = DEFAULT_STABLE_SECONDS,
+                 done_marker: bool = False, clock: Callable[[], float] = time.time):
         self.name = name
         self._open = opener
         self._state = StateFile(state_path, lambda: {"listings": {}})
         self.feed_name, self.orders_dir, self.listings_file = feed_name, orders_dir, listings_file
         self.columns, self.orders_pattern = list(columns), orders_pattern
+        self.stable_seconds, self.done_marker, self._clock = float(stable_seconds), bool(done_marker), clock
 
     # --- listings -------------------------------------------------------------------------------------
 
     def list_listings(self, cursor: str | None, full: bool) -> ListingPage:
-        """The catalogue file's listings; incremental sync gets those not seen before (cursor = count)."""
+        """The whole catalogue file, for an incremental sync too: a listing added anywhere in the file (not
+        only at its end) is seen by the next sync; only a full sync marks the ones gone as missing."""
         with self._open() as session:
             if not self.listings_file or not session.exists(self.listings_file):
-                return ListingPage([], cursor)
+                return ListingPage([], None)
             data = session.read(self.listings_file)
         listings = _parse_listings(data, self.listings_file)
         with self._state.change() as state:
             for l in listings:
                 known = state["listings"].setdefault(l.listing_id, {"quantity": None})
                 known.update(sku=l.sku, size=l.size, title=l.title)
-        start = 0 if full or not cursor else int(cursor)
-        return ListingPage(listings[start:], str(len(listings)))
+        return ListingPage(listings, None)
 
     # --- orders ---------------------------------------------------------------------------------------
 
     def fetch_orders(self, cursor: str | None) -> OrderPage:
-        """Orders from order files not read before (at most FILES_PER_PAGE per page)."""
+        """Complete order files not read before (at most FILES_PER_PAGE per page)."""
         done = set(json.loads(cursor)["done"]) if cursor else set()
         orders, cancellations, read, rejected = [], [], [], {}
         with self._open() as session:
-            names = [n for n in session.list_files(self.orders_dir) if fnmatch.fnmatch(n, self.orders_pattern)
-                     and not any(fnmatch.fnmatch(n, p) for p in TEMP_NAME_PATTERNS)]
-            fresh = [n for n in names if n not in done]
+            entries = session.list_entries(self.orders_dir)
+            waiting = candidates(entries, self.orders_pattern, done_marker=self.done_marker)
+            names = {e.name for e in waiting}
+            ready = self._complete(waiting, {e.name for e in entries})
+            fresh = [e.name for e in ready if e.name not in done]
             for name in fresh[:FILES_PER_PAGE]:
                 try:
                     file_orders, file_cancellations = parse_order_file(session.read(self._order_path(name)), name)
@@ -93,10 +104,26 @@ class FeedAdapter:
                 cancellations += file_cancellations
                 read.append(name)
         taken = set(read) | set(rejected)
-        new_cursor = json.dumps({"done": sorted((done & set(names)) | taken)})
-        leftovers = sorted(done & set(names))       # committed earlier, not yet moved away
+        new_cursor = json.dumps({"done": sorted((done & names) | taken)})
+        leftovers = sorted(done & names)       # committed earlier, not yet moved away
         return OrderPage(orders, cancellations, new_cursor, more=len(fresh) > FILES_PER_PAGE,
                          receipt={"processed": read + leftovers, "rejected": rejected})
+
+    def _complete(self, waiting: list[RemoteEntry], present: set[str]) -> list[RemoteEntry]:
+        """The order files no longer being written: with a completion marker beside them (`done_marker`),
+        or with the same size and mtime on two looks `stable_seconds` apart (looks kept in the state file,
+        so the scheduler and a CLI run share them)."""
+        if self.done_marker:
+            return [e for e in waiting if markers_for(e.name, present)]
+        at = self._clock()
+        tracker = StabilityTracker(self.stable_seconds)
+        with self._state.change() as state:
+            for name, (size, mtime, first_seen) in state.get("order_files", {}).items():
+                tracker.observe(RemoteEntry(name, size, mtime), first_seen)
+            ready = [e for e in waiting if tracker.observe(e, at)]
+            state["order_files"] = {e.name: [e.size, e.mtime, tracker.ready_at(e.name) - tracker.stable_seconds]
+                                    for e in waiting}
+        return ready
 
     def orders_committed(self, page: OrderPage) -> None:
         """Move the files of a committed page out of the way: `processed/`, or `rejected/` with the reason."""
@@ -121,21 +148,24 @@ class FeedAdapter:
         if session.exists(target):   # a file of the same name was read before: keep both
             target = posixpath.join(self.orders_dir, folder, f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{name}")
         session.move(self._order_path(name), target)
+        for suffix in MARKER_SUFFIXES if self.done_marker else ():
+            if session.exists(self._order_path(name + suffix)):
+                session.move(self._order_path(name + suffix), target + suffix)
 
     # --- quantities -----------------------------------------------------------------------------------
 
     def push_quantities(self, updates: Sequence[tuple[str, int]]) -> list[PushResult]:
-        """Merge `updates` into the feed and rewrite the whole feed file atomically."""
+        """Merge `updates` into the feed and rewrite the whole feed file atomically, holding the state lock
+        from the merge to the rename (the state keeps the merge only when the feed was written)."""
         if not updates:
             return []
-        with self._state.change() as state:
-            for listing_id, quantity in updates:
-                state["listings"].setdefault(listing_id, {"sku": listing_id, "size": None, "title": None})
-                state["listings"][listing_id]["quantity"] = quantity
-            snapshot = json.loads(json.dumps(state["listings"]))
         try:
-            with self._open() as session:
-                session.write_atomic(self.feed_name, self.render(snapshot))
+            with self._state.change() as state:
+                for listing_id, quantity in updates:
+                    state["listings"].setdefault(listing_id, {"sku": listing_id, "size": None, "title": None})
+                    state["listings"][listing_id]["quantity"] = quantity
+                with self._open() as session:
+                    session.write_atomic(self.feed_name, self.render(state["listings"]))
         except (RetryableChannelError, PermanentChannelError) as exc:
             return [PushResult(listing_id, False, str(exc), isinstance(exc, RetryableChannelError))
                     for listing_id, _ in updates]
@@ -179,9 +209,26 @@ def make_feed_adapter(channel, data_dir: Path, transport=None) -> FeedAdapter:
 
     options = dict(channel.options)
     opener = transport or open_feed_store(channel.name, options, data_dir)
-    return FeedAdapter(channel.name, opener, Path(data_dir) / "feed-state" / f"{re.sub(r'[^A-Za-z0-9._-]', '_', channel.name)}.json",
+    state_path = Path(data_dir) / "feed-state" / f"{re.sub(r'[^A-Za-z0-9._-]', '_', channel.name)}.json"
+    stable = _stable_seconds(options.get("stable_seconds", DEFAULT_STABLE_SECONDS), channel.name)
+    return FeedAdapter(channel.name, opener, state_path,
                        feed_name=options.get("feed_name", "inventory.csv"),
                        orders_dir=options.get("orders_dir", "orders"),
                        listings_file=options.get("listings_file", "listings.csv"),
                        columns=feed_columns(options.get("columns", ["sku", "quantity"]), channel.name),
-                       orders_pattern=options.get("orders_pattern", "*.csv"))
+                       orders_pattern=options.get("orders_pattern", "*.csv"),
+                       stable_seconds=stable,
+                       done_marker=_flag(options.get("done_marker", False), "done_marker", channel.name))
+
+
+def _stable_seconds(value: Any, channel: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ConfigError(f"channel {channel!r}: options.stable_seconds must be a number of seconds, 0 or more; "
+                          f"got {value!r}")
+    return float(value)
+
+
+def _flag(value: Any, key: str, channel: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"channel {channel!r}: options.{key} must be true or false; got {value!r}")
+    return value

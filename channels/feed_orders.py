@@ -3,7 +3,8 @@
 Columns (header names ignore case, spaces and underscores): `order_id`, `sku`, `qty` (or `quantity`),
 `placed_at` required; `status` (`accepted` (default), `pending`, `cancelled`), `cancel_reason`,
 `cancelled_at`, `line_id` (default: the SKU) optional. Several rows of one order are its lines; rows with
-status `cancelled` cancel those lines (every line cancelled: the whole order).
+status `cancelled` cancel those lines, and only those (a file that cancels every line it lists cancels
+the whole order only when those are all of the order's lines).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import re
 from collections import defaultdict
 from datetime import UTC, datetime
 
+from gateway.clock import parse_iso
+from gateway.errors import UsageError
 from gateway.orders import CancellationData, OrderData, OrderLineData
 
 REQUIRED = ("order_id", "sku", "qty", "placed_at")
@@ -34,10 +37,9 @@ def _column(header: str) -> str:
 
 def _time(value: str, name: str, row: int, column: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return parse_iso(value, column)
+    except UsageError:
         raise OrderFileError(f"{name}: row {row}: column {column}: {value!r} is not an ISO-8601 time") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def parse_order_file(data: bytes, name: str) -> tuple[list[OrderData], list[CancellationData]]:
@@ -86,7 +88,7 @@ def parse_order_file(data: bytes, name: str) -> tuple[list[OrderData], list[Canc
         if cancelled:
             reason = next((r["cancel_reason"] for r in cancelled if r.get("cancel_reason")), None)
             at = min((r["cancelled"] for r in cancelled if "cancelled" in r), default=datetime.now(UTC))
-            whole = len(cancelled) == len(rows)
+            # the file's cancelled rows are the lines cancelled: other lines of the order stay as they are
             cancellations.append(CancellationData(order_id, at, "marketplace", reason,
-                                                  None if whole else tuple(r["line_id"] for r in cancelled)))
+                                                  tuple(r["line_id"] for r in cancelled)))
     return orders, cancellations

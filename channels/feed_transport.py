@@ -1,8 +1,9 @@
 """Where a feed channel's files live: a local folder, an SFTP server or an FTP server, behind one interface.
 
-`open_feed_store(options)` returns an opener; each opened `FeedSession` lists, reads, writes atomically
-(temporary name, then rename) and moves files under the channel's base path, and raises only
-RetryableChannelError (network, outage) or PermanentChannelError (refused host key, bad login).
+`open_feed_store(options)` returns an opener; each opened `FeedSession` lists (names, or entries with size
+and mtime), reads, writes atomically (a temporary name unique to the write, then rename) and moves files
+under the channel's base path, and raises only RetryableChannelError (network, outage) or
+PermanentChannelError (refused host key, bad login).
 SFTP host keys are checked against `known_hosts` with paramiko's RejectPolicy: never added.
 """
 
@@ -14,11 +15,14 @@ import io
 import os
 import posixpath
 import socket
+import stat
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
 from channels.base import PermanentChannelError, RetryableChannelError
+from gateway.transports.stability import RemoteEntry
 from gateway.errors import ConfigError
 
 
@@ -26,6 +30,7 @@ class FeedSession(Protocol):
     """Files of one feed channel, paths relative to its base path."""
 
     def list_files(self, folder: str) -> list[str]: ...
+    def list_entries(self, folder: str) -> list[RemoteEntry]: ...
     def read(self, path: str) -> bytes: ...
     def exists(self, path: str) -> bool: ...
     def write_atomic(self, path: str, data: bytes) -> None: ...
@@ -36,8 +41,10 @@ FeedOpener = Callable[[], contextlib.AbstractContextManager[FeedSession]]
 
 
 def _tmp_name(path: str) -> str:
+    """A temporary name beside `path`, unique to this write (process id and a random part), so two writers
+    never share one."""
     folder, name = posixpath.split(path)
-    return posixpath.join(folder, f".{name}.tmp")
+    return posixpath.join(folder, f".{name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp")
 
 
 class FolderSession:
@@ -52,6 +59,14 @@ class FolderSession:
     def list_files(self, folder: str) -> list[str]:
         path = self._path(folder)
         return sorted(p.name for p in path.iterdir() if p.is_file()) if path.is_dir() else []
+
+    def list_entries(self, folder: str) -> list[RemoteEntry]:
+        path, entries = self._path(folder), []
+        for name in self.list_files(folder):
+            with contextlib.suppress(FileNotFoundError):     # moved away meanwhile
+                info = (path / name).stat()
+                entries.append(RemoteEntry(name, info.st_size, info.st_mtime))
+        return entries
 
     def read(self, path: str) -> bytes:
         return self._path(path).read_bytes()
@@ -84,13 +99,15 @@ class SftpSession:
         return posixpath.join(self.base, rel)
 
     def list_files(self, folder: str) -> list[str]:
-        import stat
+        return [e.name for e in self.list_entries(folder)]
 
+    def list_entries(self, folder: str) -> list[RemoteEntry]:
         try:
             entries = self.sftp.listdir_attr(self._path(folder))
         except FileNotFoundError:
             return []
-        return sorted(e.filename for e in entries if stat.S_ISREG(e.st_mode or 0))
+        return sorted((RemoteEntry(e.filename, e.st_size or 0, float(e.st_mtime or 0)) for e in entries
+                       if stat.S_ISREG(e.st_mode or 0)), key=lambda e: e.name)
 
     def read(self, path: str) -> bytes:
         buffer = io.BytesIO()
@@ -138,11 +155,15 @@ class FtpSession:
         return posixpath.join(self.base, rel)
 
     def list_files(self, folder: str) -> list[str]:
+        return [e.name for e in self.list_entries(folder)]
+
+    def list_entries(self, folder: str) -> list[RemoteEntry]:
         try:
-            entries = list(self.ftp.mlsd(self._path(folder), facts=["type"]))
+            entries = list(self.ftp.mlsd(self._path(folder), facts=["type", "size", "modify"]))
         except ftplib.error_perm:
             return []
-        return sorted(name for name, facts in entries if facts.get("type") == "file")
+        return sorted((RemoteEntry(name, int(facts.get("size") or 0), _mlsd_time(facts.get("modify")))
+                       for name, facts in entries if facts.get("type") == "file"), key=lambda e: e.name)
 
     def read(self, path: str) -> bytes:
         buffer = io.BytesIO()
@@ -181,6 +202,16 @@ class FtpSession:
     def move(self, source: str, target: str) -> None:
         self._mkdirs(posixpath.dirname(self._path(target)))
         self._rename(self._path(source), self._path(target))
+
+
+def _mlsd_time(value: str | None) -> float:
+    """An MLSD `modify` fact (YYYYMMDDHHMMSS[.sss], UTC) as POSIX seconds; 0 when absent or unreadable."""
+    from datetime import UTC, datetime
+
+    try:
+        return datetime.strptime((value or "")[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return 0.0
 
 
 def _secret(options: dict[str, Any], channel: str) -> str | None:

@@ -16,13 +16,15 @@ from channels.base import (
     PushResult, RemoteListing, RetryableChannelError, Transport,
 )
 from channels.sandbox_market import SandboxMarketplace, SandboxRequestError, sandbox_path
+from gateway.clock import parse_iso
+from gateway.errors import UsageError
 
 
 def _time(text: str, what: str) -> datetime:
     try:
-        return datetime.fromisoformat(text)
-    except (TypeError, ValueError) as exc:
-        raise PermanentChannelError(f"sandbox sent {what} {text!r}, not an ISO-8601 time") from exc
+        return parse_iso(str(text), what)
+    except UsageError as exc:
+        raise PermanentChannelError(f"sandbox sent {exc}") from exc
 
 
 class SandboxAdapter:

@@ -78,7 +78,9 @@ class SandboxMarketplace:
                       key=lambda l: l["seq"])
         page = live[:PAGE_SIZE]
         cursor = page[-1]["seq"] if page else max(after, 0)
-        return {"listings": [{k: l[k] for k in ("listing_id", "sku", "size", "title", "quantity")} for l in page],
+        # a listing shows the last quantity pushed to it, or its own before any push
+        return {"listings": [{**{k: l[k] for k in ("listing_id", "sku", "size", "title")},
+                              "quantity": l["quantity"] if l["pushed"] is None else l["pushed"]} for l in page],
                 "cursor": str(cursor), "more": len(live) > len(page)}
 
     @staticmethod

@@ -11,9 +11,16 @@ import contextlib
 import fcntl
 import json
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from gateway.errors import ConfigError
+
+
+class StateFileError(ConfigError):
+    """A state file that cannot be read (damaged by hand or by a full disk): the message says which."""
 
 
 class StateFile:
@@ -40,9 +47,14 @@ class StateFile:
         except FileNotFoundError:
             return self._empty()
         try:
-            return json.loads(text)
+            document = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{self.path}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+            raise StateFileError(f"{self.path} is not valid JSON ({exc.msg} at line {exc.lineno}): restore it "
+                                 "from a backup, or move it aside to start from an empty state") from None
+        if not isinstance(document, dict):
+            raise StateFileError(f"{self.path} does not hold a JSON object: restore it from a backup, or move "
+                                 "it aside to start from an empty state")
+        return document
 
     def read(self) -> dict[str, Any]:
         """The current document (a copy: changing it changes nothing on disk)."""
@@ -55,7 +67,7 @@ class StateFile:
         with self._locked(exclusive=True):
             document = self._load()
             yield document
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
             with open(tmp, "w", encoding="utf-8") as fh:
                 json.dump(document, fh, ensure_ascii=False, indent=1, sort_keys=True)
                 fh.flush()

@@ -21,8 +21,9 @@ from gateway.clock import as_utc, now
 from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.errors import NotFoundError, StockGateError
-from gateway.listings import SyncOutcome, channel_id, sync_listings
+from gateway.listings import SyncOutcome, sync_listings
 from gateway.order_pull import PullOutcome, pull_orders
+from gateway.orders.rows import channel_row
 from gateway.pusher import Backoff, PushOutcome, next_due, push_channel, reconcile_channel
 from gateway.settings import Settings
 
@@ -73,7 +74,7 @@ class ChannelJobs:
         """The interval push: re-enqueue every listing not showing its target, then push what is due."""
         self.adapter(channel)
         with self.db.write() as conn:
-            reconcile_channel(conn, channel_id(conn, channel))
+            reconcile_channel(conn, channel_row(conn, channel).id)
         return self.push_now(channel)
 
     def channels_due(self, names: Iterable[str]) -> list[str]:

@@ -16,8 +16,8 @@ from sqlalchemy import select, update
 from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.errors import StockGateError
-from gateway.listings import channel_id
 from gateway.orders import record_cancellation, record_order
+from gateway.orders.rows import channel_row
 
 log = logging.getLogger(__name__)
 MAX_PAGES = 1000
@@ -41,7 +41,7 @@ def pull_orders(db: Database, channel: str, adapter) -> PullOutcome:
     c = schema.channels.c
     for _ in range(MAX_PAGES):
         with db.read() as conn:
-            ch_id = channel_id(conn, channel)
+            ch_id = channel_row(conn, channel).id
             cursor = conn.execute(select(c.order_cursor).where(c.id == ch_id)).scalar_one()
         page = adapter.fetch_orders(cursor)
         with db.write() as conn:

@@ -2,12 +2,14 @@
 
 Targets are written in the stock change's own transaction, so a change committed is a push owed, even
 across a crash. The channel pusher reads due rows, sends what differs from the last pushed quantity and
-removes a row only once its target was delivered.
+removes a row only once its target was delivered. `listing_targets` is the one place a listing's target
+is computed (clamp(available - buffer, 0, max_qty)); the pusher and the listing sync use it too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, func, select
@@ -18,6 +20,16 @@ from gateway.db import schema
 from gateway.db.upsert import upsert
 
 _CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class ListingTarget:
+    """The quantity an active, linked listing of an enabled channel should show now."""
+
+    listing_pk: int
+    channel_id: int
+    target_qty: int
+    last_pushed_qty: int | None
 
 
 def available_by_item(conn: Connection, item_ids: Iterable[int]) -> dict[int, int]:
@@ -33,25 +45,43 @@ def available_by_item(conn: Connection, item_ids: Iterable[int]) -> dict[int, in
     return result
 
 
+def listing_targets(conn: Connection, *, listing_pks: Iterable[int] | None = None,
+                    item_ids: Iterable[int] | None = None, channel_id: int | None = None) -> list[ListingTarget]:
+    """The current target of every active, linked listing of an enabled channel among these listings,
+    of these items, or of this channel (give exactly one)."""
+    l, c = schema.listings.c, schema.channels.c
+    if channel_id is not None:
+        filters = [l.channel_id == channel_id]
+    else:
+        column, values = (l.id, listing_pks) if listing_pks is not None else (l.item_id, item_ids)
+        values = sorted(set(values or ()))
+        filters = [column.in_(values[start:start + _CHUNK]) for start in range(0, len(values), _CHUNK)]
+    targets = []
+    for where in filters:
+        rows = conn.execute(select(l.id, l.channel_id, l.item_id, l.last_pushed_qty, c.buffer, c.max_qty)
+                            .join(schema.channels, c.id == l.channel_id)
+                            .where(where, l.status == "active", l.item_id.is_not(None), c.enabled.is_(True))).all()
+        available = available_by_item(conn, {r.item_id for r in rows})
+        targets += [ListingTarget(r.id, r.channel_id, channel_quantity(available[r.item_id], r.buffer, r.max_qty),
+                                  r.last_pushed_qty) for r in rows]
+    return targets
+
+
+def enqueue_targets(conn: Connection, targets: Iterable[ListingTarget], *, at: datetime | None = None) -> int:
+    """Owe each listing a push of its target: a fresh outbox row, due now (replacing any waiting one)."""
+    at = at or now()
+    rows = [{"listing_pk": t.listing_pk, "channel_id": t.channel_id, "target_qty": t.target_qty, "created_at": at,
+             "due_at": at, "attempts": 0, "last_error": None} for t in targets]
+    upsert(conn, schema.push_outbox, rows, ["listing_pk"], ["target_qty", "created_at", "due_at", "attempts",
+                                                            "last_error"])
+    return len(rows)
+
+
 def enqueue_for_items(conn: Connection, item_ids: Iterable[int], *, at: datetime | None = None) -> int:
     """Write the current target of every active, linked listing of these items; return how many."""
-    ids = sorted(set(item_ids))
-    if not ids:
-        return 0
-    at = at or now()
-    l, c = schema.listings.c, schema.channels.c
-    targets = []
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
-        rows = conn.execute(select(l.id, l.channel_id, l.item_id, c.buffer, c.max_qty)
-                            .join(schema.channels, c.id == l.channel_id)
-                            .where(l.item_id.in_(chunk), l.status == "active", c.enabled.is_(True))).all()
-        if not rows:
-            continue
-        available = available_by_item(conn, {r.item_id for r in rows})
-        targets += [{"listing_pk": r.id, "channel_id": r.channel_id,
-                     "target_qty": channel_quantity(available[r.item_id], r.buffer, r.max_qty),
-                     "created_at": at, "due_at": at, "attempts": 0, "last_error": None} for r in rows]
-    upsert(conn, schema.push_outbox, targets, ["listing_pk"],
-           ["target_qty", "created_at", "due_at", "attempts", "last_error"])
-    return len(targets)
+    return enqueue_targets(conn, listing_targets(conn, item_ids=item_ids), at=at)
+
+
+def enqueue_listing_targets(conn: Connection, listing_pks: Iterable[int], *, at: datetime | None = None) -> int:
+    """Owe these listings a push of their current target (newly linked listings are pushed at once)."""
+    return enqueue_targets(conn, listing_targets(conn, listing_pks=listing_pks), at=at)

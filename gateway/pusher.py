@@ -1,10 +1,11 @@
 """Deliver the push outbox: send each listing its target quantity, record the outcome, retry with backoff.
 
 The outbox (`gateway.outbox`) holds one row per listing owing a push, written in the stock change's own
-transaction. `push_channel` sends the due rows whose target differs from the listing's last pushed
-quantity, then records per listing: delivered rows are deleted only if their target was not changed
-meanwhile (compared on target_qty and created_at); failed rows are retried after an exponential backoff
-with jitter. `reconcile_channel` re-enqueues every listing whose last pushed quantity is not its target.
+transaction. `push_channel` sends the due rows whose target (recomputed by `gateway.outbox.listing_targets`)
+differs from the listing's last pushed quantity, then records per listing: delivered rows are deleted only
+if their target was not changed meanwhile (compared on target_qty and created_at); failed rows are retried
+after an exponential backoff with jitter. `reconcile_channel` re-enqueues every listing whose last pushed
+quantity is not its target.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
 from channels.base import ChannelError, PushResult, RetryableChannelError
 from gateway.clock import now
-from gateway.core.quantities import channel_quantity
 from gateway.db import schema
 from gateway.db.engine import Database
-from gateway.db.upsert import insert_ignore, upsert
-from gateway.outbox import available_by_item
+from gateway.db.upsert import insert_ignore
+from gateway.orders.rows import channel_row
+from gateway.outbox import listing_targets
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 1000
@@ -53,48 +54,21 @@ class PushOutcome:
     skipped: int = 0            # due rows that needed no call: already pushed, unlinked or gone
 
 
-def _targets(conn: Connection, where) -> list[dict]:
-    """Current target of every active, linked listing of an enabled channel matching `where`."""
-    l, c = schema.listings.c, schema.channels.c
-    rows = conn.execute(select(l.id, l.channel_id, l.item_id, l.last_pushed_qty, c.buffer, c.max_qty)
-                        .join(schema.channels, c.id == l.channel_id)
-                        .where(where, l.status == "active", l.item_id.is_not(None), c.enabled.is_(True))).all()
-    available = available_by_item(conn, {r.item_id for r in rows})
-    return [{"listing_pk": r.id, "channel_id": r.channel_id, "last": r.last_pushed_qty,
-             "target_qty": channel_quantity(available[r.item_id], r.buffer, r.max_qty)} for r in rows]
-
-
-def enqueue_listing_targets(conn: Connection, listing_pks, *, at: datetime | None = None) -> int:
-    """Owe these listings a push of their current target (newly linked listings are pushed at once)."""
-    pks = sorted(set(listing_pks))
-    if not pks:
-        return 0
-    at = at or now()
-    rows = []
-    for start in range(0, len(pks), 5000):
-        rows += _targets(conn, schema.listings.c.id.in_(pks[start:start + 5000]))
-    upsert(conn, schema.push_outbox, [{"listing_pk": r["listing_pk"], "channel_id": r["channel_id"],
-                                       "target_qty": r["target_qty"], "created_at": at, "due_at": at,
-                                       "attempts": 0, "last_error": None} for r in rows],
-           ["listing_pk"], ["target_qty", "created_at", "due_at", "attempts", "last_error"])
-    return len(rows)
-
-
 def reconcile_channel(conn: Connection, channel_id: int, *, at: datetime | None = None) -> int:
     """Enqueue every listing of the channel whose last pushed quantity differs from its target; a row
     already waiting gets the current target but keeps its backoff. Returns how many listings owe a push."""
     at = at or now()
     o = schema.push_outbox.c
-    owed = [r for r in _targets(conn, schema.listings.c.channel_id == channel_id) if r["last"] != r["target_qty"]]
+    owed = [t for t in listing_targets(conn, channel_id=channel_id) if t.last_pushed_qty != t.target_qty]
     waiting = dict(conn.execute(select(o.listing_pk, o.target_qty).where(o.channel_id == channel_id)).all())
-    stale = [{"k_pk": r["listing_pk"], "target_qty": r["target_qty"], "created_at": at} for r in owed
-             if r["listing_pk"] in waiting and waiting[r["listing_pk"]] != r["target_qty"]]
+    stale = [{"k_pk": t.listing_pk, "target_qty": t.target_qty, "created_at": at} for t in owed
+             if t.listing_pk in waiting and waiting[t.listing_pk] != t.target_qty]
     if stale:
         conn.execute(update(schema.push_outbox).where(o.listing_pk == bindparam("k_pk"))
                      .values(target_qty=bindparam("target_qty"), created_at=bindparam("created_at")), stale)
     insert_ignore(conn, schema.push_outbox, [
-        {"listing_pk": r["listing_pk"], "channel_id": channel_id, "target_qty": r["target_qty"], "created_at": at,
-         "due_at": at, "attempts": 0, "last_error": None} for r in owed if r["listing_pk"] not in waiting],
+        {"listing_pk": t.listing_pk, "channel_id": channel_id, "target_qty": t.target_qty, "created_at": at,
+         "due_at": at, "attempts": 0, "last_error": None} for t in owed if t.listing_pk not in waiting],
         ["listing_pk"])
     return len(owed)
 
@@ -123,17 +97,15 @@ class _Due:
 
 
 def _due_rows(conn: Connection, channel_id: int, at: datetime, limit: int) -> list[_Due]:
-    o, l, c = schema.push_outbox.c, schema.listings.c, schema.channels.c
+    o, l = schema.push_outbox.c, schema.listings.c
     rows = conn.execute(
         select(o.listing_pk, o.target_qty, o.created_at, o.attempts, l.listing_id, l.status, l.item_id,
-               l.last_pushed_qty, c.buffer, c.max_qty)
-        .join(schema.listings, l.id == o.listing_pk).join(schema.channels, c.id == o.channel_id)
+               l.last_pushed_qty)
+        .join(schema.listings, l.id == o.listing_pk)
         .where(o.channel_id == channel_id, o.due_at <= at).order_by(o.due_at, o.listing_pk).limit(limit)).all()
-    available = available_by_item(conn, {r.item_id for r in rows if r.item_id is not None})
+    current = {t.listing_pk: t.target_qty for t in listing_targets(conn, listing_pks=[r.listing_pk for r in rows])}
     return [_Due(r.listing_pk, r.target_qty, r.created_at, r.attempts, r.listing_id, r.status, r.item_id,
-                 r.last_pushed_qty,
-                 channel_quantity(available[r.item_id], r.buffer, r.max_qty) if r.item_id is not None else r.target_qty)
-            for r in rows]
+                 r.last_pushed_qty, current.get(r.listing_pk, r.target_qty)) for r in rows]
 
 
 def _unchanged(row):
@@ -170,7 +142,7 @@ def _push_batch(db: Database, channel_id: int, adapter, at: datetime, backoff: B
                             "error": result.error})
             if result.ok:
                 conn.execute(update(schema.listings).where(l.id == r.listing_pk).values(
-                    last_pushed_qty=r.send_qty, last_pushed_at=done, last_push_error=None))
+                    last_pushed_qty=r.send_qty, channel_qty=r.send_qty, last_pushed_at=done, last_push_error=None))
                 conn.execute(delete(schema.push_outbox).where(_unchanged(r)))
                 continue
             attempts = r.attempts + 1
@@ -190,10 +162,8 @@ def _push_batch(db: Database, channel_id: int, adapter, at: datetime, backoff: B
 def push_channel(db: Database, channel: str, adapter, *, at: datetime | None = None, backoff: Backoff = Backoff(),
                  rng: random.Random | None = None, batch_size: int = BATCH_SIZE) -> PushOutcome:
     """Send the channel's due outbox rows (those due at `at`, default now) in batches; record outcomes."""
-    from gateway.listings import channel_id as find_channel
-
     with db.read() as conn:
-        ch_id = find_channel(conn, channel)
+        ch_id = channel_row(conn, channel).id
     totals = [0, 0, 0, 0]
     for _ in range(MAX_BATCHES):
         read, sent, delivered, failed = _push_batch(db, ch_id, adapter, at or now(), backoff, rng, batch_size)

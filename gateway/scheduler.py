@@ -3,8 +3,9 @@
 APScheduler 3 runs the interval jobs (`coalesce`, one instance at a time) and a worker thread pushes
 the outbox within about a second of a change (it polls for due rows and waits a moment to batch what
 arrives). Only the holder of the `channel-scheduler` lease (table `leases`, renewed while held, taken
-over when it expires) does anything, so two `serve` processes on one database never run a job twice;
-every job is also safe to run twice. Each scheduled run is recorded in `job_runs`.
+over when it expires; renewed by a heartbeat thread of its own) does anything, so two `serve` processes
+on one database never run a job twice; every job is also safe to run twice. Each scheduled run is
+recorded in `job_runs`. `live_scheduler_holder` tells the CLI whether a `serve` runs the jobs already.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from channels.registry import make_adapter
-from gateway.clock import now
+from sqlalchemy import select
+
+from gateway.clock import as_utc, now
+from gateway.db import schema
 from gateway.db.engine import Database
-from gateway.leases import Lease, process_holder
+from gateway.leases import Lease, holder_is_dead_local, process_holder
 from gateway.errors import StockGateError
 from gateway.settings import ChannelSettings, Settings
 
@@ -53,6 +57,7 @@ class ChannelScheduler:
         self._leader = False
         self._scheduler: BackgroundScheduler | None = None
         self._worker: threading.Thread | None = None
+        self._heartbeat: threading.Thread | None = None
 
     @property
     def is_leader(self) -> bool:
@@ -80,6 +85,8 @@ class ChannelScheduler:
         self._scheduler = scheduler
         self._worker = threading.Thread(target=self._push_worker, name="channel-push-worker", daemon=True)
         self._worker.start()
+        self._heartbeat = threading.Thread(target=self._renew_lease, name="channel-lease-heartbeat", daemon=True)
+        self._heartbeat.start()
         log.info("channel scheduler started: holder=%s channels=%s leader=%s", self.holder,
                  ",".join(self.channels) or "-", self._leader)
 
@@ -90,8 +97,9 @@ class ChannelScheduler:
             closer = threading.Thread(target=self._scheduler.shutdown, kwargs={"wait": True}, daemon=True)
             closer.start()
             closer.join(timeout)
-        if self._worker is not None:
-            self._worker.join(timeout)
+        for thread in (self._worker, self._heartbeat):
+            if thread is not None:
+                thread.join(timeout)
         if self._leader:
             try:
                 self.lease.release()
@@ -117,14 +125,15 @@ class ChannelScheduler:
             return
         self.jobs.run(job, channel, holder=self.holder)
 
+    def _renew_lease(self) -> None:
+        """Renew (or try to take) the lease every third of its life, on a thread of its own, so a long job
+        (a feed push waiting on a slow server) never lets it lapse."""
+        while not self._stop.wait(max(self.lease.seconds / 3, self.poll_seconds)):
+            self._hold_lease()
+
     def _push_worker(self) -> None:
-        """Push due outbox rows soon after a change; renew the lease as a heartbeat."""
-        renew_every = max(self.lease.seconds / 3, self.poll_seconds)
-        last_renewal = now()
+        """Push due outbox rows soon after a change, while this scheduler holds the lease."""
         while not self._stop.wait(self.poll_seconds):
-            if (now() - last_renewal).total_seconds() >= renew_every:
-                self._hold_lease()
-                last_renewal = now()
             if not self._leader:
                 continue
             try:
@@ -132,5 +141,19 @@ class ChannelScheduler:
                 if due and not self._stop.wait(self.debounce_seconds):   # let a burst of changes gather
                     for name in due:
                         self.jobs.push_now(name)
+            except StockGateError as exc:   # a channel or state file that cannot be used: one line, retried
+                log.warning("channel push worker: %s; retrying at the next poll", exc)
             except Exception:  # the worker must survive a bad moment (database restart, channel outage)
                 log.exception("channel push worker: push failed; retrying at the next poll")
+
+
+def live_scheduler_holder(db: Database, *, except_holder: str | None = None) -> str | None:
+    """The holder of the channel scheduler lease when a live scheduler (a running `serve`) holds it: not
+    expired and not a dead process of this host; None otherwise."""
+    le = schema.leases.c
+    with db.read() as conn:
+        row = conn.execute(select(le.holder, le.expires_at).where(le.name == LEASE_NAME)).first()
+    if row is None or row.holder == except_holder or as_utc(row.expires_at) <= now() \
+            or holder_is_dead_local(row.holder):
+        return None
+    return row.holder

@@ -17,6 +17,7 @@ from gateway.clock import iso, parse_iso
 from gateway.db import schema
 from gateway.errors import NotFoundError, UsageError
 from gateway.listings import listings_view, mark_listing
+from gateway.scheduler import live_scheduler_holder
 
 
 def register(sub) -> None:
@@ -76,6 +77,7 @@ def register(sub) -> None:
         a.add_argument("name", metavar="NAME")
         if action == "sync":
             a.add_argument("--full", action="store_true", help="fetch every listing; vanished ones become missing")
+        a.add_argument("--force", action="store_true", help="run even while a running `serve` schedules channel jobs")
         a.add_argument("--json", action="store_true")
         a.set_defaults(func=cmd_channels_job, job={"sync": "listings", "pull": "orders", "push": "push"}[action])
 
@@ -233,6 +235,10 @@ def cmd_channels_list(app, args) -> int:
 def cmd_channels_job(app, args) -> int:
     jobs = ChannelJobs(app.db, app.settings)
     jobs.adapter(args.name)
+    holder = None if args.force else live_scheduler_holder(app.db)
+    if holder is not None:
+        raise UsageError(f"a running serve ({holder}) schedules the channel jobs of this database; it runs "
+                         f"{args.job} for {args.name} on its own interval (add --force to run it now anyway)")
     ok, outcome = jobs.run(args.job, args.name, holder=f"cli:{os.getpid()}", full=getattr(args, "full", False))
     if not ok:
         sys.stderr.write(f"stockgate: error: {outcome}\n")

@@ -14,29 +14,9 @@ from gateway.channel_jobs import ChannelJobs
 from gateway.settings import Settings, load_settings
 from gateway.stock import set_stock
 
+from channel_helpers import channel_toml
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sources"))   # the shared SFTP test server
-
-
-def channel_toml(name: str, marketplace: str = "amazon", adapter: str = "sandbox", **keys) -> str:
-    """A [[channels]] table; `options` may be a dict of adapter options."""
-    options = keys.pop("options", None)
-    lines = [f'name = "{name}"', f'marketplace = "{marketplace}"', f'adapter = "{adapter}"']
-    lines += [f"{k} = {_toml(v)}" for k, v in keys.items()]
-    if options:
-        lines.append("options = { " + ", ".join(f"{k} = {_toml(v)}" for k, v in options.items()) + " }")
-    return "\n[[channels]]\n" + "\n".join(lines) + "\n"
-
-
-def _toml(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_toml(k)} = {_toml(v)}" for k, v in value.items()) + " }"
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @dataclass

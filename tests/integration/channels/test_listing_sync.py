@@ -141,3 +141,65 @@ def test_listings_json_shows_link_state_reason_and_last_pushed_quantity(two_sand
     rows = stockgate("listings", "--channel", "amz", "--json", config=ch.config).json()["listings"]
     assert [(r["listing_id"], r["item"], r["link"], r["link_reason"], r["last_pushed_quantity"]) for r in rows] == [
         ("A-1", "HAT-1", "linked", None, 10), ("A-2", None, "unlinked", "CHANNEL_ALREADY_LINKED", None)]
+
+
+def test_a_listing_whose_sku_only_an_earlier_order_created_still_brings_its_quantity_into_mf(two_sandboxes):
+    ch = two_sandboxes
+    ch.sandbox("amz").place_order("O-1", [("HAT-1", 2)])          # sold before StockGate knew the SKU
+    assert ch.jobs.pull("amz").orders == 1
+    ch.sandbox("amz").add_listing("A-1", "HAT-1", 8)              # the marketplace's count after that sale
+    outcome = ch.jobs.sync("amz")
+    assert (outcome.linked, outcome.imported) == (1, 1)
+    assert _stock(ch) == {"HAT-1": {"MF": 8}}
+    ch.jobs.push_now("amz")
+    assert ch.shown("amz") == {"A-1": 8}
+
+
+def test_a_sku_stockgate_held_and_sold_out_is_not_overwritten_by_a_later_listing(two_sandboxes):
+    ch = two_sandboxes
+    ch.set("HAT-1", "MF", 2)
+    ch.sandbox("amz").place_order("O-1", [("HAT-1", 2)])
+    ch.jobs.pull("amz")
+    assert _stock(ch) == {"HAT-1": {"MF": 0}}
+    ch.sandbox("amz").add_listing("A-1", "HAT-1", 8)
+    assert ch.jobs.sync("amz").imported == 0
+    ch.jobs.push_now("amz")
+    assert ch.shown("amz") == {"A-1": 0}
+    assert _stock(ch) == {"HAT-1": {"MF": 0}}
+
+
+def test_a_quantity_changed_on_the_marketplace_is_corrected_to_the_current_figure(two_sandboxes):
+    ch = two_sandboxes
+    market = ch.sandbox("amz")
+    market.add_listing("A-1", "HAT-1", 10)
+    ch.jobs.sync("amz")
+    ch.set("HAT-1", "MF", 7)
+    ch.jobs.push_now("amz")
+    assert ch.shown("amz") == {"A-1": 7}
+    market.add_listing("A-1", "HAT-1", 50)                        # the seller types 50 on the marketplace
+    ch.jobs.sync("amz")
+    ch.jobs.push_now("amz")
+    assert ch.shown("amz") == {"A-1": 7}
+    assert _stock(ch) == {"HAT-1": {"MF": 7}}
+    pushes = len(ch.history("amz"))
+    ch.jobs.sync("amz", full=True)                                # the channel shows the target: no push
+    ch.jobs.push("amz")
+    assert len(ch.history("amz")) == pushes
+
+
+def test_a_listing_with_an_invalid_sku_stays_unlinked_and_never_blocks_the_others(two_sandboxes, stockgate):
+    ch = two_sandboxes
+    market = ch.sandbox("amz")
+    long_sku = "X" * 150
+    market.add_listing("A-1", long_sku, 5)
+    market.add_listing("A-2", "BAD\x07SKU", 5)
+    market.add_listing("A-3", "HAT-1", 4)
+    outcome = ch.jobs.sync("amz")
+    assert (outcome.seen, outcome.linked, outcome.unlinked, outcome.imported) == (3, 1, 2, 1)
+    rows = _listings(ch)
+    assert [(rows[f"amz/{lid}"]["link"], rows[f"amz/{lid}"]["link_reason"]) for lid in ("A-1", "A-2", "A-3")] == [
+        ("unlinked", "INVALID_SKU"), ("unlinked", "INVALID_SKU"), ("linked", None)]
+    assert rows["amz/A-1"]["sku"] == "X" * 100
+    assert _stock(ch) == {"HAT-1": {"MF": 4}}
+    result = stockgate("channels", "sync", "amz", "--full", config=ch.config)
+    assert result.code == 0 and "Traceback" not in result.err

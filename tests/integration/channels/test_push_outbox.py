@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from channels.sandbox import SandboxAdapter
-from conftest import channel_toml
+from channel_helpers import channel_toml
 from gateway.clock import now
 from gateway.db import schema
 from gateway.pusher import Backoff, push_channel

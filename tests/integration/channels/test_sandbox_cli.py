@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import channel_toml
+from channel_helpers import channel_toml
 
 
 def test_a_sandbox_remembers_listings_orders_and_failures_across_invocations(make_channels, stockgate):
@@ -56,3 +56,13 @@ def test_channels_list_shows_each_channel_with_its_listings_and_last_runs(make_c
     assert listed["amz"]["listings"]["active"] == 1 and listed["amz"]["buffer"] == 1
     assert listed["amz"]["last_runs"]["listings"]["ok"] is True
     assert listed["shop"]["last_runs"]["listings"] is None
+
+
+def test_a_corrupt_sandbox_state_file_is_named_in_one_line_with_exit_2(make_channels, stockgate):
+    ch = make_channels(channel_toml("amz", "amazon"))
+    state = ch.settings.data_dir / "sandbox" / "amz.json"
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text("{not json")
+    result = stockgate("sandbox", "show", "amz", config=ch.config)
+    assert (result.code, result.err.count("\n")) == (2, 1), result
+    assert str(state) in result.err and "internal error" not in result.err

@@ -7,7 +7,7 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from conftest import channel_toml
+from channel_helpers import channel_toml
 from gateway.db import schema
 from gateway.db.engine import make_database
 from gateway.scheduler import ChannelScheduler, Lease
@@ -117,3 +117,51 @@ def test_a_stopped_scheduler_hands_over_at_once_and_nothing_pushed_is_lost(make_
     finally:
         second.stop(5)
         second_db.dispose()
+
+
+def test_a_push_longer_than_the_lease_keeps_the_lease_so_no_other_scheduler_takes_over(make_channels, db):
+    import threading
+
+    from channels.registry import make_adapter
+
+    ch = make_channels(channel_toml("amz", "amazon", push_interval_seconds=3600, order_interval_seconds=3600,
+                                    listing_interval_seconds=3600))
+    ch.set("HAT", "MF", 5)
+    ch.sandbox("amz").add_listing("A-1", "HAT", 5)
+    pushing, release = threading.Event(), threading.Event()
+
+    def slow_adapters(settings, data_dir):
+        adapter = make_adapter(settings, data_dir)
+        push = adapter.push_quantities
+
+        def slow_push(updates):
+            pushing.set()
+            release.wait(20)                       # a feed server answering slowly
+            return push(updates)
+        adapter.push_quantities = slow_push
+        return adapter
+
+    scheduler = ChannelScheduler(db, ch.settings, holder="slow-host:1", lease_seconds=1.5, poll_seconds=0.1,
+                                 adapter_factory=slow_adapters)
+    scheduler.start()
+    try:
+        assert pushing.wait(10)
+        time.sleep(3)                              # twice the lease's life while the push hangs
+        assert Lease(db, "channel-scheduler", "other-host:2", 1.5).hold() is False
+    finally:
+        release.set()
+        scheduler.stop(5)
+    assert ch.shown("amz") == {"A-1": 5}
+
+
+def test_a_manual_channel_job_refuses_while_a_running_serve_holds_the_scheduler_lease(two_sandboxes, stockgate):
+    from gateway.leases import process_holder
+
+    ch = two_sandboxes
+    serve = Lease(ch.jobs.db, "channel-scheduler", process_holder(), 60)   # a live process of this host
+    assert serve.hold()
+    refused = stockgate("channels", "push", "amz", config=ch.config)
+    assert (refused.code, refused.err.count("\n")) == (2, 1) and "--force" in refused.err
+    assert stockgate("channels", "push", "amz", "--force").code == 0
+    serve.release()
+    assert stockgate("channels", "sync", "amz").code == 0

@@ -79,6 +79,14 @@ def test_an_order_file_groups_lines_and_cancels_the_cancelled_rows():
         ("O1", "Buyer Canceled", ("B2",), 21)]
 
 
+
+def test_an_order_file_that_cancels_every_row_it_lists_names_those_lines_not_the_whole_order():
+    data = ("order_id,sku,qty,placed_at,status,cancel_reason,cancelled_at\n"
+            "O1,B2,1,2026-11-20T10:00:00Z,cancelled,Buyer Canceled,2026-11-21T08:00:00\n").encode()
+    _, cancellations = parse_order_file(data, "later.csv")
+    assert [(c.order_id, c.line_ids, c.cancelled_at.isoformat()) for c in cancellations] == [
+        ("O1", ("B2",), "2026-11-21T08:00:00+00:00")]
+
 @pytest.mark.parametrize("content, message", [
     ("order_id,sku,placed_at\nO1,A1,2026-11-20\n", "row 1: missing column(s) qty"),
     ("order_id,sku,qty,placed_at\nO1,A1,1.5,2026-11-20\n", "row 2: column qty: '1.5'"),

@@ -18,6 +18,7 @@ from gateway.db import schema
 from gateway.errors import NotFoundError, UsageError
 from gateway.listings import listings_view, mark_listing
 from gateway.scheduler import live_scheduler_holder
+from parsers.issues import QUANTITY_LIMIT
 
 
 def register(sub) -> None:
@@ -110,6 +111,8 @@ def _count(text: str, what: str, minimum: int) -> int:
         raise UsageError(f"{what} {text!r} is not a whole number") from None
     if value < minimum:
         raise UsageError(f"{what} {text!r} must be {minimum} or more")
+    if value > QUANTITY_LIMIT:
+        raise UsageError(f"{what} {text!r} is above the limit of {QUANTITY_LIMIT:,}")
     return value
 
 

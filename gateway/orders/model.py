@@ -11,6 +11,7 @@ from datetime import datetime
 
 from gateway.core.skus import clean_sku
 from gateway.errors import UsageError
+from parsers.issues import QUANTITY_LIMIT
 
 ORDER_STATUSES = ("pending", "accepted", "cancelled")
 CANCEL_PLACES = ("marketplace", "stockgate")
@@ -145,6 +146,8 @@ def checked_lines(channel: str, order: OrderData) -> list[OrderLineData]:
         quantity = line.quantity
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
             raise UsageError(f"{where} line {line_id!r}: quantity {quantity!r} is not a whole number >= 0")
+        if quantity > QUANTITY_LIMIT:
+            raise UsageError(f"{where} line {line_id!r}: quantity {quantity:,} is above the limit of {QUANTITY_LIMIT:,}")
         lines.append(OrderLineData(line_id, sku, quantity))
     return lines
 

@@ -244,3 +244,12 @@ def test_two_deliveries_of_one_acceptance_at_the_same_moment_take_stock_once(eas
         assert on_hand(conn, "A1") == {"EAST": 0, "WEST": 4}
         assert len(list_orders(conn)) == 1
         assert levels_equal_ledger(conn)
+
+
+def test_an_order_line_over_the_quantity_limit_is_refused_and_takes_nothing(east_west):
+    db = east_west
+    with pytest.raises(UsageError, match="above the limit"), db.write() as conn:
+        record_order(conn, "amz", order("O9", "accepted", ("L1", "A1", 10**20)))
+    with db.read() as conn:
+        assert on_hand(conn, "A1") == {"EAST": 2, "WEST": 5}
+        assert list_orders(conn) == []

@@ -203,8 +203,10 @@ def apply_stock_changes(conn: Connection, changes: Sequence[StockChange], *, cau
     new_levels, entries = plan_changes(current, changes)
     sql, stamp = _statements(conn), _stamp(conn, at)
     existing = [(v, stamp, k[0], k[1]) for k, v in new_levels.items() if k in current]
-    fresh = [{"item_id": k[0], "warehouse_id": k[1], "on_hand": v, "updated_at": at}
-             for k, v in new_levels.items() if k not in current]
+    # every level a change names exists afterwards, even at 0, on SQLite as on PostgreSQL (which creates
+    # them above to lock them): "this warehouse holds 0" is a figure, not the absence of one
+    fresh = [{"item_id": k[0], "warehouse_id": k[1], "on_hand": new_levels.get(k, 0), "updated_at": at}
+             for k in dict.fromkeys(c.key for c in changes) if k not in current]
     if existing:
         _execute_many(conn, sql["update"], existing)
     if fresh:

@@ -68,3 +68,11 @@ def test_config_errors_exit_2_with_one_line_naming_the_key(tmp_path):
                              capture_output=True, text=True, cwd=tmp_path)
         assert run.returncode == 2
         assert run.stderr.count("\n") == 1 and key in run.stderr and "Traceback" not in run.stderr
+
+
+def test_setting_a_new_sku_to_zero_records_the_zero_on_every_engine(stockgate):
+    stockgate("init")
+    assert stockgate("set", "Z1", "MF", "0").code == 0
+    assert stockgate("stock", "Z1", "--json").json() == {"items": [{"sku": "Z1", "warehouses": {"MF": 0},
+                                                                    "available": 0}]}
+    assert stockgate("ledger", "Z1", "--json").json() == {"entries": []}

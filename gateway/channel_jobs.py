@@ -88,9 +88,11 @@ class ChannelJobs:
         return [names_by_id[c_id] for c_id, when in due.items()
                 if names_by_id.get(c_id) in wanted and as_utc(when) <= at]
 
-    def run(self, job: str, channel: str, *, holder: str, full: bool = False):
+    def run(self, job: str, channel: str, *, holder: str, full: bool = False, log_failures: bool = True):
         """Run `job` ("listings", "orders" or "push") for `channel`, recorded in `job_runs`; returns
-        (ok, outcome or error message). Channel and database failures are reported, not raised."""
+        (ok, outcome or error message). Channel and database failures are reported, not raised; they are
+        also logged unless `log_failures` is off (a command line that prints the failure itself)."""
+        level = logging.WARNING if log_failures else logging.DEBUG
         runs = schema.job_runs.c
         with self.db.write() as conn:
             run_id = conn.execute(schema.job_runs.insert().values(
@@ -102,9 +104,10 @@ class ChannelJobs:
             summary = json.dumps(dataclasses.asdict(outcome), default=str)
         except (ChannelError, StockGateError) as exc:
             ok, detail, summary = False, str(exc), json.dumps({"error": str(exc)})
-            log.warning("channel job %s %s failed: %s", job, channel, exc)
+            log.log(level, "channel job %s %s failed: %s", job, channel, exc)
         except Exception as exc:  # recorded as a failed run, never lost in a scheduler thread
-            log.exception("channel job %s %s failed unexpectedly", job, channel)
+            log.log(logging.ERROR if log_failures else logging.DEBUG, "channel job %s %s failed unexpectedly",
+                    job, channel, exc_info=True)
             ok, detail = False, f"{type(exc).__name__}: {exc}"
             summary = json.dumps({"error": detail})
         with self.db.write() as conn:

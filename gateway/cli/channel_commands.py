@@ -242,7 +242,8 @@ def cmd_channels_job(app, args) -> int:
     if holder is not None:
         raise UsageError(f"a running serve ({holder}) schedules the channel jobs of this database; it runs "
                          f"{args.job} for {args.name} on its own interval (add --force to run it now anyway)")
-    ok, outcome = jobs.run(args.job, args.name, holder=f"cli:{os.getpid()}", full=getattr(args, "full", False))
+    ok, outcome = jobs.run(args.job, args.name, holder=f"cli:{os.getpid()}", full=getattr(args, "full", False),
+                           log_failures=False)   # printed below as the command's one error line
     if not ok:
         sys.stderr.write(f"stockgate: error: {outcome}\n")
         return 1

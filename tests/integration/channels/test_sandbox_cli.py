@@ -66,3 +66,19 @@ def test_a_corrupt_sandbox_state_file_is_named_in_one_line_with_exit_2(make_chan
     result = stockgate("sandbox", "show", "amz", config=ch.config)
     assert (result.code, result.err.count("\n")) == (2, 1), result
     assert str(state) in result.err and "internal error" not in result.err
+
+
+def test_a_failed_channel_job_on_the_command_line_is_one_line_on_stderr(write_config, stockgate, data_dir):
+    import subprocess
+    import sys
+
+    config = write_config('[[channels]]\nname = "amz"\nmarketplace = "amazon"\nadapter = "sandbox"\n')
+    assert stockgate("init", config=config).code == 0
+    (data_dir / "sandbox").mkdir(exist_ok=True)
+    (data_dir / "sandbox" / "amz.json").write_text("{broken")
+    run = subprocess.run([sys.executable, "-m", "gateway", "--config", str(config), "channels", "sync", "amz",
+                          "--force"], capture_output=True, text=True, env={**__import__("os").environ,
+                                                                           "STOCKGATE_LOG_LEVEL": "WARNING"})
+    assert run.returncode != 0
+    assert run.stderr.count("\n") == 1 and "amz.json is not valid JSON" in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from channels.base import PermanentChannelError, RetryableChannelError
-from gateway.transports.stability import RemoteEntry
 from gateway.errors import ConfigError
+from gateway.transports.sftp_paths import make_remote_dirs, remote_exists
+from gateway.transports.stability import RemoteEntry
 
 
 class FeedSession(Protocol):
@@ -89,17 +90,26 @@ class FolderSession:
         os.replace(self._path(source), self._path(target))
 
 
-class SftpSession:
-    """A feed on an SFTP server (paramiko's SFTPClient)."""
+class _ServerSession:
+    """What the SFTP and FTP sessions share: paths under the base folder, names from the entries."""
 
-    def __init__(self, sftp, base: str):
-        self.sftp, self.base = sftp, base
+    base: str
 
     def _path(self, rel: str) -> str:
         return posixpath.join(self.base, rel)
 
     def list_files(self, folder: str) -> list[str]:
         return [e.name for e in self.list_entries(folder)]
+
+    def list_entries(self, folder: str) -> list[RemoteEntry]:
+        raise NotImplementedError
+
+
+class SftpSession(_ServerSession):
+    """A feed on an SFTP server (paramiko's SFTPClient)."""
+
+    def __init__(self, sftp, base: str):
+        self.sftp, self.base = sftp, base
 
     def list_entries(self, folder: str) -> list[RemoteEntry]:
         try:
@@ -115,47 +125,24 @@ class SftpSession:
         return buffer.getvalue()
 
     def exists(self, path: str) -> bool:
-        try:
-            self.sftp.stat(self._path(path))
-            return True
-        except FileNotFoundError:
-            return False
-
-    def _mkdirs(self, folder: str) -> None:
-        if folder in ("", "/") or self.exists_abs(folder):
-            return
-        self._mkdirs(posixpath.dirname(folder))
-        self.sftp.mkdir(folder)
-
-    def exists_abs(self, path: str) -> bool:
-        try:
-            self.sftp.stat(path)
-            return True
-        except FileNotFoundError:
-            return False
+        return remote_exists(self.sftp, self._path(path))
 
     def write_atomic(self, path: str, data: bytes) -> None:
         target, tmp = self._path(path), self._path(_tmp_name(path))
-        self._mkdirs(posixpath.dirname(target))
+        make_remote_dirs(self.sftp, posixpath.dirname(target))
         self.sftp.putfo(io.BytesIO(data), tmp, file_size=len(data), confirm=True)
         self.sftp.posix_rename(tmp, target)     # replaces the old feed in one step
 
     def move(self, source: str, target: str) -> None:
-        self._mkdirs(posixpath.dirname(self._path(target)))
+        make_remote_dirs(self.sftp, posixpath.dirname(self._path(target)))
         self.sftp.posix_rename(self._path(source), self._path(target))
 
 
-class FtpSession:
+class FtpSession(_ServerSession):
     """A feed on an FTP server (ftplib)."""
 
     def __init__(self, ftp: ftplib.FTP, base: str):
         self.ftp, self.base = ftp, base
-
-    def _path(self, rel: str) -> str:
-        return posixpath.join(self.base, rel)
-
-    def list_files(self, folder: str) -> list[str]:
-        return [e.name for e in self.list_entries(folder)]
 
     def list_entries(self, folder: str) -> list[RemoteEntry]:
         try:

@@ -110,6 +110,30 @@ def write_config(tmp_path, data_dir, database_url):
     return write
 
 
+@pytest.fixture
+def concurrently():
+    """Run `work(i)` in `count` threads at once; return the exceptions they raised (none is swallowed)."""
+    import threading
+
+    def run(work, count: int) -> list[BaseException]:
+        errors: list[BaseException] = []
+
+        def guarded(i: int) -> None:
+            try:
+                work(i)
+            except BaseException as exc:  # surfaced to the test through the returned list
+                errors.append(exc)
+
+        threads = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return errors
+
+    return run
+
+
 class CliResult:
     def __init__(self, code: int, out: str, err: str):
         self.code, self.out, self.err = code, out, err

@@ -22,6 +22,7 @@ from gateway.errors import ConfigError, PermanentError, RetryableError
 from gateway.settings import SourceSettings
 from gateway.intake import copy_to_new_file
 from gateway.transports.pickup import name_beside
+from gateway.transports.sftp_paths import make_remote_dirs, remote_exists
 from gateway.transports.stability import RemoteEntry
 
 CONNECT_TIMEOUT_SECONDS = 30
@@ -123,9 +124,9 @@ class SftpStore:
                 done = "deleted"
             elif after == "move":
                 folder = posixpath.join(self.folder, self.source.move_to)   # move_to may be absolute
-                self._make_dirs(folder)
+                make_remote_dirs(self.sftp, folder)
                 target = posixpath.join(folder, entry.name)
-                if self._exists(target):   # posix_rename would overwrite last night's file of the same name
+                if remote_exists(self.sftp, target):   # posix_rename would overwrite last night's file of the same name
                     target = posixpath.join(folder, name_beside(entry.name, file_id))
                 self.sftp.posix_rename(path, target)
                 done = f"moved to {target}"
@@ -138,18 +139,3 @@ class SftpStore:
                                  "(retried at the next poll; the file is not fetched again)") from exc
         return done
 
-    def _exists(self, path: str) -> bool:
-        try:
-            self.sftp.lstat(path)
-        except FileNotFoundError:
-            return False
-        return True
-
-    def _make_dirs(self, folder: str) -> None:
-        parts, current = [p for p in folder.split("/") if p], "/" if folder.startswith("/") else ""
-        for part in parts:
-            current = posixpath.join(current, part) if current else part
-            try:
-                self.sftp.stat(current)
-            except FileNotFoundError:
-                self.sftp.mkdir(current)

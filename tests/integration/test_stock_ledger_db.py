@@ -1,7 +1,5 @@
 """The stock core against real SQLite and PostgreSQL: levels and ledger written together."""
 
-import threading
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -43,26 +41,18 @@ def test_a_failure_inside_the_transaction_leaves_nothing_behind(db):
         assert ledger_sums(conn) == {}
 
 
-def test_two_concurrent_writers_of_one_level_never_lose_an_update(db):
+def test_two_concurrent_writers_of_one_level_never_lose_an_update(db, concurrently):
     with db.write() as conn:
         set_stock(conn, "A1", "MF", 0)
-    rounds, errors = 25, []
+    rounds = 25
 
-    def add_one_repeatedly():
-        try:
-            for _ in range(rounds):
-                with db.write() as conn:
-                    key = (ensure_items(conn, ["A1"])["A1"], warehouse_id(conn, "MF"))
-                    apply_stock_changes(conn, [StockChange(key, ChangeKind.ADD, 1)], cause="manual")
-        except Exception as exc:  # pragma: no cover - surfaced by the assertion below
-            errors.append(exc)
+    def add_one_repeatedly(_):
+        for _ in range(rounds):
+            with db.write() as conn:
+                key = (ensure_items(conn, ["A1"])["A1"], warehouse_id(conn, "MF"))
+                apply_stock_changes(conn, [StockChange(key, ChangeKind.ADD, 1)], cause="manual")
 
-    threads = [threading.Thread(target=add_one_repeatedly) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert concurrently(add_one_repeatedly, 2) == []
     with db.read() as conn:
         assert stock_view(conn, ["A1"])[0]["warehouses"]["MF"] == 2 * rounds
         assert _levels(conn) == ledger_sums(conn)

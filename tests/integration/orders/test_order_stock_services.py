@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -223,23 +222,14 @@ def test_unknown_channels_orders_and_lines_are_named_in_the_error(east_west):
         record_order(conn, "amz", order("O2", "accepted", ("L1", "A1", -2)))
 
 
-def test_two_deliveries_of_one_acceptance_at_the_same_moment_take_stock_once(east_west):
+def test_two_deliveries_of_one_acceptance_at_the_same_moment_take_stock_once(east_west, concurrently):
     db = east_west
-    errors = []
 
-    def deliver():
-        try:
-            with db.write() as conn:
-                record_order(conn, "amz", order("O1", "accepted", ("L1", "A1", 3)))
-        except Exception as exc:  # pragma: no cover - surfaced by the assertion below
-            errors.append(exc)
+    def deliver(_):
+        with db.write() as conn:
+            record_order(conn, "amz", order("O1", "accepted", ("L1", "A1", 3)))
 
-    threads = [threading.Thread(target=deliver) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert concurrently(deliver, 4) == []
     with db.read() as conn:
         assert on_hand(conn, "A1") == {"EAST": 0, "WEST": 4}
         assert len(list_orders(conn)) == 1

@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from sqlalchemy import select
 
@@ -173,22 +174,32 @@ def upload(site: Site, req: Request) -> Response:
 # --- login, health, static
 
 
-def _safe_next(path: str) -> str:
-    """Only a local path may follow a login (no `//host` or scheme: no open redirect)."""
-    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"
+# A path on this site and its query, in the characters a URL may hold as they are (RFC 3986): no space,
+# control character, backslash or `#`, and no second `/` or `\` at the start (`//host` is another site).
+LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*")
+
+
+def safe_next(path: str) -> str:
+    """Where to go after a login: `path` when it is a local path (`LOCAL_PATH`, and once percent-decoded
+    still no control character nor `//host`), else `/`. It becomes a Location header: nothing else passes."""
+    decoded = unquote(path)
+    if (LOCAL_PATH.fullmatch(path) and not decoded.startswith(("//", "/\\"))
+            and not any(c < " " or c == "\x7f" for c in decoded)):
+        return path
+    return "/"
 
 
 def login_form(site: Site, req: Request) -> Response:
     if not site.login_required:
         return redirect("/")
-    body = pages.login_page(site.csrf(req), next_path=_safe_next(req.arg("next") or "/"))
+    body = pages.login_page(site.csrf(req), next_path=safe_next(req.arg("next") or "/"))
     return site.html(req, "Log in", body)
 
 
 def login(site: Site, req: Request) -> Response:
     if not site.login_required:
         return redirect("/")
-    form, next_path = req.form, _safe_next(req.form.get("next", "/"))
+    form, next_path = req.form, safe_next(req.form.get("next", "/"))
     if site.throttle.locked(req.client):
         body = pages.login_page(site.csrf(req), next_path=next_path,
                                 error="Too many failed logins from your address: try again in 15 minutes.")

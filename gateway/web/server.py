@@ -3,7 +3,7 @@ stopped by `stockgate serve` like the FTP server.
 
 Every request passes the same gate: only GET and POST; a known Host when no login is configured (DNS
 rebinding); a login unless the route is public; a CSRF token on every POST; security headers on every
-answer; a one-line error page instead of a traceback.
+answer; no header holding a line break; a one-line error page instead of a traceback.
 """
 
 from __future__ import annotations
@@ -184,6 +184,11 @@ class WebHandler(BaseHTTPRequestHandler):
             pass
 
     def _send(self, response: Response) -> None:
+        broken = [name for name, value in response.headers if any(c in name + value for c in "\r\n\0")]
+        if broken:                               # named, never shown: a value may hold a session token
+            log.error("web %s %s: refused to send a header holding a line break: %s", self.command,
+                      self.path.split("?", 1)[0], ", ".join(broken))
+            response = Response(500, b"internal error: it has been logged\n", "text/plain; charset=utf-8")
         self._discard_unread_body()
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)

@@ -1,5 +1,6 @@
 """A tiny browser for tests: `http.client` requests to 127.0.0.1, the session cookie kept, no redirects
-followed, and helpers to read forms and tables out of the HTML the page sends."""
+followed, and helpers to read forms and tables out of the HTML the page sends; `raw_request` for bytes
+no browser would send, with the answer's header lines as they came."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import html
 import http.client
 import re
 import secrets
+import socket
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
@@ -102,3 +104,30 @@ class Browser:
         token = self.get("/login").csrf_token()
         return self.post("/login", {"username": username, "password": password, "next": next_path,
                                     "csrf_token": token})
+
+
+@dataclass
+class RawAnswer:
+    """An answer read off the socket as it came: the status, the header lines unparsed, the body."""
+
+    status: int
+    header_lines: list[str]
+    body: bytes
+
+    def headers_named(self, name: str) -> list[str]:
+        prefix = name.lower() + ":"
+        return [line.split(":", 1)[1].strip() for line in self.header_lines if line.lower().startswith(prefix)]
+
+
+def raw_request(port: int, data: bytes, *, timeout: float = 20, host: str = "127.0.0.1") -> RawAnswer:
+    """Send `data` as it is, then read until the server closes (it answers HTTP/1.0 and closes); a
+    `TimeoutError` when no answer is complete within `timeout` seconds of silence."""
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock.sendall(data)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0].startswith("HTTP/"), f"not an HTTP answer: {received[:200]!r}"
+    return RawAnswer(int(lines[0].split()[1]), lines[1:], body)

@@ -49,6 +49,7 @@ class WebSettings:
     port: int = 8080
     username: str = ""
     password_hash: str = ""
+    read_timeout_seconds: float = 30   # a request's line and headers, or a pause in a post's body
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ def _check_values(s: Settings, prefix: str, database_key: str) -> None:
                  "idle_timeout_seconds"):
         _check_positive(getattr(s.ftp, name), f"{prefix}ftp.{name}")
     _check_at_least(s.ftp.lockout_minutes, 0, f"{prefix}ftp.lockout_minutes")
+    _check_positive(s.web.read_timeout_seconds, f"{prefix}web.read_timeout_seconds")
     try:
         re.compile(s.files.as_of_pattern)
     except re.error as exc:

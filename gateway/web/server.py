@@ -3,7 +3,9 @@ stopped by `stockgate serve` like the FTP server.
 
 Every request passes the same gate: only GET and POST; a known Host when no login is configured (DNS
 rebinding); a login unless the route is public; a CSRF token on every POST; security headers on every
-answer; no header holding a line break; a one-line error page instead of a traceback.
+answer; no header holding a line break; a one-line error page instead of a traceback. Reads are bounded
+(`web.read_timeout_seconds`, see `connection`): a post over its limit is answered 413 without waiting
+for its body, a body that stops arriving gets 408.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -19,6 +22,7 @@ from gateway.db.engine import Database
 from gateway.errors import ConfigError, RetryableError
 from gateway.settings import Settings
 from gateway.web.auth import csrf_matches, session_cookie, session_token_from
+from gateway.web.connection import allow_send, buffered_reader, linger_close
 from gateway.web.forms import FormError, parse_form
 from gateway.web.routes import find_route
 from gateway.web.site import Request, Response, Site, redirect
@@ -33,17 +37,17 @@ SECURITY_HEADERS = (
 )
 MAX_FORM_BYTES = 64 * 1024          # a post other than an upload
 UPLOAD_OVERHEAD_BYTES = 64 * 1024   # multipart headers and fields around the file
-MAX_DISCARD_BYTES = 32 * 1024 * 1024  # of a refused post's body; beyond this the connection is just closed
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
-REQUEST_TIMEOUT_SECONDS = 60
 
 
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128    # the default 5 made a burst of connections wait for SYN retries (1 s, 3 s, ...)
 
     def __init__(self, address, handler, site: Site):
         self.site = site
+        self.read_timeout = site.settings.web.read_timeout_seconds
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         super().__init__(address, handler)
 
@@ -57,12 +61,29 @@ class WebHandler(BaseHTTPRequestHandler):
 
     server_version = "StockGate"
     sys_version = ""
-    timeout = REQUEST_TIMEOUT_SECONDS
     server: _HttpServer
     _body_read = False
 
     def version_string(self) -> str:
         return self.server_version               # no Python version on the wire
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()                       # replaced by one whose reads are bounded
+        self.rfile, self._reader = buffered_reader(self.connection, self.server.read_timeout)
+
+    def handle_one_request(self) -> None:
+        """The request line and headers (or, between requests, the next one) must arrive within the read
+        timeout, however slowly they trickle; past it the connection is closed."""
+        self._reader.deadline = time.monotonic() + self.server.read_timeout
+        self._body_read = False
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()         # reads the headers, still under the deadline
+        self._reader.deadline = None             # from here (the body) each read waits the timeout
+        self.connection.settimeout(self.server.read_timeout)
+        return parsed
 
     def __getattr__(self, name: str):
         if name.startswith("do_"):          # PUT, DELETE, HEAD, OPTIONS, anything else
@@ -149,15 +170,21 @@ class WebHandler(BaseHTTPRequestHandler):
         length = int(length_text)
         limit = (site.settings.files.max_file_mb * 1024 * 1024 + UPLOAD_OVERHEAD_BYTES
                  if request.path == "/upload" else MAX_FORM_BYTES)
-        if length > limit:
-            return Response(413, f"the upload is larger than the limit of {site.settings.files.max_file_mb:,} MB\n"
-                            .encode(), plain)
+        if length > limit:                       # answered at once: the body may never come
+            what = (f"the upload is larger than the limit of {site.settings.files.max_file_mb:,} MB"
+                    if request.path == "/upload" else f"the form is larger than the limit of {limit // 1024} KB")
+            return Response(413, f"{what}\n".encode(), plain)
         origin = self.headers.get("Origin")
         host = self.headers.get("Host")
         if origin and origin != "null" and host and urlsplit(origin).netloc.lower() != host.lower():
             return Response(403, b"cross-site post refused\n", plain)
-        body = self.rfile.read(length)
         self._body_read = True
+        try:
+            body = self.rfile.read(length)
+        except TimeoutError:
+            self.close_connection = True
+            return Response(408, f"the post stopped arriving (nothing for {self.server.read_timeout:g} s): "
+                            "send it again\n".encode(), plain)
         if len(body) < length:
             self.close_connection = True
             return Response(400, b"the post was cut short\n", plain)
@@ -170,18 +197,12 @@ class WebHandler(BaseHTTPRequestHandler):
                                  b"send it again\n", plain)
         return None
 
-    def _discard_unread_body(self) -> None:
-        """Read (and drop) a body no handler read, so the client sees the answer rather than a reset."""
-        length_text = self.headers.get("Content-Length", "") if self.headers else ""
-        if self._body_read or not length_text.strip().isdigit():
-            return
-        self.close_connection = True
-        remaining = min(int(length_text), MAX_DISCARD_BYTES)
-        try:
-            while remaining > 0 and (chunk := self.rfile.read(min(remaining, 65536))):
-                remaining -= len(chunk)
-        except OSError:
-            pass
+    def _body_unread(self) -> bool:
+        """True when the request came with a body that nobody read (a refused post)."""
+        if self._body_read or self.headers is None:
+            return False
+        length_text = self.headers.get("Content-Length", "").strip()
+        return (length_text.isdigit() and int(length_text) > 0) or "Transfer-Encoding" in self.headers
 
     def _send(self, response: Response) -> None:
         broken = [name for name, value in response.headers if any(c in name + value for c in "\r\n\0")]
@@ -189,7 +210,9 @@ class WebHandler(BaseHTTPRequestHandler):
             log.error("web %s %s: refused to send a header holding a line break: %s", self.command,
                       self.path.split("?", 1)[0], ", ".join(broken))
             response = Response(500, b"internal error: it has been logged\n", "text/plain; charset=utf-8")
-        self._discard_unread_body()
+        linger = self._body_unread()
+        if linger:
+            self.close_connection = True         # the unread body must not be taken for the next request
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
@@ -200,7 +223,10 @@ class WebHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
+            allow_send(self.connection, self.server.read_timeout, len(response.body))
             self.wfile.write(response.body)
+        if linger:
+            linger_close(self.connection)
 
 
 class WebServer:

@@ -47,3 +47,14 @@ def test_half_configured_or_plain_text_credentials_are_refused(web, expected):
 ])
 def test_loopback_hosts_are_recognised(host, loopback):
     assert is_loopback_host(host) is loopback
+
+
+@pytest.mark.parametrize("value", [0, -1])
+def test_a_read_timeout_that_is_not_positive_is_refused_naming_the_key(value):
+    with pytest.raises(ConfigError, match=f"web.read_timeout_seconds: {float(value)} must be more than 0"):
+        parse_settings({"web": {"read_timeout_seconds": value}}, environ={})
+
+
+def test_the_read_timeout_is_30_seconds_unless_set():
+    assert parse_settings({}, environ={}).web.read_timeout_seconds == 30
+    assert parse_settings({"web": {"read_timeout_seconds": 2}}, environ={}).web.read_timeout_seconds == 2.0

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select
 
 from gateway.db import schema
 from gateway.errors import NotFoundError, UsageError
+from gateway.filenames import fit_name, name_limit
 from gateway.pipeline.report import spreadsheet_safe
 from gateway.stock import warehouses as all_warehouses
 
@@ -82,7 +83,7 @@ def write_template(conn: Connection, path: Path, *, fmt: str = "csv", warehouses
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"{path}: is a folder; give a file name such as {path / 'template.csv'}")
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(fit_name(path.name, before=".", after=".tmp", limit=name_limit(path.parent)))
     try:
         (_write_xlsx if fmt == "xlsx" else _write_csv)(tmp, header, rows)
         os.replace(tmp, path)

@@ -1,7 +1,8 @@
 """The per-file report: the JSON contract of DESIGN "Reports", its CSV of issues and a readable text form.
 
 Reports are written next to each other as `<name>.<file_id>.report.json` and `.report.csv`, atomically
-(a temporary name, then a rename), so a reader never sees half a report.
+(a temporary name, then a rename), so a reader never sees half a report; `<name>` is shortened so every
+such name fits the file system (`gateway.filenames`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.core.files import EXIT_CODES, FileStatus
+from gateway.filenames import NAME_MAX, fit_name, name_limit
 
 REPORT_KEYS = ("file_id", "name", "warehouse", "kind", "mode", "transport", "sha256", "received_at", "as_of",
                "finished_at", "status", "rows", "changes", "issues", "duration_ms")
@@ -119,15 +121,17 @@ def report_text(document: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def report_basename(name: str, file_id: str) -> str:
-    """`<name>.<file_id>.report`: the sender's own file name, reduced to a safe single path part."""
+def report_basename(name: str, file_id: str, *, limit: int = NAME_MAX) -> str:
+    """`<name>.<file_id>.report`: the sender's own file name, reduced to a safe single path part and
+    shortened (by bytes, its extension and the file id kept) so that `.json`/`.csv` and the temporary
+    name `.<...>.tmp` still fit in `limit` bytes."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     base = "".join(c if c.isprintable() and c not in '<>:"|?*' else "_" for c in base).strip(". ") or "file"
-    return f"{base[:150]}.{file_id}.report"
+    return fit_name(base, after=f".{file_id}.report", limit=limit - len(".json") - len("..tmp"))
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(fit_name(path.name, before=".", after=".tmp", limit=name_limit(path.parent)))
     with open(tmp, "w", encoding="utf-8", newline="") as fh:
         fh.write(text)
         fh.flush()
@@ -137,7 +141,7 @@ def _write_atomically(path: Path, text: str) -> None:
 
 def report_paths(folder: Path, name: str, file_id: str) -> tuple[Path, Path]:
     """Where the JSON and CSV report of a file go in `folder`."""
-    base = report_basename(name, file_id)
+    base = report_basename(name, file_id, limit=name_limit(folder))
     return folder / f"{base}.json", folder / f"{base}.csv"
 
 

@@ -7,7 +7,6 @@ such name fits the file system (`gateway.filenames`).
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -17,12 +16,12 @@ from typing import Any
 
 from gateway.core.files import EXIT_CODES, FileStatus
 from gateway.filenames import NAME_MAX, fit_name, name_limit
+from gateway.spreadsheet_csv import SpreadsheetCsvWriter
+from parsers.formula_cells import neutralised
 
 REPORT_KEYS = ("file_id", "name", "warehouse", "kind", "mode", "transport", "sha256", "received_at", "as_of",
                "finished_at", "status", "rows", "changes", "issues", "duration_ms")
 ISSUE_KEYS = ("row", "column", "value", "severity", "code", "message")
-# A spreadsheet reads a cell starting with one of these as a formula (or strips it): prefix with '.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 TEXT_ISSUE_LIMIT = 50
 
 
@@ -73,19 +72,18 @@ def make_report(**values: Any) -> Report:
 
 
 def spreadsheet_safe(value: Any) -> Any:
-    """Prefix a text cell with `'` when a spreadsheet would take it for a formula; numbers pass."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
+    """A text cell a spreadsheet would run, prefixed with `'` (`parsers.formula_cells`); numbers pass."""
+    return neutralised(value) if isinstance(value, str) else value
 
 
 def issues_csv(issues: list[dict[str, Any]]) -> str:
-    """CSV text of the issues (header row, then one row per issue), every text cell made safe."""
+    """CSV text of the issues (header row, then one row per issue), every dangerous text cell neutralised
+    and quoted (`gateway.spreadsheet_csv`)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = SpreadsheetCsvWriter(out)
     writer.writerow(ISSUE_KEYS)
     for issue in issues:
-        writer.writerow(["" if issue.get(k) is None else spreadsheet_safe(issue.get(k)) for k in ISSUE_KEYS])
+        writer.writerow([issue.get(k) for k in ISSUE_KEYS])
     return out.getvalue()
 
 

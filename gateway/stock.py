@@ -122,16 +122,18 @@ def item_ids(conn: Connection, skus: Iterable[str]) -> dict[str, int]:
     return found
 
 
-def ensure_items(conn: Connection, skus: Iterable[str], titles: dict[str, str] | None = None) -> dict[str, int]:
-    """Ids of the items with these SKUs, creating the missing ones."""
+def ensure_items(conn: Connection, skus: Iterable[str], titles: dict[str, str] | None = None, *,
+                 created_by_file: str | None = None) -> dict[str, int]:
+    """Ids of the items with these SKUs, creating the missing ones (`created_by_file`: the id of the file
+    that creates them, remembered with each new item)."""
     wanted = list(dict.fromkeys(skus))
     found = item_ids(conn, wanted)
     missing = [s for s in wanted if s not in found]
     if missing:
         now = datetime.now(UTC)
         titles = titles or {}
-        insert_ignore(conn, schema.items, [{"sku": s, "title": titles.get(s), "created_at": now} for s in missing],
-                      ["sku"])
+        insert_ignore(conn, schema.items, [{"sku": s, "title": titles.get(s), "created_at": now,
+                                            "created_by_file": created_by_file} for s in missing], ["sku"])
         found.update(item_ids(conn, missing))
     return found
 

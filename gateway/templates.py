@@ -1,49 +1,61 @@
-"""The Quantity Update template: every SKU, its title and its current quantity per warehouse.
+"""The Quantity Update template: every SKU, its title and its current quantity per warehouse; an FTP
+account's template holds only its warehouses and the SKUs stocked in them or created by its own files.
 
 XLSX cells holding SKUs and titles are typed as text (number format `@`, string cells), so `00123` keeps
-its zeros through a spreadsheet and a value starting with `=` never becomes a formula. In CSV, a title that
-a spreadsheet would read as a formula is prefixed with `'`; SKUs are written as they are, since the
-template is sent back and its SKUs must match.
+its zeros through a spreadsheet and a value starting with `=` never becomes a formula. In CSV, a SKU or
+title a spreadsheet would run is written with a leading `'` in a quoted cell (`parsers.formula_cells`);
+the parsers read that form back, so a template sent back unchanged names the very SKUs it listed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 
 from gateway.db import schema
 from gateway.errors import NotFoundError, UsageError
-from gateway.pipeline.report import spreadsheet_safe
+from gateway.filenames import fit_name, name_limit
+from gateway.spreadsheet_csv import SpreadsheetCsvWriter
 from gateway.stock import warehouses as all_warehouses
+from parsers.formula_cells import neutralised
 
 FORMATS = ("csv", "xlsx")
 
 
-def template_rows(conn: Connection, codes: Sequence[str]) -> tuple[list[str], list[list]]:
-    """The template's header and rows (SKU, Title, one quantity per warehouse; blank where no level)."""
+def template_rows(conn: Connection, codes: Sequence[str], *, account: str | None = None
+                  ) -> tuple[list[str], list[list]]:
+    """The template's header and rows (SKU, Title, one quantity per warehouse; 0 where no level).
+
+    Every SKU; with `account`, only the SKUs with a stock level in one of `codes` or created by a file
+    that account sent.
+    """
     known = all_warehouses(conn)
     ids = [known[code].id for code in codes]
-    i, s = schema.items.c, schema.stock_levels.c
+    i, s, f = schema.items.c, schema.stock_levels.c, schema.files.c
     levels: dict[tuple[int, int], int] = {}
     for item, wh, on_hand in conn.execute(select(s.item_id, s.warehouse_id, s.on_hand)
                                           .where(s.warehouse_id.in_(ids))):
         levels[(item, wh)] = on_hand
+    query = select(i.id, i.sku, i.title).order_by(i.sku)
+    if account is not None:
+        stocked = select(s.item_id).where(s.warehouse_id.in_(ids))
+        created = select(f.file_id).where(f.account == account)
+        query = query.where(or_(i.id.in_(stocked), i.created_by_file.in_(created)))
     rows = [[sku, title or "", *[levels.get((item, wh), 0) for wh in ids]]
-            for item, sku, title in conn.execute(select(i.id, i.sku, i.title).order_by(i.sku))]
+            for item, sku, title in conn.execute(query)]
     return ["SKU", "Title", *codes], rows
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
     with open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\r\n")
+        # SKUs and titles come from files and marketplaces: never a live formula when the template is opened
+        writer = SpreadsheetCsvWriter(fh)
         writer.writerow(header)
-        # titles come from files and marketplaces: never a live formula when the template is opened
-        writer.writerows([sku, spreadsheet_safe(title), *quantities] for sku, title, *quantities in rows)
+        writer.writerows(rows)
 
 
 def _write_xlsx(path: Path, header: list[str], rows: list[list]) -> None:
@@ -62,14 +74,18 @@ def _write_xlsx(path: Path, header: list[str], rows: list[list]) -> None:
 
     sheet.append([text(name) for name in header])
     for sku, title, *quantities in rows:
-        sheet.append([text(sku), text(title), *quantities])
+        # a string cell never runs; only a SKU that itself starts with `'` before a dangerous text is
+        # written neutralised, so that reading it back (which drops one such `'`) gives the SKU again
+        sheet.append([text(neutralised(sku) if sku.startswith("'") else sku), text(title), *quantities])
     workbook.save(path)
 
 
-def write_template(conn: Connection, path: Path, *, fmt: str = "csv", warehouses: Sequence[str] | None = None) -> int:
+def write_template(conn: Connection, path: Path, *, fmt: str = "csv", warehouses: Sequence[str] | None = None,
+                   account: str | None = None) -> int:
     """Write the Quantity Update template to `path` (atomically) as CSV or XLSX; return the number of SKUs.
 
-    `warehouses` picks and orders the warehouse columns (default: every warehouse, by priority).
+    `warehouses` picks and orders the warehouse columns (default: every warehouse, by priority); `account`
+    limits the rows to what that FTP account may see (see `template_rows`).
     """
     if fmt not in FORMATS:
         raise UsageError(f"template format {fmt!r} is not one of {', '.join(FORMATS)}")
@@ -78,11 +94,11 @@ def write_template(conn: Connection, path: Path, *, fmt: str = "csv", warehouses
     unknown = [code for code in codes if code not in known]
     if unknown:
         raise NotFoundError(f"unknown warehouse {unknown[0]!r} (known: {', '.join(known)})")
-    header, rows = template_rows(conn, codes)
+    header, rows = template_rows(conn, codes, account=account)
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"{path}: is a folder; give a file name such as {path / 'template.csv'}")
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(fit_name(path.name, before=".", after=".tmp", limit=name_limit(path.parent)))
     try:
         (_write_xlsx if fmt == "xlsx" else _write_csv)(tmp, header, rows)
         os.replace(tmp, path)

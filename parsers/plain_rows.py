@@ -1,6 +1,6 @@
 """The row loop's fast path: a chunk of rows that are all plainly valid is taken whole, column by column.
 
-Plainly valid: a trimmed printable SKU of 1-100 characters without `+`, new to the file; quantities of
+Plainly valid: a trimmed printable SKU of 1-100 characters without `+` or a leading `'`, new to the file; quantities of
 plain ASCII digits (or empty, where that is allowed); nothing in unnamed columns or flagged by the XLSX
 reader. The checks run at C speed over whole columns (join, map, set). A chunk with anything else goes
 to the per-row loop in `parsers.rows`, which decides every rule; both give the same result.
@@ -76,6 +76,8 @@ class PlainChunks:
         joined = "".join(skus)
         if not (all(skus) and max(map(len, skus)) <= MAX_SKU_LENGTH and joined.isprintable() and "+" not in joined
                 and len(set(skus)) == len(skus) and self.taken.isdisjoint(skus)):
+            return False
+        if "'" in joined and any(sku[0] == "'" for sku in skus):   # maybe neutralised: read row by row
             return False
         if any("".join(map(cell, rows)).strip() for cell in self.unnamed):
             return False

@@ -11,6 +11,7 @@ from itertools import islice
 
 from parsers.cells import parse_as_of, parse_quantity, printable, sku_problem, sku_text_looks_mangled
 from parsers.columns import spreadsheet_column
+from parsers.formula_cells import read_back
 from parsers.issues import make_issue
 from parsers.model import ParsedFile
 from parsers.plain_rows import CHUNK_ROWS, PlainChunks
@@ -74,6 +75,8 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
             if length < need:
                 cells.extend([""] * (need - length))
             sku = cells[sku_index].strip()
+            if sku[:1] == "'":
+                sku = read_back(sku).strip()  # StockGate's neutralised form (a template sent back)
             if not sku and not "".join(cells).strip():
                 continue  # a blank row: skipped, but it keeps its number
             total += 1

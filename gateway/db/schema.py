@@ -40,6 +40,7 @@ items = Table(
     Column("title", String(500)),
     Column("size", String(100)),
     _ts("created_at", False),
+    Column("created_by_file", String(40)),                  # file_id of the file that created it, if one did
 )
 
 stock_levels = Table(

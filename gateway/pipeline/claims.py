@@ -111,7 +111,12 @@ def _run(db: Database, settings: Settings, file_id: str, worker_id: str, *, guar
             log.warning("file %s could not be given back (%s: %s); recovery takes it back after %s",
                         file_id, type(failure).__name__, failure, STALE_AFTER)
         raise
-    finish_after_commit(db, settings, facts, report)
+    try:
+        finish_after_commit(db, settings, facts, report)
+    except Exception as exc:  # noqa: BLE001 - the file is committed: its report files come with recovery
+        log.error("file %s (%s) is %s, but its report files or archive copy could not be written: %s: %s; the "
+                  "report is in the database (stockgate report %s) and recovery writes them later", file_id,
+                  facts.name, report.status, type(exc).__name__, exc, file_id)
     return report
 
 

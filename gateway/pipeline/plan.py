@@ -122,15 +122,15 @@ def ordered_since(conn: Connection, warehouse_ids: list[int], as_of: datetime) -
     return {(sku, wh): int(n) for sku, wh, n in conn.execute(query) if n and n > 0}
 
 
-def _item_ids(conn: Connection, parsed: ParsedFile, rules: PlanRules, plan: FilePlan, sku_column: str | None
-              ) -> list[int | None]:
+def _item_ids(conn: Connection, parsed: ParsedFile, rules: PlanRules, plan: FilePlan, sku_column: str | None,
+              file_id: str | None) -> list[int | None]:
     """Item id per valid row (None for an unknown SKU, reported as UNKNOWN_SKU unless created)."""
     skus = parsed.skus
     found = catalog_ids(conn) if len(skus) > _BULK_FROM else item_ids(conn, skus)
     ids = list(map(found.get, skus))
     unknown = [i for i, item in enumerate(ids) if item is None]
     if unknown:
-        created = _unknown_skus(conn, parsed, rules, plan, sku_column, unknown)
+        created = _unknown_skus(conn, parsed, rules, plan, sku_column, unknown, file_id)
         if created:
             found.update(created)
             ids = list(map(found.get, skus))
@@ -138,15 +138,16 @@ def _item_ids(conn: Connection, parsed: ParsedFile, rules: PlanRules, plan: File
 
 
 def _unknown_skus(conn: Connection, parsed: ParsedFile, rules: PlanRules, plan: FilePlan, sku_column: str | None,
-                  unknown: list[int]) -> dict[str, int]:
+                  unknown: list[int], file_id: str | None) -> dict[str, int]:
     """The rows (indexes) whose SKU is not in the catalog: their new item ids by SKU when the source may
-    create items (provisional negative ids in a dry run, never written), else UNKNOWN_SKU each and {}.
+    create items (provisional negative ids in a dry run, never written; each new item remembers `file_id`),
+    else UNKNOWN_SKU each and {}.
     """
     skus, rows = parsed.skus, parsed.row_numbers
     if rules.create_unknown_skus:
         new = [skus[i] for i in unknown]
         if rules.create_items:
-            return ensure_items(conn, new)
+            return ensure_items(conn, new, created_by_file=file_id)
         return {sku: -n for n, sku in enumerate(new, 1)}
     for i in unknown:
         plan.issues.append(make_issue("UNKNOWN_SKU", row=rows[i], column=sku_column, value=skus[i]))
@@ -215,7 +216,7 @@ def plan_file(conn: Connection, parsed: ParsedFile, options: ParseOptions, rules
 def _plan_from_reads(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules: PlanRules, columns: list,
                      sku_column: str | None, file_id: str | None, lock: bool) -> None:
     """Plan by reading item ids and levels into Python (PostgreSQL: the levels are locked as they are read)."""
-    ids = _item_ids(conn, parsed, rules, plan, sku_column)
+    ids = _item_ids(conn, parsed, rules, plan, sku_column, file_id)
     changed_rows: set[int] = set()
     for values, wh, column in columns:
         if len(ids) > _BULK_FROM:
@@ -251,7 +252,7 @@ def _plan_in_sqlite(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules:
         unknown = [n for n, row in enumerate(rows) if row[1] is None]
         known_rows = len(parsed.skus) - len(unknown)
         if unknown:
-            found = _unknown_skus(conn, parsed, rules, plan, sku_column, [rows[n][0] for n in unknown])
+            found = _unknown_skus(conn, parsed, rules, plan, sku_column, [rows[n][0] for n in unknown], file_id)
             if found:
                 known_rows += len(unknown)
                 for n in unknown:

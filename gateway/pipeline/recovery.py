@@ -50,9 +50,14 @@ def requeue_abandoned(db: Database, *, stale_after: timedelta | None = None) -> 
 def recover(db: Database, settings: Settings, *, stale_after: timedelta | None = None) -> dict[str, int]:
     """After a crash: files left `processing` go back to `received` (with `stale_after`, only abandoned
     claims: see `requeue_abandoned`), and finished files whose report files or archiving were cut short
-    are completed (with `stale_after`, only those finished that long ago or by a dead local process)."""
+    are completed (with `stale_after`, only those finished that long ago or by a dead local process).
+
+    A file whose report or archive copy cannot be completed (an unwritable folder, a full disk) is logged
+    with its id and counted in `failed`; the others are completed all the same, and it is tried again at
+    the next recovery."""
     f = schema.files.c
-    counts = {"requeued": requeue_abandoned(db, stale_after=stale_after), "reports_written": 0, "archived": 0}
+    counts = {"requeued": requeue_abandoned(db, stale_after=stale_after), "reports_written": 0, "archived": 0,
+              "failed": 0}
     with db.read() as conn:
         finished = conn.execute(select(schema.files).where(
             f.status.in_([s.value for s in FINAL] + [FileStatus.HELD.value]), f.report.is_not(None),
@@ -62,15 +67,27 @@ def recover(db: Database, settings: Settings, *, stale_after: timedelta | None =
         finished = [row for row in finished if row.finished_at is None or as_utc(row.finished_at) < cutoff
                     or (row.claimed_by and holder_is_dead_local(row.claimed_by))]
     for row in finished:
-        facts = FileFacts.from_row(row)
-        report = Report(json.loads(row.report))
-        json_path, _csv_path = report_paths(report_folder(settings, facts), facts.name, facts.file_id)
-        if not json_path.exists():
-            write_report_files(report, report_folder(settings, facts))
-            counts["reports_written"] += 1
-        if FileStatus(row.status) in FINAL and Path(facts.spool_path) != archive_path(settings, facts):
-            archive_spool(db, settings, facts)
-            counts["archived"] += 1
+        try:
+            _complete(db, settings, row, counts)
+        except Exception as exc:  # noqa: BLE001 - one file's trouble never stops start-up or the others
+            counts["failed"] += 1
+            log.error("file %s (%s, %s) could not be completed after a crash: %s: %s; its report stays in the "
+                      "database (stockgate report %s) and it is tried again at the next recovery", row.file_id,
+                      row.name, row.status, type(exc).__name__, exc, row.file_id)
     if any(counts.values()):
         log.info("recovered files: %s", counts)
     return counts
+
+
+def _complete(db: Database, settings: Settings, row, counts: dict[str, int]) -> None:
+    """Write a finished file's missing report files and archive its spool copy (finished files only)."""
+    facts = FileFacts.from_row(row)
+    report = Report(json.loads(row.report))
+    folder = report_folder(settings, facts)
+    json_path, _csv_path = report_paths(folder, facts.name, facts.file_id)
+    if not json_path.exists():
+        write_report_files(report, folder)
+        counts["reports_written"] += 1
+    if FileStatus(row.status) in FINAL and Path(facts.spool_path) != archive_path(settings, facts):
+        archive_spool(db, settings, facts)
+        counts["archived"] += 1

@@ -1,12 +1,12 @@
 """The per-file report: the JSON contract of DESIGN "Reports", its CSV of issues and a readable text form.
 
 Reports are written next to each other as `<name>.<file_id>.report.json` and `.report.csv`, atomically
-(a temporary name, then a rename), so a reader never sees half a report.
+(a temporary name, then a rename), so a reader never sees half a report; `<name>` is shortened so every
+such name fits the file system (`gateway.filenames`).
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from gateway.core.files import EXIT_CODES, FileStatus
+from gateway.filenames import NAME_MAX, fit_name, name_limit
+from gateway.spreadsheet_csv import SpreadsheetCsvWriter
+from parsers.formula_cells import neutralised
 
 REPORT_KEYS = ("file_id", "name", "warehouse", "kind", "mode", "transport", "sha256", "received_at", "as_of",
                "finished_at", "status", "rows", "changes", "issues", "duration_ms")
 ISSUE_KEYS = ("row", "column", "value", "severity", "code", "message")
-# A spreadsheet reads a cell starting with one of these as a formula (or strips it): prefix with '.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 TEXT_ISSUE_LIMIT = 50
 
 
@@ -71,19 +72,18 @@ def make_report(**values: Any) -> Report:
 
 
 def spreadsheet_safe(value: Any) -> Any:
-    """Prefix a text cell with `'` when a spreadsheet would take it for a formula; numbers pass."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
+    """A text cell a spreadsheet would run, prefixed with `'` (`parsers.formula_cells`); numbers pass."""
+    return neutralised(value) if isinstance(value, str) else value
 
 
 def issues_csv(issues: list[dict[str, Any]]) -> str:
-    """CSV text of the issues (header row, then one row per issue), every text cell made safe."""
+    """CSV text of the issues (header row, then one row per issue), every dangerous text cell neutralised
+    and quoted (`gateway.spreadsheet_csv`)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = SpreadsheetCsvWriter(out)
     writer.writerow(ISSUE_KEYS)
     for issue in issues:
-        writer.writerow(["" if issue.get(k) is None else spreadsheet_safe(issue.get(k)) for k in ISSUE_KEYS])
+        writer.writerow([issue.get(k) for k in ISSUE_KEYS])
     return out.getvalue()
 
 
@@ -119,15 +119,17 @@ def report_text(document: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def report_basename(name: str, file_id: str) -> str:
-    """`<name>.<file_id>.report`: the sender's own file name, reduced to a safe single path part."""
+def report_basename(name: str, file_id: str, *, limit: int = NAME_MAX) -> str:
+    """`<name>.<file_id>.report`: the sender's own file name, reduced to a safe single path part and
+    shortened (by bytes, its extension and the file id kept) so that `.json`/`.csv` and the temporary
+    name `.<...>.tmp` still fit in `limit` bytes."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     base = "".join(c if c.isprintable() and c not in '<>:"|?*' else "_" for c in base).strip(". ") or "file"
-    return f"{base[:150]}.{file_id}.report"
+    return fit_name(base, after=f".{file_id}.report", limit=limit - len(".json") - len("..tmp"))
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(fit_name(path.name, before=".", after=".tmp", limit=name_limit(path.parent)))
     with open(tmp, "w", encoding="utf-8", newline="") as fh:
         fh.write(text)
         fh.flush()
@@ -137,7 +139,7 @@ def _write_atomically(path: Path, text: str) -> None:
 
 def report_paths(folder: Path, name: str, file_id: str) -> tuple[Path, Path]:
     """Where the JSON and CSV report of a file go in `folder`."""
-    base = report_basename(name, file_id)
+    base = report_basename(name, file_id, limit=name_limit(folder))
     return folder / f"{base}.json", folder / f"{base}.csv"
 
 

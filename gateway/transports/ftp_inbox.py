@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 from gateway.clock import now
+from gateway.filenames import fit_name, name_limit
 from gateway.transports.ftp_access import INBOX
 from gateway.transports.stability import is_temporary_name
 
@@ -98,22 +99,34 @@ def stage(data_dir: Path, path: Path) -> Path:
 
 
 def quarantine(data_dir: Path, path: Path, label: str) -> Path:
-    """Move `path` to the quarantine folder as `<time>-<label>-<name>`; return where it went."""
+    """Move `path` to the quarantine folder as `<time>-<tag>-<label>-<name>` (the label and name shortened
+    to fit the file system, the time and random tag kept); return where it went."""
     folder = quarantine_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-{label}-{Path(path).name}"
+    target = folder / fit_name(f"{label}-{Path(path).name}", before=f"{now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-",
+                               limit=name_limit(folder))
     os.replace(path, target)
     return target
 
 
+def _quarantine_logged(data_dir: Path, path: Path, label: str, moved: list[Path]) -> None:
+    """Quarantine one leftover; a failure is logged and the file left where it is (start-up goes on)."""
+    try:
+        moved.append(quarantine(data_dir, path, label))
+    except OSError as exc:
+        log.error("partial upload could not be quarantined path=%s error=%s (left in place; it is not "
+                  "processed)", path, exc.strerror or exc)
+
+
 def quarantine_partial_uploads(data_dir: Path, homes: dict[str, Path], records: UploadRecords) -> list[Path]:
     """Quarantine what a crash left: staged files never received, final-name files in inboxes and
-    temporary-name files with no completion record. Return the quarantined paths."""
-    moved = []
+    temporary-name files with no completion record. Return the quarantined paths. One file that cannot
+    be moved is logged and skipped: it never stops the server from starting."""
+    moved: list[Path] = []
     folder = staging_dir(data_dir)
     if folder.is_dir():
         for path in sorted(folder.iterdir()):
-            moved.append(quarantine(data_dir, path, "staged"))
+            _quarantine_logged(data_dir, path, "staged", moved)
     for username, home in homes.items():
         kept = set()
         for path in sorted((home / INBOX).iterdir()):
@@ -122,7 +135,7 @@ def quarantine_partial_uploads(data_dir: Path, homes: dict[str, Path], records: 
             if is_temporary_name(path.name) and records.is_complete(username, path):
                 kept.add(path.name)
                 continue
-            moved.append(quarantine(data_dir, path, username))
+            _quarantine_logged(data_dir, path, username, moved)
         records.keep_only(username, kept)
     for path in moved:
         log.warning("partial upload quarantined path=%s (left by an earlier stop; it is not processed)", path)

@@ -1,6 +1,7 @@
-"""Keep each FTP account's `templates/` holding a current Quantity Update template for its warehouses:
-written at start, then rewritten whenever stock, items or warehouses changed (checked every few seconds,
-in its own thread, never on the FTP event loop).
+"""Keep each FTP account's `templates/` holding a current Quantity Update template for its warehouses (their
+columns, and only the SKUs stocked in them or created by the account's own files): written at start, then
+rewritten whenever stock, items or warehouses changed (checked every few seconds, in its own thread, never
+on the FTP event loop).
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ def _signature(db: Database) -> tuple:
 
 def write_account_templates(db: Database, account: AccountSettings, home: Path, formats: tuple[str, ...],
                             scratch: Path) -> None:
-    """Write `templates/quantity_update.<fmt>` for the account's warehouses, atomically (a download in
-    progress keeps reading the old file); `scratch` is a folder outside every home for the temporary."""
+    """Write `templates/quantity_update.<fmt>` for the account's warehouses and SKUs, atomically (a download
+    in progress keeps reading the old file); `scratch` is a folder outside every home for the temporary."""
     from gateway.templates import write_template
 
     folder = home / TEMPLATES
@@ -42,7 +43,7 @@ def write_account_templates(db: Database, account: AccountSettings, home: Path, 
         scratch.mkdir(parents=True, exist_ok=True)
         tmp = scratch / f".{account.username}.{TEMPLATE_NAME}.{fmt}.tmp"
         with db.read() as conn:
-            write_template(conn, tmp, fmt=fmt, warehouses=list(account.warehouses))
+            write_template(conn, tmp, fmt=fmt, warehouses=list(account.warehouses), account=account.username)
         os.replace(tmp, target)
 
 

@@ -24,6 +24,7 @@ from gateway.clock import as_utc, now
 from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.db.upsert import insert_ignore
+from gateway.filenames import NAME_MAX, fit_name, split_extension
 from gateway.intake import Delivery, receive_file
 from gateway.settings import SourceSettings
 from gateway.transports.stability import RemoteEntry, StabilityTracker, candidates, markers_for
@@ -49,10 +50,11 @@ class FileStore(Protocol):
         """Tell the sender the file is safe (delete, move or keep it; remove its markers); say what was done."""
 
 
-def name_beside(name: str, file_id: str) -> str:
-    """The name a received file is moved under when its own is taken: `stock.csv` -> `stock.<file_id>.csv`."""
-    stem, dot, suffix = name.rpartition(".")
-    return f"{stem}.{file_id}.{suffix}" if dot and stem else f"{name}.{file_id}"
+def name_beside(name: str, file_id: str, *, limit: int = NAME_MAX) -> str:
+    """The name a received file is moved under when its own is taken: `stock.csv` -> `stock.<file_id>.csv`,
+    its stem shortened (by bytes, the file id and extension kept) to fit in `limit` bytes."""
+    stem, extension = split_extension(name)
+    return fit_name(stem, after=f".{file_id}{extension}", limit=limit)
 
 
 @dataclass

@@ -21,6 +21,17 @@ def test_a_csv_cell_a_spreadsheet_would_treat_as_a_formula_is_prefixed_with_a_qu
     assert row[0] == "2"
 
 
+@pytest.mark.parametrize("value,written", [("5;=1+1", '"\'5;\'=1+1"'), ("=A1", '"\'=A1"'), ("x,@y", '"\'x,\'@y"')])
+def test_a_dangerous_cell_is_quoted_and_marked_where_a_semicolon_or_comma_spreadsheet_starts_a_cell(value, written):
+    issue = {"row": 2, "column": "SKU", "value": value, "severity": "error", "code": "DUPLICATE_SKU",
+             "message": "m"}
+    line = issues_csv([issue]).splitlines()[1]
+    assert line == f"2,SKU,{written},error,DUPLICATE_SKU,m"
+    for delimiter in (",", ";"):
+        cells = [c for row in csv.reader(io.StringIO(line), delimiter=delimiter) for c in row]
+        assert not any(c.lstrip()[:1] in ("=", "+", "-", "@") for c in cells), (delimiter, cells)
+
+
 def test_plain_cells_are_written_as_they_are():
     issue = {"row": None, "column": None, "value": "A1", "severity": "warning", "code": "HEADER_ONLY",
              "message": "the file has a header but no data rows"}

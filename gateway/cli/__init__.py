@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 import warnings
 
 from gateway.errors import ConfigError, NotFoundError, RetryableError, StockGateError, UsageError
+from gateway.log_format import configure_logging
 
 COMMAND_MODULES = (
     "gateway.cli.stock_commands",
@@ -64,8 +64,7 @@ def _load_app(app_class, config: str | None):
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
-    logging.basicConfig(level=os.environ.get("STOCKGATE_LOG_LEVEL", "WARNING"),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(os.environ.get("STOCKGATE_LOG_LEVEL", "WARNING"))
     args = build_parser().parse_args(argv)
     from gateway.app import App
 

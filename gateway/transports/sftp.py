@@ -1,9 +1,10 @@
 """SFTP sources (paramiko): connect with strict host keys, list the remote folder, download, and delete,
 move or keep a file once it is safely received.
 
-Host keys come only from the source's `known_hosts` file, loaded into a fresh client whose policy is
-`RejectPolicy`: an unknown or changed key refuses the connection before anything is listed, and the
-file is never written. paramiko >= 3.4 negotiates strict key exchange (Terrapin) when the server offers it.
+Host keys come only from the source's `known_hosts` file (`sftp_host_keys`), loaded into a fresh client
+whose policy refuses what is not there: an unknown, changed or `@revoked` key refuses the connection
+before anything is listed, and the file is never written. paramiko >= 3.4 negotiates strict key exchange
+(Terrapin) when the server offers it.
 """
 
 from __future__ import annotations
@@ -22,15 +23,14 @@ from gateway.errors import ConfigError, PermanentError, RetryableError
 from gateway.settings import SourceSettings
 from gateway.intake import copy_to_new_file
 from gateway.transports.pickup import name_beside
+from gateway.transports.sftp_host_keys import HostKeyRefusedError, RefuseUnknownOrRevoked, read_known_hosts
 from gateway.transports.sftp_paths import make_remote_dirs, remote_exists
 from gateway.transports.stability import RemoteEntry
 
 CONNECT_TIMEOUT_SECONDS = 30
 CHANNEL_TIMEOUT_SECONDS = 60
 
-
-class HostKeyRefusedError(PermanentError):
-    """The SFTP server's host key is not the one in known_hosts (unknown or changed)."""
+__all__ = ["HostKeyRefusedError", "SftpStore", "connect"]
 
 
 def _credentials(source: SourceSettings) -> dict:
@@ -50,20 +50,23 @@ def connect(source: SourceSettings) -> Iterator[paramiko.SFTPClient]:
     known_hosts = Path(source.known_hosts)
     if not known_hosts.is_file():
         raise ConfigError(f"source {source.name}: known_hosts file {known_hosts} does not exist")
-    client = paramiko.SSHClient()
-    try:
-        client.load_host_keys(str(known_hosts))
-    except (OSError, paramiko.SSHException) as exc:
-        raise ConfigError(f"source {source.name}: cannot read known_hosts {known_hosts}: {exc}") from exc
-    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    known = read_known_hosts(known_hosts, source.name)
+    credentials = _credentials(source)
     where = f"{source.username}@{source.host}:{source.port}"
+    client = paramiko.SSHClient()
+    known.install(client)
+    client.set_missing_host_key_policy(RefuseUnknownOrRevoked(known, where))
     try:
         client.connect(source.host, port=source.port, username=source.username, timeout=CONNECT_TIMEOUT_SECONDS,
                        banner_timeout=CONNECT_TIMEOUT_SECONDS, auth_timeout=CONNECT_TIMEOUT_SECONDS,
-                       allow_agent=False, look_for_keys=False, **_credentials(source))
+                       allow_agent=False, look_for_keys=False, **credentials)
         sftp = client.open_sftp()
+    except HostKeyRefusedError:
+        client.close()
+        raise
     except paramiko.BadHostKeyException as exc:
         client.close()
+        known.refuse_if_revoked(where, exc.key)
         raise HostKeyRefusedError(f"{where}: host key CHANGED ({exc.key.get_name()} "
                                   f"{exc.key.fingerprint}), not the one in {known_hosts}: refused") from exc
     except paramiko.AuthenticationException as exc:
@@ -71,8 +74,6 @@ def connect(source: SourceSettings) -> Iterator[paramiko.SFTPClient]:
         raise PermanentError(f"{where}: authentication failed ({exc})") from exc
     except paramiko.SSHException as exc:
         client.close()
-        if "not found in known_hosts" in str(exc):
-            raise HostKeyRefusedError(f"{where}: host key UNKNOWN (not in {known_hosts}): refused") from exc
         raise RetryableError(f"{where}: SSH error: {exc}") from exc
     except (OSError, socket.timeout, EOFError) as exc:
         client.close()

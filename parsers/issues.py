@@ -168,7 +168,9 @@ _ENTRIES = [
               {"row": 1, "column": "WEST"}, raised_by="pipeline", scope="file"),
     IssueCode("STALE_FILE", "error",
               "the file describes {as_of}, older than {newest_as_of} already applied for warehouse {warehouse}",
-              "A file older than the newest one already applied for its warehouse; nothing applied.",
+              "A snapshot (`partial`, `full`, a Quantity Update) older than the newest snapshot already applied "
+              "for its warehouse; nothing applied. `delta` files are movements: never stale, and they never make "
+              "a snapshot stale.",
               {"as_of": "2024-03-01T02:00:00+00:00", "newest_as_of": "2024-03-02T02:00:00+00:00",
                "warehouse": "WEST"}, raised_by="pipeline", scope="file"),
     IssueCode("DUPLICATE_FILE", "warning",

@@ -97,8 +97,15 @@ def lock_warehouse_marks(conn: Connection, warehouse_ids: Iterable[int]) -> None
                      {"space": MARKS_LOCK_SPACE, "id": warehouse_id})
 
 
+def is_snapshot(mode: str) -> bool:
+    """Whether a file of this mode gives a moment's absolute figures (`partial`, `full`, a Quantity
+    Update), so an older one arriving later is stale and it sets the warehouses' as_of marks. A `delta`
+    file carries movements: it is never stale, and never makes a later-arriving older snapshot stale."""
+    return mode != "delta"
+
+
 def stale_issues(conn: Connection, pairs: list[tuple[str, WarehouseRow]], as_of: datetime) -> list[Issue]:
-    """STALE_FILE when `as_of` is older than the newest file already applied for one of the warehouses."""
+    """STALE_FILE when `as_of` is older than the newest snapshot already applied for one of the warehouses."""
     m = schema.warehouse_file_marks.c
     ids = {wh.id: wh.code for _, wh in pairs}
     problems = []
@@ -189,16 +196,18 @@ def column_names(parsed: ParsedFile, options: ParseOptions) -> tuple[str | None,
 def plan_file(conn: Connection, parsed: ParsedFile, options: ParseOptions, rules: PlanRules,
               known: dict[str, WarehouseRow], as_of: datetime, *, file_id: str | None,
               lock: bool = False) -> FilePlan:
-    """Everything `parsed` would change, checked against permissions, staleness and the snapshot guard."""
+    """Everything `parsed` would change, checked against permissions, staleness (snapshots only) and the
+    snapshot guard."""
     plan = FilePlan()
     pairs, plan.rejected = resolve_warehouses(parsed, rules, known)
     if plan.rejected:
         return plan
-    if lock:
-        lock_warehouse_marks(conn, [wh.id for _, wh in pairs])
-    plan.rejected = stale_issues(conn, pairs, as_of)
-    if plan.rejected:
-        return plan
+    if is_snapshot(rules.mode):
+        if lock:
+            lock_warehouse_marks(conn, [wh.id for _, wh in pairs])
+        plan.rejected = stale_issues(conn, pairs, as_of)
+        if plan.rejected:
+            return plan
     plan.warehouse_ids = [wh.id for _, wh in pairs]
     sku_column, quantity_column = column_names(parsed, options)
     quantities = dict(parsed.quantities)

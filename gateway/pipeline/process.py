@@ -29,7 +29,7 @@ from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.errors import RetryableError
 from gateway.pipeline.kinds import FileKind, as_of_from_name, decide_kind, delivered_kind, parse_options
-from gateway.pipeline.plan import FilePlan, PlanRules, plan_file
+from gateway.pipeline.plan import FilePlan, PlanRules, is_snapshot, plan_file
 from gateway.pipeline.report import Report, empty_counts, make_report
 from gateway.settings import Settings
 from gateway.stock import apply_stock_changes, warehouses
@@ -258,7 +258,7 @@ def _parse_and_apply(db: Database, settings: Settings, facts: FileFacts, codes: 
 
 
 def record_outcome(conn: Connection, facts: FileFacts, outcome: Outcome, report: Report, *, worker_id: str) -> None:
-    """Write the file's final state, report, issues and (applied files) its warehouses' as_of marks."""
+    """Write the file's final state, report, issues and (applied snapshots) its warehouses' as_of marks."""
     f = schema.files.c
     check_transition(FileStatus.PROCESSING, outcome.status)
     rows = report.document["rows"]
@@ -278,7 +278,8 @@ def record_outcome(conn: Connection, facts: FileFacts, outcome: Outcome, report:
         conn.execute(schema.file_issues.insert(), [
             {"file_seq": facts.seq, "row": i.row, "column": i.column, "value": i.value, "severity": i.severity,
              "code": i.code, "message": i.message} for i in outcome.issues])
-    if outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS) and outcome.plan:
+    if outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS) and outcome.plan \
+            and is_snapshot(outcome.kind.mode):
         mark_warehouses(conn, outcome.plan.warehouse_ids, outcome.as_of, facts.seq)
 
 

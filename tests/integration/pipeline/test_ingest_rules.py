@@ -139,6 +139,23 @@ def test_a_file_older_than_the_newest_applied_for_its_warehouse_is_stale(sg, fil
     assert stock(sg)["A1"] == {"EAST": 5}
 
 
+def test_a_delta_file_is_never_stale_and_never_makes_an_older_snapshot_stale(sg, files):
+    seed(sg, "A1 EAST 10")
+    snapshot = ("--warehouse", "EAST", "--as-of")
+    assert ingest(sg, files.csv("night.csv", "SKU,Qty\nA1,20\n"), *snapshot, "2026-03-02T02:00:00Z")[0] == 0
+
+    old_moves = ingest(sg, files.csv("moves-old.csv", "SKU,Qty\nA1,-3\n"), *snapshot, "2026-03-01T12:00:00Z",
+                       "--mode", "delta")
+    new_moves = ingest(sg, files.csv("moves-new.csv", "SKU,Qty\nA1,+4\n"), *snapshot, "2026-03-02T09:00:00Z",
+                       "--mode", "delta")
+    count = ingest(sg, files.csv("count.csv", "SKU,Qty\nA1,30\n"), *snapshot, "2026-03-02T06:00:00Z")
+    stale = ingest(sg, files.csv("older.csv", "SKU,Qty\nA1,1\n"), *snapshot, "2026-03-02T04:00:00Z")
+
+    assert [(c, r["status"], codes(r)) for c, r in (old_moves, new_moves, count)] == [(0, "applied", [])] * 3
+    assert (stale[0], codes(stale[1])) == (4, ["STALE_FILE"])     # older than the 06:00 count, a snapshot
+    assert stock(sg)["A1"] == {"EAST": 30}
+
+
 def test_a_timestamp_in_the_file_name_sets_as_of(sg, files):
     seed(sg, "A1 EAST 1")
     _code, report = ingest(sg, files.csv("stock_20260301T0200.csv", "SKU,Qty\nA1,5\n"), "--warehouse", "EAST")

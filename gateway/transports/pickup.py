@@ -1,6 +1,11 @@
 """Pick up complete files from a source's store exactly once: fetch to a temporary name, check the byte
 count, hand the file to `receive_file`, and only after that commit acknowledge the sender (delete, move).
 
+Files found ready together are taken in the order of the moment they describe (the name's timestamp,
+else the mtime; then the name), and a ready file waits while one seen beside it, older, is not yet
+stable (`pickup_order`): files are applied in order of receipt, and a snapshot received after a newer
+one is stale.
+
 Table `remote_files` remembers every fetch by (source, path, size, mtime): `fetched` once the bytes are
 downloaded, with the file id once received, `done` once acknowledged. A poll that finds a `fetched` row
 resolves what an earlier, interrupted poll left: the file is received once, acknowledged once.
@@ -27,6 +32,7 @@ from gateway.db.upsert import insert_ignore
 from gateway.filenames import NAME_MAX, fit_name, split_extension
 from gateway.intake import Delivery, receive_file
 from gateway.settings import SourceSettings
+from gateway.transports.pickup_order import take_in_turn
 from gateway.transports.stability import RemoteEntry, StabilityTracker, candidates, markers_for
 
 log = logging.getLogger("stockgate.sources")
@@ -83,10 +89,11 @@ class Pickup:
     """One source's poll: which files are ready, and fetching each exactly once."""
 
     def __init__(self, db: Database, data_dir: Path, source: SourceSettings, *,
-                 receive: Callable[..., str] = receive_file, clock: Callable[[], float] = time.monotonic):
+                 receive: Callable[..., str] = receive_file, clock: Callable[[], float] = time.monotonic,
+                 as_of_pattern: str = ""):
         self.db, self.data_dir, self.source = db, Path(data_dir), source
         self.tracker = StabilityTracker(source.stable_seconds)
-        self.receive, self.clock = receive, clock
+        self.receive, self.clock, self.as_of_pattern = receive, clock, as_of_pattern
         self.staging = self.data_dir / "incoming" / source.name
 
     def poll(self, store: FileStore, *, settle: bool = True, stop: threading.Event | None = None) -> PickupResult:
@@ -96,10 +103,12 @@ class Pickup:
         self._clear_staging()
         look = self._look(store)
         if settle and look.unsettled:
-            wait = min(self.tracker.ready_at(name) for name in look.unsettled) - self.clock()
+            wait = min(self.tracker.ready_at(e.name) for e in look.unsettled) - self.clock()
             if not (stop or threading.Event()).wait(min(max(wait, 0.0), self.source.stable_seconds) + 0.05):
                 look = self._look(store)
-        for entry, row in look.ready:
+        ready, later = take_in_turn(look.ready, look.unsettled, self.as_of_pattern)
+        look.waiting.extend(entry.name for entry, _ in later)
+        for entry, row in ready:
             if stop is not None and stop.is_set():
                 break                                     # shutting down: the rest waits for the next poll
             try:
@@ -133,7 +142,7 @@ class Pickup:
                 look.ready.append((entry, row))
             else:
                 look.waiting.append(entry.name)
-                look.unsettled.append(entry.name)
+                look.unsettled.append(entry)
         return look
 
     @staticmethod
@@ -222,4 +231,4 @@ class _Look:
     names: list[str]
     ready: list[tuple[RemoteEntry, object]] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
-    unsettled: list[str] = field(default_factory=list)
+    unsettled: list[RemoteEntry] = field(default_factory=list)

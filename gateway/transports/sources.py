@@ -108,7 +108,8 @@ def poll_source(db: Database, settings: Settings, name: str, *, pickup: Pickup |
     files is recorded and listed in the result's `errors`.
     """
     source = find_source(settings, name)
-    pickup = pickup or Pickup(db, settings.data_dir, source, receive=receive)
+    pickup = pickup or Pickup(db, settings.data_dir, source, receive=receive,
+                              as_of_pattern=settings.files.as_of_pattern)
     schedule = schedule or Schedule(source)
     with _lease(db, name):
         started = now()
@@ -186,7 +187,8 @@ class SourceRunner:
         self.db, self.settings, self.on_received = db, settings, on_received
         self.sources = {s.name: s for s in settings.sources}
         self._schedules = {n: Schedule(s, backoff_base, backoff_cap) for n, s in self.sources.items()}
-        self._pickups = {n: Pickup(db, settings.data_dir, s, receive=receive) for n, s in self.sources.items()}
+        self._pickups = {n: Pickup(db, settings.data_dir, s, receive=receive,
+                                   as_of_pattern=settings.files.as_of_pattern) for n, s in self.sources.items()}
         self._wake = {n: threading.Event() for n in self.sources}
         self._locks = {n: threading.Lock() for n in self.sources}
         self._stop = threading.Event()

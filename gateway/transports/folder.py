@@ -3,6 +3,8 @@ folder, a periodic rescan catches what events missed, and a file received is mov
 
 Only regular files directly in the folder are considered: sub-folders are not entered and symlinks are
 never followed (a file is opened with O_NOFOLLOW, so one swapped for a link after the listing is refused).
+A file's version is its device, inode, size, mtime and ctime: a file replaced by a rename, rewritten in
+place, or rewritten with its old mtime put back (ctime cannot be set) is a new version.
 """
 
 from __future__ import annotations
@@ -24,10 +26,16 @@ from gateway.transports.stability import RemoteEntry
 PROCESSED = "processed"
 
 
+def version_of(info: os.stat_result) -> tuple:
+    """What tells one version of a local file from another (see `RemoteEntry.version`)."""
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
+
+
 class FolderStore:
     """A source's local folder (see `FileStore` in `pickup`); created when missing."""
 
     transport = "folder"
+    version_shows_rewrites = True          # the ctime changes with every write, whatever the mtime says
 
     def __init__(self, source: SourceSettings):
         self.source = source
@@ -46,20 +54,36 @@ class FolderStore:
                         continue                      # never followed, in or out of the folder
                     info = item.stat(follow_symlinks=False)
                     if stat.S_ISREG(info.st_mode):
-                        entries.append(RemoteEntry(item.name, info.st_size, info.st_mtime))
+                        entries.append(self._entry(item.name, info))
         except OSError as exc:
             raise RetryableError(f"source {self.source.name}: cannot list {self.folder}: {exc}") from exc
         return entries
 
+    @staticmethod
+    def _entry(name: str, info: os.stat_result) -> RemoteEntry:
+        return RemoteEntry(name, info.st_size, info.st_mtime, version_of(info))
+
+    def current(self, name: str) -> RemoteEntry | None:
+        """The file `name` as it is now (None: gone, or no longer a regular file)."""
+        try:
+            info = os.lstat(self.folder / name)
+        except FileNotFoundError:
+            return None
+        return self._entry(name, info) if stat.S_ISREG(info.st_mode) else None
+
     def fetch(self, entry: RemoteEntry, target: Path) -> tuple[int, str]:
         """Copy the file (opened without following links) to `target`. A byte count differing from the
-        listing's size (-1 when the mtime moved) tells the caller the file is still being written."""
+        listing's size (-1 when the file is not the version listed, before or after the copy) tells the
+        caller the file is still being written, or was replaced."""
         fd = os.open(self.folder / entry.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         with os.fdopen(fd, "rb") as src:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
                 raise PermanentError(f"{entry.name} is not a regular file")
+            if entry.version and version_of(info) != entry.version:
+                return -1, ""
             copied = copy_to_new_file(src, target)
-            if os.fstat(fd).st_mtime != entry.mtime:
+            if version_of(os.fstat(fd)) != (entry.version or version_of(info)):
                 return -1, ""
         return copied
 

@@ -8,7 +8,11 @@ one is stale.
 
 Table `remote_files` remembers every fetch by (source, path, size, mtime): `fetched` once the bytes are
 downloaded, with the file id once received, `done` once acknowledged. A poll that finds a `fetched` row
-resolves what an earlier, interrupted poll left: the file is received once, acknowledged once.
+resolves what an earlier, interrupted poll left: the file is received once, acknowledged once. Whatever
+a row says, a file is only acknowledged once it is known to be the very version received: looked at
+again right before the delete or move (a new version written meanwhile is left for the next poll), and
+a file listed again under a known name, size and mtime (`keep`, or back after a move) has its content
+compared with the received file's sha256 (a local folder's ctime spares that download).
 """
 
 from __future__ import annotations
@@ -36,21 +40,29 @@ from gateway.transports.pickup_order import take_in_turn
 from gateway.transports.stability import RemoteEntry, StabilityTracker, candidates, markers_for
 
 log = logging.getLogger("stockgate.sources")
+RECHECK_HASH_MAX_BYTES = 8 * 1024 * 1024   # over SFTP, a file up to this size is hashed again before delete/move
 
 
 class FileStore(Protocol):
     """Where a source's files are: an SFTP folder or a local folder."""
 
     transport: str                                               # "sftp" | "folder"
+    version_shows_rewrites: bool    # True: `RemoteEntry.version` changes with any write (no hash needed)
 
     def list(self) -> list[RemoteEntry]:
         """The files in the folder (no sub-folders, no symlinks)."""
+
+    def current(self, name: str) -> RemoteEntry | None:
+        """The file `name` as it is now; None when it is gone."""
 
     def path_of(self, name: str) -> str:
         """The full path of `name`, as remembered in `remote_files`."""
 
     def fetch(self, entry: RemoteEntry, target: Path) -> tuple[int, str]:
         """Copy the file to the new local file `target`; return (bytes copied, sha256 hex)."""
+
+    def digest(self, entry: RemoteEntry) -> str:
+        """The sha256 of the file's content now (needed when `version_shows_rewrites` is False)."""
 
     def acknowledge(self, entry: RemoteEntry, file_id: str, markers: Sequence[str]) -> str:
         """Tell the sender the file is safe (delete, move or keep it; remove its markers); say what was done."""
@@ -95,6 +107,7 @@ class Pickup:
         self.tracker = StabilityTracker(source.stable_seconds)
         self.receive, self.clock, self.as_of_pattern = receive, clock, as_of_pattern
         self.staging = self.data_dir / "incoming" / source.name
+        self._received_versions: dict[str, tuple] = {}    # name -> version known to be the received bytes
 
     def poll(self, store: FileStore, *, settle: bool = True, stop: threading.Event | None = None) -> PickupResult:
         """List `store`, fetch what is ready. With `settle`, a file seen changing gets one more look once
@@ -118,7 +131,7 @@ class Pickup:
             except Exception as exc:  # one file's failure is reported; the others still go through
                 log.warning("source %s: %s: %s", self.source.name, entry.name, exc)
                 result.errors.append(f"{entry.name}: {exc}")
-        result.waiting = sorted(look.waiting)
+        result.waiting = sorted({*look.waiting, *result.waiting})
         return result
 
     def _look(self, store: FileStore) -> "_Look":
@@ -131,10 +144,11 @@ class Pickup:
         at = self.clock()
         for entry in data:
             row = rows.get(self._identity(store, entry))
-            if row is not None and row.state == "done":
-                self.tracker.forget(entry.name)           # fetched before (`keep`, or a failed delete)
-            elif row is not None and row.file_id:         # received; only the acknowledgement is missing
-                look.ready.append((entry, row))
+            if row is not None and row.file_id:           # received: acknowledged, or only that is missing
+                if row.state == "done" and self._is_received_version(store, entry):
+                    self.tracker.forget(entry.name)       # kept (or a version seen since): nothing to do
+                else:                                     # its content is compared with what was received
+                    look.ready.append((entry, row))
             elif self.source.done_marker:
                 (look.ready.append((entry, row)) if markers_for(entry.name, look.names)
                  else look.waiting.append(entry.name))
@@ -144,6 +158,11 @@ class Pickup:
                 look.waiting.append(entry.name)
                 look.unsettled.append(entry)
         return look
+
+    def _is_received_version(self, store: FileStore, entry: RemoteEntry) -> bool:
+        """True when the listing alone shows `entry` is a version already compared with the received
+        bytes (a local folder's version changes with any write; over SFTP the content must be hashed)."""
+        return store.version_shows_rewrites and self._received_versions.get(entry.name) == entry.version
 
     @staticmethod
     def _identity(store: FileStore, entry: RemoteEntry) -> tuple[str, int, int]:
@@ -164,37 +183,81 @@ class Pickup:
 
     def _pick(self, store: FileStore, entry: RemoteEntry, row, markers: list[str], result: PickupResult) -> None:
         identity = self._identity(store, entry)
-        file_id = row.file_id if row is not None else None
-        if file_id is None:
-            file_id = self._fetch_and_receive(store, entry, identity, row)
-            if file_id is None:
-                return
+        picked = self._fetch_and_receive(store, entry, identity, row)
+        if picked is None:
+            return
+        file_id, sha256, new = picked
+        if not new and row.state == "done" and self.source.after == "keep":
+            self._received_versions[entry.name] = entry.version
+            self.tracker.forget(entry.name)               # the kept file, unchanged: not received again
+            return
+        if self.source.after != "keep" and not self._still_as_fetched(store, entry, sha256):
+            log.info("source %s: %s changed after it was fetched as file %s: not %s; its new version is fetched "
+                     "at the next poll", self.source.name, entry.name, file_id,
+                     "deleted" if self.source.after == "delete" else "moved")
+            self.tracker.forget(entry.name)
+            result.waiting.append(entry.name)
+            if new:
+                result.fetched.append({"name": entry.name, "file_id": file_id, "size": entry.size,
+                                       "after": "left in place: it changed after the download"})
+            return
         after = store.acknowledge(entry, file_id, markers)
         self._set(identity, state="done")
+        self._received_versions[entry.name] = entry.version
         self.tracker.forget(entry.name)
         log.info("file received id=%s name=%s transport=%s source=%s warehouse=%s size=%d after=%r", file_id,
                  entry.name, store.transport, self.source.name, self.source.warehouse, entry.size, after)
         result.fetched.append({"name": entry.name, "file_id": file_id, "size": entry.size, "after": after})
 
-    def _fetch_and_receive(self, store: FileStore, entry: RemoteEntry, identity, row) -> str | None:
+    def _still_as_fetched(self, store: FileStore, entry: RemoteEntry, sha256: str) -> bool:
+        """Whether the file is still the version fetched, looked at right before its delete or move: the
+        same size, mtime and version, and (where the version cannot show a rewrite and the file is small
+        enough to download again cheaply) the same content."""
+        try:
+            now_entry = store.current(entry.name)
+            if now_entry is None or (now_entry.size, now_entry.mtime, now_entry.version) != \
+                    (entry.size, entry.mtime, entry.version):
+                return False
+            if store.version_shows_rewrites or entry.size > RECHECK_HASH_MAX_BYTES:
+                return True
+            return store.digest(entry) == sha256
+        except FileNotFoundError:
+            return False                                  # gone: nothing left to delete or move
+
+    def _fetch_and_receive(self, store: FileStore, entry: RemoteEntry, identity, row
+                           ) -> tuple[str, str, bool] | None:
+        """Download the file and receive it unless it is the very file received before: (file id, sha256,
+        whether it was received now), or None when it changed during the download."""
         self.staging.mkdir(parents=True, exist_ok=True)
         tmp = self.staging / f".{secrets.token_hex(8)}.part"
         try:
             size, sha256 = store.fetch(entry, tmp)
             if size != entry.size:        # still being written: discard, look again next poll
-                log.info("source %s: %s changed during the download (%d bytes, listed %d): retried next poll",
-                         self.source.name, entry.name, size, entry.size)
+                log.info("source %s: %s changed during the download (listed with %d bytes): retried next poll",
+                         self.source.name, entry.name, entry.size)
                 self.tracker.forget(entry.name)
                 return None
+            if row is not None and row.file_id:
+                if sha256 == self._sha256_of(row.file_id):
+                    return row.file_id, sha256, False
+                log.info("source %s: %s has the name, size and mtime of file %s but other bytes: a new version",
+                         self.source.name, entry.name, row.file_id)
+                self._set(identity, state="fetched", file_id=None, fetched_at=now())
+                row = None
             file_id = self._received_before(entry, sha256, row) if row is not None else None
             if file_id is None:
                 self._claim(identity)
                 file_id = self.receive(self.db, self.data_dir, delivery_for(self.source, store.transport, entry),
                                        tmp, move=True)
             self._set(identity, file_id=file_id)
-            return file_id
+            return file_id, sha256, True
         finally:
             tmp.unlink(missing_ok=True)
+
+    def _sha256_of(self, file_id: str) -> str | None:
+        f = schema.files.c
+        with self.db.read() as conn:
+            return conn.execute(select(f.sha256).where(f.file_id == file_id)).scalar()
 
     def _received_before(self, entry: RemoteEntry, sha256: str, row) -> str | None:
         """The file id an interrupted poll received this very file under, if its commit happened."""

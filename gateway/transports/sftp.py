@@ -4,12 +4,14 @@ move or keep a file once it is safely received.
 Host keys come only from the source's `known_hosts` file (`sftp_host_keys`), loaded into a fresh client
 whose policy refuses what is not there: an unknown, changed or `@revoked` key refuses the connection
 before anything is listed, and the file is never written. paramiko >= 3.4 negotiates strict key exchange
-(Terrapin) when the server offers it.
+(Terrapin) when the server offers it. Before a file is deleted or moved, it is looked at again (`current`,
+`digest`): a version the poll did not fetch is left for the next poll.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import posixpath
 import socket
@@ -29,6 +31,7 @@ from gateway.transports.stability import RemoteEntry
 
 CONNECT_TIMEOUT_SECONDS = 30
 CHANNEL_TIMEOUT_SECONDS = 60
+_BLOCK = 1024 * 1024
 
 __all__ = ["HostKeyRefusedError", "SftpStore", "connect"]
 
@@ -85,10 +88,15 @@ def connect(source: SourceSettings) -> Iterator[paramiko.SFTPClient]:
         client.close()
 
 
+def _entry(name: str, attrs: paramiko.SFTPAttributes) -> RemoteEntry:
+    return RemoteEntry(name, attrs.st_size or 0, float(attrs.st_mtime or 0))
+
+
 class SftpStore:
     """A source's remote folder, over an open SFTP session (see `FileStore` in `pickup`)."""
 
     transport = "sftp"
+    version_shows_rewrites = False      # SFTP shows size and whole-second mtime only: content is hashed
 
     def __init__(self, source: SourceSettings, sftp: paramiko.SFTPClient):
         self.source, self.sftp = source, sftp
@@ -102,18 +110,39 @@ class SftpStore:
             attrs = self.sftp.listdir_attr(self.folder)
         except OSError as exc:
             raise RetryableError(f"source {self.source.name}: cannot list {self.folder}: {exc}") from exc
-        return [RemoteEntry(a.filename, a.st_size or 0, float(a.st_mtime or 0)) for a in attrs
-                if a.st_mode is not None and stat.S_ISREG(a.st_mode)]
+        return [_entry(a.filename, a) for a in attrs if a.st_mode is not None and stat.S_ISREG(a.st_mode)]
+
+    def current(self, name: str) -> RemoteEntry | None:
+        """The file `name` as the server shows it now (None: gone, or no longer a regular file)."""
+        try:
+            attrs = self.sftp.lstat(self.path_of(name))
+        except FileNotFoundError:
+            return None
+        return _entry(name, attrs) if attrs.st_mode is not None and stat.S_ISREG(attrs.st_mode) else None
 
     def fetch(self, entry: RemoteEntry, target: Path) -> tuple[int, str]:
-        """Download to `target`; the caller compares the byte count with the size the listing gave."""
+        """Download to `target`; the caller compares the byte count with the size the listing gave
+        (-1: the size or mtime moved before or during the download, so not the version listed)."""
         path = self.path_of(entry.name)
-        size = self.sftp.stat(path).st_size or 0
-        if size != entry.size:
-            return size, ""              # changed since the listing: not this version
+        if not self._as_listed(path, entry):
+            return -1, ""                # changed since the listing: not this version
         with self.sftp.open(path, "rb") as remote:
-            remote.prefetch(size)
-            return copy_to_new_file(remote, target)
+            remote.prefetch(entry.size)
+            copied = copy_to_new_file(remote, target)
+        return copied if self._as_listed(path, entry) else (-1, "")
+
+    def digest(self, entry: RemoteEntry) -> str:
+        """The sha256 of the file's content now (downloaded, never written to disk)."""
+        digest = hashlib.sha256()
+        with self.sftp.open(self.path_of(entry.name), "rb") as remote:
+            remote.prefetch(entry.size)
+            while block := remote.read(_BLOCK):
+                digest.update(block)
+        return digest.hexdigest()
+
+    def _as_listed(self, path: str, entry: RemoteEntry) -> bool:
+        attrs = self.sftp.stat(path)
+        return (attrs.st_size or 0, float(attrs.st_mtime or 0)) == (entry.size, entry.mtime)
 
     def acknowledge(self, entry: RemoteEntry, file_id: str, markers: Sequence[str]) -> str:
         """Delete, move (posix_rename into move_to) or keep the file; then remove its markers."""

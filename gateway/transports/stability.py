@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 TEMPORARY_SUFFIXES = (".tmp", ".part", ".filepart")
 MARKER_SUFFIXES = (".done", ".ok")
@@ -16,11 +16,14 @@ MARKER_SUFFIXES = (".done", ".ok")
 @dataclass(frozen=True)
 class RemoteEntry:
     """One file as a listing shows it: its name (no folder), size in bytes and mtime (POSIX seconds;
-    whole seconds over SFTP, fractional for a local folder)."""
+    whole seconds over SFTP, fractional for a local folder). `version` is what else the store can tell
+    apart one version of the file from another (a local folder: device, inode, size and the mtime and
+    ctime in nanoseconds; empty over SFTP, which shows no more than size and mtime)."""
 
     name: str
     size: int
     mtime: float
+    version: tuple = field(default=(), compare=False)
 
 
 def is_temporary_name(name: str) -> bool:

@@ -127,6 +127,7 @@ class FileSettings:
     max_file_mb: int = 100
     max_uncompressed_mb: int = 1024
     max_compression_ratio: float = 200.0
+    max_columns: int = 1000
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ AS_OF_ALIASES = ("as_of", "As Of")
 
 def normalise_header(text: str) -> str:
     """The comparable form of a header: `QtyOnHand`, `qty on hand` and `Qty-On-Hand` are equal."""
-    return "".join(char for char in text.casefold() if char.isalnum())
+    return "".join(filter(str.isalnum, text.casefold()))
 
 
 def quoted_list(names: Iterable[str], limit: int = 12) -> str:

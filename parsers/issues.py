@@ -128,6 +128,12 @@ _ENTRIES = [
               "An XLSX whose declared uncompressed size, compression ratio or member count is over the "
               "limit; refused before anything is unpacked.",
               {"reason": "it would unpack to 5,368,709,120 bytes (limit 1,073,741,824)"}, scope="file"),
+    IssueCode("TOO_MANY_COLUMNS", "error",
+              "{what} has {count:,} columns, more than the limit of {limit:,}; delete the unused columns "
+              "or raise files.max_columns",
+              "A CSV header with more cells than `files.max_columns` (default 1,000); "
+              "refused before any row is read.",
+              {"what": "the header", "count": 200_000, "limit": 1_000}, scope="file"),
     IssueCode("XML_FORBIDDEN", "error",
               "the workbook part '{part}' declares a DTD or entities, which are refused (XML bomb protection)",
               "An XLSX whose XML carries `<!DOCTYPE` or `<!ENTITY` (billion laughs, external entities).",

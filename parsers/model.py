@@ -31,6 +31,7 @@ class ParseOptions:
     max_bytes: int = 100 * 1024 * 1024
     max_uncompressed_bytes: int = 1024 * 1024 * 1024
     max_compression_ratio: float = 200.0
+    max_columns: int = 1_000
 
 
 @dataclass

@@ -6,6 +6,8 @@ headers are real warehouses is the pipeline's call (UNKNOWN_WAREHOUSE); the pars
 
 from __future__ import annotations
 
+from collections import Counter
+
 from parsers.columns import find_column, normalise_header, quoted_list
 from parsers.issues import make_issue
 from parsers.model import ParsedFile, ParseOptions
@@ -39,10 +41,11 @@ def parse_quantity_update(table: Table, options: ParseOptions) -> ParsedFile:
         elif normalise_header(name) not in informational:
             warehouses.append(index)
     names = [header[index] for index in warehouses]
-    repeated = sorted({name for name in names if names.count(name) > 1})
+    counts = Counter(names)   # one pass: a list.count per name made 200,000 columns take minutes
+    repeated = sorted(name for name, count in counts.items() if count > 1)
     if repeated:
         parsed.reject(make_issue("AMBIGUOUS_COLUMN", role=f"warehouse '{repeated[0]}'",
-                                 columns=quoted_list([repeated[0]] * names.count(repeated[0]))))
+                                 columns=quoted_list([repeated[0]] * counts[repeated[0]])))
         return parsed
     if not warehouses:
         parsed.reject(make_issue(

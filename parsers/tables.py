@@ -85,7 +85,7 @@ def read_table(data: bytes, name: str, options: ParseOptions = ParseOptions(),
         raise TableReadError(make_issue(
             "UNREADABLE_FILE", reason=f"it is named {name.rsplit('.', 1)[-1]!r} but is not a zip archive, "
                                       "so not an Excel workbook (renamed file?)"))
-    return read_csv(data, knows_header)
+    return read_csv(data, knows_header, options.max_columns)
 
 
 def decode_text(data: bytes) -> tuple[str, str, list[Issue]]:
@@ -124,6 +124,8 @@ def _first_line(text: str) -> tuple[str, int]:
 
 
 def _count_outside_quotes(line: str, delimiter: str) -> int:
+    if '"' not in line:
+        return line.count(delimiter)
     count, quoted = 0, False
     for char in line:
         if char == '"':
@@ -133,24 +135,32 @@ def _count_outside_quotes(line: str, delimiter: str) -> int:
     return count
 
 
-def sniff_delimiter(header_line: str, knows_header: Callable[[list[str]], bool] | None = None) -> str:
+def sniff_delimiter(header_line: str, knows_header: Callable[[list[str]], bool] | None = None,
+                    max_columns: int | None = None) -> str:
     """Pick the delimiter among , ; tab | from the header line.
 
     The most frequent one wins, unless a less frequent one splits the header into columns
-    `knows_header` recognises (a `;` file whose titles contain commas).
+    `knows_header` recognises (a `;` file whose titles contain commas). A split into more than
+    `max_columns` columns is not offered to `knows_header` (the file is refused either way).
     """
     counts = {d: _count_outside_quotes(header_line, d) for d in DELIMITERS}
     ranked = sorted((d for d in DELIMITERS if counts[d]), key=lambda d: -counts[d])
     if knows_header is not None:
         for delimiter in ranked:
+            if max_columns is not None and counts[delimiter] >= max_columns:
+                continue
             cells = next(csv.reader([header_line], delimiter=delimiter, strict=False), [])
             if knows_header([c.strip() for c in cells]):
                 return delimiter
     return ranked[0] if ranked else ","
 
 
-def read_csv(data: bytes, knows_header: Callable[[list[str]], bool] | None = None) -> Table:
-    """Read CSV bytes into a Table of text cells (nothing converted: `00123`, `NA` stay as written)."""
+def read_csv(data: bytes, knows_header: Callable[[list[str]], bool] | None = None,
+             max_columns: int | None = None) -> Table:
+    """Read CSV bytes into a Table of text cells (nothing converted: `00123`, `NA` stay as written).
+
+    A header of more than `max_columns` cells is refused (TOO_MANY_COLUMNS) before any row is read.
+    """
     text, encoding, issues = decode_text(data)
     if text[:4096].lstrip().startswith("<"):
         raise TableReadError(make_issue(
@@ -158,7 +168,7 @@ def read_csv(data: bytes, knows_header: Callable[[list[str]], bool] | None = Non
     header_line, header_row = _first_line(text)
     if not header_line:
         raise TableReadError(make_issue("EMPTY_FILE"))
-    delimiter = sniff_delimiter(header_line, knows_header)
+    delimiter = sniff_delimiter(header_line, knows_header, max_columns)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
     table = Table("csv", [], header_row, iter(()), encoding=encoding, delimiter=delimiter, issues=issues,
                   read_errors=(csv.Error,))
@@ -168,5 +178,8 @@ def read_csv(data: bytes, knows_header: Callable[[list[str]], bool] | None = Non
         table.header = [cell.strip() for cell in next(reader)]
     except csv.Error as exc:
         raise TableReadError(make_issue("UNREADABLE_FILE", reason=f"the header is not valid CSV ({exc})")) from None
+    if max_columns is not None and len(table.header) > max_columns:
+        raise TableReadError(make_issue("TOO_MANY_COLUMNS", what="the header", count=len(table.header),
+                                        limit=max_columns))
     table.rows = enumerate(reader, header_row + 1)
     return table

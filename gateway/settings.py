@@ -128,6 +128,7 @@ class FileSettings:
     max_uncompressed_mb: int = 1024
     max_compression_ratio: float = 200.0
     max_columns: int = 1000
+    max_sheet_mb: int = 320
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ def _check_values(s: Settings, prefix: str, database_key: str) -> None:
     except re.error as exc:
         raise ConfigError(f"{prefix}files.as_of_pattern: {s.files.as_of_pattern!r} is not a valid regular "
                           f"expression ({exc})") from None
-    for name in ("max_file_mb", "max_uncompressed_mb", "max_compression_ratio", "max_columns"):
+    for name in ("max_file_mb", "max_uncompressed_mb", "max_compression_ratio", "max_columns", "max_sheet_mb"):
         _check_positive(getattr(s.files, name), f"{prefix}files.{name}")
     for i, w in enumerate(s.warehouses):
         if not 0 <= w.priority <= PRIORITY_LIMIT:

@@ -126,12 +126,21 @@ _ENTRIES = [
               {"size": 250_000_000, "limit": 104_857_600}, scope="file"),
     IssueCode("ZIP_BOMB", "error", "the workbook was refused as a possible zip bomb: {reason}",
               "An XLSX whose declared uncompressed size, compression ratio or member count is over the "
-              "limit; refused before anything is unpacked.",
+              "limit (refused before anything is unpacked), or one of whose parts unpacks to more than "
+              "it declares (refused as soon as it does, in bounded steps).",
               {"reason": "it would unpack to 5,368,709,120 bytes (limit 1,073,741,824)"}, scope="file"),
+    IssueCode("SHEET_TOO_LARGE", "error",
+              "sheet '{sheet}' is too large to read: {reason}; split the file or raise files.max_sheet_mb",
+              "An XLSX sheet whose XML or shared strings declare more than `files.max_sheet_mb`, whose "
+              "cells span a larger grid than a sheet of that size could fill, or whose cells repeat more "
+              "shared text than that; refused before calamine reads its cells, so one file cannot "
+              "exhaust the service's memory (docs/files.md).",
+              {"sheet": "Stock", "reason": "its XML would unpack to 419,430,400 bytes, over the limit of "
+                                           "335,544,320 (max_sheet_mb = 320)"}, scope="file"),
     IssueCode("TOO_MANY_COLUMNS", "error",
               "{what} has {count:,} columns, more than the limit of {limit:,}; delete the unused columns "
               "or raise files.max_columns",
-              "A CSV header with more cells than `files.max_columns` (default 1,000); "
+              "A header (CSV) or sheet (XLSX) with more columns than `files.max_columns` (default 1,000); "
               "refused before any row is read.",
               {"what": "the header", "count": 200_000, "limit": 1_000}, scope="file"),
     IssueCode("XML_FORBIDDEN", "error",

@@ -32,6 +32,7 @@ class ParseOptions:
     max_uncompressed_bytes: int = 1024 * 1024 * 1024
     max_compression_ratio: float = 200.0
     max_columns: int = 1_000
+    max_sheet_bytes: int = 320 * 1024 * 1024  # XLSX: one sheet's XML (and its shared strings); see xlsx_parts
 
 
 @dataclass

@@ -42,8 +42,8 @@ def parse_options(settings: Settings, kind: FileKind, options: dict[str, Any]) -
         informational_columns=tuple(options.get("informational_columns") or files.informational_columns),
         sheet=options.get("sheet") or None, max_bytes=files.max_file_mb * _MB,
         max_uncompressed_bytes=files.max_uncompressed_mb * _MB,
-        max_compression_ratio=files.max_compression_ratio,
-        max_columns=files.max_columns)
+        max_compression_ratio=files.max_compression_ratio, max_columns=files.max_columns,
+        max_sheet_bytes=files.max_sheet_mb * _MB)
 
 
 def header_says_stock_file(header: list[str], quantity_aliases: tuple[str, ...], warehouse_codes: set[str]) -> bool:

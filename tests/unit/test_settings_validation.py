@@ -40,6 +40,7 @@ def _load(tmp_path: Path, toml: str, environ: dict | None = None):
     ("[files]\nmax_uncompressed_mb = -5", "files.max_uncompressed_mb"),
     ("[files]\nmax_compression_ratio = 0.0", "files.max_compression_ratio"),
     ("[files]\nmax_columns = 0", "files.max_columns"),
+    ("[files]\nmax_sheet_mb = -1", "files.max_sheet_mb"),
     (ACCOUNT + "max_zero_fraction = 1.5", "accounts[0].max_zero_fraction"),
     (ACCOUNT + "min_rows = -1", "accounts[0].min_rows"),
     (ACCOUNT.replace(HASH, "secret"), "accounts[0].password_hash"),

@@ -1,9 +1,27 @@
-"""Damaged and hostile files through `stockgate ingest` on a real database."""
+"""Damaged and hostile files through `stockgate ingest` on a real database.
+
+Workbooks built to exhaust memory are ingested in a child process (capped, its peak RSS measured): each is
+refused with an issue naming what is too large, the child stays well under the bound, and nothing changes.
+"""
 
 from __future__ import annotations
 
 import pytest
+from hostile_files import (
+    HEADER,
+    SHEET_END,
+    SHEET_START,
+    ingest_in_child,
+    lying_zip,
+    one_far_cell,
+    quantity_rows,
+    repeated_shared_string,
+    workbook,
+)
 from pipeline_helpers import WAREHOUSES_TOML, codes, ingest, seed, stock
+
+MB = 1024 * 1024
+PEAK_BOUND_MB = 400   # the CLI, SQLAlchemy and calamine take about 100 MB before any file is read
 
 
 def wide_update(columns: int) -> bytes:
@@ -29,3 +47,64 @@ def test_the_column_limit_is_files_max_columns(sg, files, write_config):
     code, report = ingest(sg, path, "--warehouse", "EAST")
     assert (code, report["issues"]) == (0, [])
     assert stock(sg)["A1"] == {"EAST": 7}
+
+
+def test_a_sheet_over_max_sheet_mb_is_refused_naming_the_sheet_and_the_limit(sg, files, write_config):
+    seed(sg, "S0000002 MF 3")
+    path = files.raw("big.xlsx", workbook([SHEET_START, HEADER, quantity_rows(2, 15_000), SHEET_END]))
+    sg("stock", config=write_config(WAREHOUSES_TOML + "[files]\nmax_sheet_mb = 1\n"))
+    code, report = ingest(sg, path, "--create-unknown-skus")
+    assert (code, codes(report)) == (4, ["SHEET_TOO_LARGE"])
+    assert report["issues"][0]["message"].startswith("sheet 'Stock' is too large to read: its XML would unpack to ")
+    assert "over the limit of 1,048,576 (max_sheet_mb = 1)" in report["issues"][0]["message"]
+    assert stock(sg) == {"S0000002": {"MF": 3}}
+    sg("stock", config=write_config(WAREHOUSES_TOML + "[files]\nmax_sheet_mb = 2\n"))
+    code, report = ingest(sg, path, "--create-unknown-skus")
+    assert (code, report["rows"]["total"]) == (0, 15_000)
+    assert stock(sg)["S0000002"] == {"MF": 2}
+
+
+def child_config(write_config):
+    return write_config(WAREHOUSES_TOML)
+
+
+def test_a_zip_lying_about_its_sheet_size_is_refused_in_bounded_memory(sg, files, write_config):
+    path = files.raw("lying.xlsx", lying_zip(real=768 * MB, declared=MB))
+    assert path and len(open(path, "rb").read()) < 8 * MB
+    run = ingest_in_child(child_config(write_config), path)
+    assert (run.died, run.code) == (None, 4), run.stderr
+    assert codes(run.report) == ["ZIP_BOMB"]
+    assert "'xl/worksheets/sheet1.xml' unpacks to more than the 1,048,576 bytes it declares" in \
+        run.report["issues"][0]["message"]
+    assert run.peak_rss_mb < PEAK_BOUND_MB
+
+
+@pytest.mark.parametrize("ref,code,words", [
+    (b"XFD1048576", "TOO_MANY_COLUMNS", "sheet 'Stock' has 16,384 columns, more than the limit of 1,000"),
+    (b"ALL1048576", "SHEET_TOO_LARGE", "its cells span 1,048,576 rows by 1,000 columns (1,048,576,000 cells)"),
+])
+def test_one_value_in_a_far_cell_is_refused_before_calamine_grids_the_sheet(sg, files, write_config, ref, code, words):
+    path = files.raw("far.xlsx", one_far_cell(ref))
+    run = ingest_in_child(child_config(write_config), path)
+    assert (run.died, run.code) == (None, 4), run.stderr
+    assert codes(run.report) == [code] and words in run.report["issues"][0]["message"]
+    assert run.peak_rss_mb < PEAK_BOUND_MB
+
+
+def test_cells_repeating_one_long_shared_string_are_refused_in_bounded_memory(sg, files, write_config):
+    path = files.raw("strings.xlsx", repeated_shared_string(cells=20_000, length=30_000))
+    run = ingest_in_child(child_config(write_config), path, "--create-unknown-skus")
+    assert (run.died, run.code) == (None, 4), run.stderr
+    assert codes(run.report) == ["SHEET_TOO_LARGE"]
+    assert "its cells repeat shared strings of up to 600,380,031 bytes in all" in run.report["issues"][0]["message"]
+    assert run.peak_rss_mb < PEAK_BOUND_MB
+    assert stock(sg) == {}
+
+
+def test_a_workbook_within_the_limits_is_applied_in_bounded_memory(sg, files, write_config):
+    path = files.raw("ok.xlsx", workbook([SHEET_START, HEADER, quantity_rows(2, 50_000), SHEET_END]))
+    run = ingest_in_child(child_config(write_config), path, "--create-unknown-skus")
+    assert (run.died, run.code, run.report["rows"]["total"], run.report["rows"]["errors"]) == (None, 0, 50_000, 0), \
+        run.stderr
+    assert run.peak_rss_mb < PEAK_BOUND_MB
+    assert stock(sg)["S0050001"] == {"MF": 50_001 % 100}

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 from openpyxl import Workbook
+from workbooks import build_raw_xlsx
 
 
 def build_xlsx(rows: list[list], *, title: str = "Sheet1", hidden_first: list[list] | None = None,
@@ -41,6 +42,12 @@ def rewrite_parts(data: bytes, change: Callable[[str, bytes], bytes]) -> bytes:
         for member in source.infolist():
             target.writestr(member.filename, change(member.filename, source.read(member.filename)))
     return buffer.getvalue()
+
+
+@pytest.fixture
+def raw_xlsx() -> Callable[..., bytes]:
+    """Build a workbook from sheet XML: raw_xlsx(sheet_data, shared_strings=..., stored=..., whole_sheet=...)."""
+    return build_raw_xlsx
 
 
 @pytest.fixture

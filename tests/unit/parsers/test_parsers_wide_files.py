@@ -79,3 +79,14 @@ def test_column_checks_compare_each_header_cell_a_bounded_number_of_times():
     parsed = parse_quantity_update(table, ParseOptions(max_columns=10_000))
     assert len(parsed.warehouse_columns) == columns and parsed.valid_rows == 1
     assert Counted.comparisons < 10 * columns
+
+
+@pytest.mark.parametrize("columns,refused", [(1_000, False), (1_001, True)])
+def test_an_xlsx_sheet_wider_than_the_limit_is_refused_naming_the_sheet(xlsx, columns, refused):
+    header = ["SKU", *(f"W{i}" for i in range(columns - 1))]
+    parsed = parse_file(xlsx([header, ["A1", *range(columns - 1)]], title="Stock"), "wide.xlsx")
+    if refused:
+        assert [i.code for i in parsed.issues] == ["TOO_MANY_COLUMNS"]
+        assert parsed.issues[0].message.startswith("sheet 'Stock' has 1,001 columns, more than the limit of 1,000")
+    else:
+        assert not parsed.rejected and len(parsed.warehouse_columns) == columns - 1

@@ -94,6 +94,17 @@ _ENTRIES = [
     IssueCode("CELL_ERROR", "error", "the cell in column '{column}' holds the spreadsheet error '{value}'",
               "An XLSX cell whose value is a spreadsheet error such as `#N/A` or `#REF!`.",
               {"row": 11, "column": "EAST", "value": "#N/A"}),
+    IssueCode("TRUNCATED_ROW", "error",
+              "the last row does not end with a line break (or a quote it opens is never closed) while "
+              "the rows before it do, so the file may have been cut off in transfer; the row was not "
+              "applied. End the last row with a line break too, or upload under a temporary name and "
+              "rename the file once it is complete",
+              "A CSV whose last row is not followed by a line break while the rows before it are (a line "
+              "break inside a quoted field does not count): an upload cut off in transfer looks exactly "
+              "like a complete file, so the row is never applied (a `1200` cut to `12` must not become a "
+              "stock level). A file of one line, and a blank last line, are not affected; see "
+              "docs/transports.md.",
+              {"row": 1001, "column": "SKU", "value": "A1,12"}),
     IssueCode("UNKNOWN_SKU", "error", "SKU '{value}' is not in the catalog",
               "A SKU StockGate does not know, from a source without `create_unknown_skus`.",
               {"row": 14, "column": "SKU", "value": "ZZ-999"}, raised_by="pipeline"),

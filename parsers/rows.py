@@ -1,4 +1,5 @@
-"""The row loop both file kinds share: SKU and quantity rules, duplicates, as_of, columnar output.
+"""The row loop both file kinds share: SKU and quantity rules, duplicates, as_of, a cut-off last row,
+columnar output.
 
 Chunks of plainly valid rows are taken whole by `parsers.plain_rows`; any other chunk comes here row by
 row, where the slower rule functions run only when the plain-digits fast path does not apply.
@@ -56,7 +57,7 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
     total = 0
     row_number = table.header_row
     plain = PlainChunks(table, layout, parsed, seen, as_of)
-    rows, failure = table.rows, None
+    rows, failure, last = table.rows, None, None
     while failure is None:
         chunk: list = []
         try:
@@ -65,9 +66,12 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
             failure = exc
         if not chunk:
             break
-        if plain.take(chunk):
+        last = chunk[-1]
+        while chunk and not "".join(chunk[-1][1]).strip():
+            chunk.pop()   # blank rows at the end of a chunk (a file's last lines) change nothing
+        if not chunk or plain.take(chunk):
             total += len(chunk)
-            row_number = chunk[-1][0]
+            row_number = last[0]
             continue
         plain.hand_over()
         for row_number, cells in chunk:
@@ -131,10 +135,35 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
             if sku:
                 failed_skus.add(sku)
         plain.taken_back(chunk)
+        row_number = last[0]
     if failure is not None:
         parsed.reject(make_issue("UNREADABLE_FILE", row=row_number + 1,
                                  reason=f"row {row_number + 1} cannot be read ({failure})"))
+    elif table.unterminated_end and last is not None and last[0] > table.header_row:
+        _truncated_row(table, layout, parsed, last, as_of)
     _finish(parsed, total, conflicted, unnamed_found, as_of)
+
+
+def _truncated_row(table: Table, layout: RowLayout, parsed: ParsedFile, last: tuple[int, list[str]],
+                   as_of: _AsOf) -> None:
+    """The file's last record has no line end: unless it is blank, take it back and report it.
+
+    It went through the row loop like any row (so the loop needs no look-ahead); nothing after it can
+    depend on it, so taking it back is removing the last kept row and forgetting its as_of.
+    """
+    row_number, cells = last
+    if not "".join(cells).strip():
+        return   # a blank last line is not a row
+    if parsed.row_numbers and parsed.row_numbers[-1] == row_number:   # kept: take it back (a row with an
+        parsed.row_numbers.pop()                                      # error is in failed_skus already)
+        parsed.failed_skus.add(parsed.skus.pop())
+        for values in parsed.quantities.values():
+            values.pop()
+    as_of.forget(row_number)
+    while cells and not cells[-1].strip():
+        cells = cells[:-1]
+    parsed.issues.append(make_issue("TRUNCATED_ROW", row=row_number, column=table.header[layout.sku],
+                                    value=(table.delimiter or ",").join(cells)))
 
 
 def _duplicate(sku: str, row_number: int, previous: int, position: int, columns: list[list],
@@ -212,6 +241,12 @@ class _AsOf:
         self.row: int | None = None
         self.moment = None
         self.problems: list = []
+
+    def forget(self, row_number: int) -> None:
+        """Undo what the row `row_number` (the last one read) taught: its moment or its problem."""
+        self.problems = [problem for problem in self.problems if problem.row != row_number]
+        if self.row == row_number:
+            self.moment = self.text = self.row = None
 
     def see(self, row_number: int, raw: str) -> None:
         """Take one row's as_of cell into account."""

@@ -9,8 +9,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 
 from parsers.issues import Issue, make_issue
 from parsers.model import ParseOptions
@@ -43,8 +44,10 @@ class Table:
     Blank rows are still yielded (the caller skips them, so row numbers match the spreadsheet).
     `cell_notes` (XLSX) maps row -> {column index: reason} for numbers and dates that would look
     mangled as a SKU; `formula_cells` and `error_cells` map row -> {column index: text} for formulas
-    without a cached value and spreadsheet error values. Iterating `rows` may raise one of
-    `read_errors` when the file turns out to be damaged part-way.
+    without a cached value and spreadsheet error values. `unterminated_end` (CSV): the last record
+    `rows` yields may lack its line end, so when it is a data row that is not blank it may have been
+    cut off (TRUNCATED_ROW). Iterating `rows` may raise one of `read_errors` when the file turns out
+    to be damaged part-way.
     """
 
     format: str
@@ -59,6 +62,7 @@ class Table:
     cell_notes: dict[int, dict[int, str]] = field(default_factory=dict)
     formula_cells: dict[int, dict[int, str]] = field(default_factory=dict)
     error_cells: dict[int, dict[int, str]] = field(default_factory=dict)
+    unterminated_end: bool = False
     read_errors: tuple[type[Exception], ...] = ()  # raised while iterating rows: the file is unreadable
 
 
@@ -169,9 +173,10 @@ def read_csv(data: bytes, knows_header: Callable[[list[str]], bool] | None = Non
     if not header_line:
         raise TableReadError(make_issue("EMPTY_FILE"))
     delimiter = sniff_delimiter(header_line, knows_header, max_columns)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
+    lines, unterminated_end = _lines_to_read(text)
+    reader = csv.reader(lines, delimiter=delimiter, quotechar='"', strict=False)
     table = Table("csv", [], header_row, iter(()), encoding=encoding, delimiter=delimiter, issues=issues,
-                  read_errors=(csv.Error,))
+                  unterminated_end=unterminated_end, read_errors=(csv.Error,))
     try:
         for _ in range(header_row - 1):
             next(reader)
@@ -183,3 +188,19 @@ def read_csv(data: bytes, knows_header: Callable[[list[str]], bool] | None = Non
                                         limit=max_columns))
     table.rows = enumerate(reader, header_row + 1)
     return table
+
+
+def _lines_to_read(text: str) -> tuple[Iterable[str], bool]:
+    """The CSV reader's input, and whether its last record may lack a line end.
+
+    A file ending in a line break can still end inside a quoted field (cut after a line break the
+    field holds). Then a closing quote is fed after the text: it ends that field, so the reader yields
+    the cut record last; after a complete last record it makes one blank record instead. Without
+    quotes in the file, a final line break always ends the last record.
+    """
+    lines = io.StringIO(text, newline="")
+    if not text.endswith(("\n", "\r")):
+        return lines, True
+    if '"' not in text:
+        return lines, False
+    return chain(lines, ['"']), True

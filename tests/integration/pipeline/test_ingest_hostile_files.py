@@ -24,6 +24,29 @@ MB = 1024 * 1024
 PEAK_BOUND_MB = 400   # the CLI, SQLAlchemy and calamine take about 100 MB before any file is read
 
 
+def test_a_csv_whose_last_row_lost_its_line_end_applies_every_row_but_that_one(sg, files):
+    seed(sg, "A1 MF 1", "B1 MF 1")
+    code, report = ingest(sg, files.csv("qu.csv", "SKU,MF\r\nA1,5\r\nB1,12"))
+    assert (code, report["status"]) == (3, "applied_with_errors")
+    assert [(i["row"], i["code"], i["value"]) for i in report["issues"]] == [(3, "TRUNCATED_ROW", "B1,12")]
+    assert "rename" in report["issues"][0]["message"]
+    assert stock(sg)["A1"] == {"MF": 5} and stock(sg)["B1"] == {"MF": 1}
+
+
+def test_the_same_file_with_its_last_line_end_applies_every_row(sg, files):
+    seed(sg, "A1 MF 1", "B1 MF 1")
+    code, report = ingest(sg, files.csv("qu.csv", "SKU,MF\r\nA1,5\r\nB1,1200\r\n"))
+    assert (code, report["issues"]) == (0, [])
+    assert stock(sg)["B1"] == {"MF": 1200}
+
+
+def test_a_full_snapshot_cut_in_its_last_row_neither_sets_nor_zeroes_that_sku(sg, files):
+    seed(sg, "A1 EAST 4", "B1 EAST 9", "C1 EAST 2")
+    code, report = ingest(sg, files.csv("s.csv", "SKU,Qty\nA1,5\nB1,1"), "--warehouse", "EAST", "--mode", "full")
+    assert code == 3 and codes(report) == ["TRUNCATED_ROW"]
+    assert stock(sg)["A1"] == {"EAST": 5} and stock(sg)["B1"] == {"EAST": 9} and stock(sg)["C1"] == {"EAST": 0}
+
+
 def wide_update(columns: int) -> bytes:
     header = ",".join(["SKU", *(f"W{i}" for i in range(columns))])
     return f"{header}\r\nA1,{','.join('1' for _ in range(columns))}\r\n".encode()

@@ -166,7 +166,8 @@ def test_a_mode_other_than_absolute_is_refused_for_a_template():
 
 def test_a_runaway_quoted_cell_is_reported_on_one_line_with_the_raw_value_kept():
     parsed = parse('SKU,MF\nA1,"5\nA2,3\n')
-    assert [(i.code, i.value) for i in parsed.issues] == [("NOT_AN_INTEGER", "5\nA2,3\n")]
+    assert [(i.code, i.value) for i in parsed.issues] == [("NOT_AN_INTEGER", "5\nA2,3\n"),
+                                                          ("TRUNCATED_ROW", "A1,5\nA2,3\n")]
     assert parsed.issues[0].message == "quantity '5\\nA2,3\\n' is not a whole number"
 
 

@@ -67,6 +67,14 @@ def sku_text_looks_mangled(sku: str) -> str | None:
     return None
 
 
+def as_utf8(text: str) -> str:
+    """Text that was decoded as Windows-1252 read again as the UTF-8 it was (`cafÃ©` -> `café`)."""
+    try:
+        return text.encode("cp1252").decode("utf-8")
+    except UnicodeError:
+        return text
+
+
 def printable(text: str) -> str:
     """The text with control characters shown as escapes, for use inside a message."""
     if text.isprintable():

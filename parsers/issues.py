@@ -105,6 +105,14 @@ _ENTRIES = [
               "stock level). A file of one line, and a blank last line, are not affected; see "
               "docs/transports.md.",
               {"row": 1001, "column": "SKU", "value": "A1,12"}),
+    IssueCode("MIXED_ENCODING", "error",
+              "this row is written in UTF-8 but the rest of the file is not, so it was read as "
+              "Windows-1252 ('{value}' is '{utf8}' in UTF-8); the row was not applied: save the whole file "
+              "in one encoding, preferably UTF-8",
+              "A CSV that is not valid UTF-8 as a whole is read as Windows-1252; a row whose accented "
+              "characters are valid UTF-8 was written in another encoding than the rest and would be "
+              "misread (`café` as `cafÃ©`), so it is never applied and never creates a SKU.",
+              {"row": 7, "column": "SKU", "value": "MIX-cafÃ©", "utf8": "MIX-café"}),
     IssueCode("UNKNOWN_SKU", "error", "SKU '{value}' is not in the catalog",
               "A SKU StockGate does not know, from a source without `create_unknown_skus`.",
               {"row": 14, "column": "SKU", "value": "ZZ-999"}, raised_by="pipeline"),

@@ -69,7 +69,7 @@ class PlainChunks:
         if lengths != {self.width} and (self.exact_width or min(lengths) < self.width):
             return False
         table = self.table
-        for marks in (table.cell_notes, table.formula_cells, table.error_cells):
+        for marks in (table.cell_notes, table.formula_cells, table.error_cells, table.utf8_rows):
             if marks and not marks.keys().isdisjoint(numbers):
                 return False
         skus = list(map(str.strip, map(self.sku, rows)))

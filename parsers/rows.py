@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import islice
 
-from parsers.cells import parse_as_of, parse_quantity, printable, sku_problem, sku_text_looks_mangled
+from parsers.cells import as_utf8, parse_as_of, parse_quantity, printable, sku_problem, sku_text_looks_mangled
 from parsers.columns import spreadsheet_column
 from parsers.formula_cells import read_back
-from parsers.issues import make_issue
+from parsers.issues import make_issue, shown
 from parsers.model import ParsedFile
 from parsers.plain_rows import CHUNK_ROWS, PlainChunks
 from parsers.tables import Table
@@ -48,6 +48,7 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
     need = max([width, sku_index + 1, *(i + 1 for i in quantity_indexes), (as_of_index or 0) + 1])
     row_numbers, skus, issues, failed_skus = parsed.row_numbers, parsed.skus, parsed.issues, parsed.failed_skus
     notes = table.cell_notes  # filled by the XLSX reader as rows are read, so tested per row
+    utf8_rows = table.utf8_rows  # filled by the CSV reader as rows are read (Windows-1252 files)
     special = bool(table.formula_cells or table.error_cells)
     seen: dict[str, int] = {}  # sku -> output index when kept, or -(row number) when its row failed
     remember = seen.setdefault
@@ -109,6 +110,8 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
                     append(quantity)
             if special or notes:
                 _special_cells(table, row_number, sku, sku_index, used_columns, row_issues, issues)
+            if utf8_rows and row_number in utf8_rows:
+                row_issues.append(_mixed_encoding(header, row_number, cells))
             if "+" in sku:
                 reason = sku_text_looks_mangled(sku)
                 if reason:
@@ -212,6 +215,14 @@ def _special_cells(table: Table, row_number: int, sku: str, sku_index: int, used
     if note:
         issues.append(make_issue("SKU_LOOKS_MANGLED", row=row_number, column=header[sku_index],
                                  value=sku, reason=note))
+
+
+def _mixed_encoding(header: list[str], row_number: int, cells: list[str]):
+    """MIXED_ENCODING for a row whose text is UTF-8 in a file read as Windows-1252, at its first such cell."""
+    index = next((i for i, cell in enumerate(cells) if not cell.isascii()), 0)
+    column = header[index] if index < len(header) else None
+    return make_issue("MIXED_ENCODING", row=row_number, column=column, value=cells[index],
+                      utf8=shown(as_utf8(cells[index])))
 
 
 def _unnamed_values(table: Table, row_number: int, cells: list[str], unnamed: list[int],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
@@ -44,10 +45,11 @@ class Table:
     Blank rows are still yielded (the caller skips them, so row numbers match the spreadsheet).
     `cell_notes` (XLSX) maps row -> {column index: reason} for numbers and dates that would look
     mangled as a SKU; `formula_cells` and `error_cells` map row -> {column index: text} for formulas
-    without a cached value and spreadsheet error values. `unterminated_end` (CSV): the last record
-    `rows` yields may lack its line end, so when it is a data row that is not blank it may have been
-    cut off (TRUNCATED_ROW). Iterating `rows` may raise one of `read_errors` when the file turns out
-    to be damaged part-way.
+    without a cached value and spreadsheet error values. `utf8_rows` (CSV read as Windows-1252) maps
+    each row whose non-ASCII bytes are valid UTF-8 to its line in the file; it fills as rows are read.
+    `unterminated_end` (CSV): the last record `rows` yields may lack its line end, so when it is a
+    data row that is not blank it may have been cut off (TRUNCATED_ROW). Iterating `rows` may raise
+    one of `read_errors` when the file turns out to be damaged part-way.
     """
 
     format: str
@@ -62,6 +64,7 @@ class Table:
     cell_notes: dict[int, dict[int, str]] = field(default_factory=dict)
     formula_cells: dict[int, dict[int, str]] = field(default_factory=dict)
     error_cells: dict[int, dict[int, str]] = field(default_factory=dict)
+    utf8_rows: dict[int, int] = field(default_factory=dict)
     unterminated_end: bool = False
     read_errors: tuple[type[Exception], ...] = ()  # raised while iterating rows: the file is unreadable
 
@@ -108,6 +111,23 @@ def decode_text(data: bytes) -> tuple[str, str, list[Issue]]:
         offset = exc.start
     line = data.count(b"\n", 0, offset) + 1
     return _decode(data, "cp1252"), "cp1252", [make_issue("ENCODING_FALLBACK", line=line, offset=offset)]
+
+
+def utf8_lines(data: bytes) -> list[int]:
+    """The 1-based numbers of the lines holding non-ASCII bytes that are all valid UTF-8.
+
+    In a file read as Windows-1252 these lines were written in another encoding than the rest.
+    Lines end as the CSV reader ends them (LF, CRLF or CR).
+    """
+    found = []
+    for number, line in enumerate(data.splitlines(), 1):
+        if not line.isascii():
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            found.append(number)
+    return found
 
 
 def _decode(data: bytes, encoding: str) -> str:
@@ -187,6 +207,8 @@ def read_csv(data: bytes, knows_header: Callable[[list[str]], bool] | None = Non
         raise TableReadError(make_issue("TOO_MANY_COLUMNS", what="the header", count=len(table.header),
                                         limit=max_columns))
     table.rows = enumerate(reader, header_row + 1)
+    if encoding == "cp1252":
+        table.rows = _mark_utf8_rows(table.rows, reader, utf8_lines(data), table.utf8_rows)
     return table
 
 
@@ -204,3 +226,15 @@ def _lines_to_read(text: str) -> tuple[Iterable[str], bool]:
     if '"' not in text:
         return lines, False
     return chain(lines, ['"']), True
+
+
+def _mark_utf8_rows(rows: Iterator[tuple[int, list[str]]], reader, lines: list[int],
+                    marks: dict[int, int]) -> Iterator[tuple[int, list[str]]]:
+    """Yield `rows` unchanged, first recording in `marks` each one that spans a line in `lines`."""
+    previous = reader.line_num
+    for number, cells in rows:
+        index = bisect_right(lines, previous)
+        if index < len(lines) and lines[index] <= reader.line_num:
+            marks[number] = lines[index]
+        previous = reader.line_num
+        yield number, cells

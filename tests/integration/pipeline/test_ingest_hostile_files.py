@@ -47,6 +47,19 @@ def test_a_full_snapshot_cut_in_its_last_row_neither_sets_nor_zeroes_that_sku(sg
     assert stock(sg)["A1"] == {"EAST": 5} and stock(sg)["B1"] == {"EAST": 9} and stock(sg)["C1"] == {"EAST": 0}
 
 
+def test_a_utf8_row_in_a_windows_1252_file_creates_no_sku_even_with_create_unknown_skus(sg, files):
+    data = (b"SKU,Title,MF\r\n" + "B1,Crème brûlée,3\r\n".encode("cp1252") + "MIX-café,Tasse,5\r\n".encode("utf-8")
+            + b"C1,plain,2\r\n")
+    code, report = ingest(sg, files.raw("mixed.csv", data), "--create-unknown-skus")
+    assert code == 3 and codes(report) == ["ENCODING_FALLBACK", "MIXED_ENCODING"]
+    mixed = report["issues"][1]
+    assert (mixed["row"], mixed["column"], mixed["value"], mixed["severity"]) == (3, "SKU", "MIX-cafÃ©", "error")
+    assert "'MIX-café' in UTF-8" in mixed["message"]
+    levels = stock(sg)
+    assert "MIX-cafÃ©" not in levels and "MIX-café" not in levels
+    assert levels["B1"] == {"MF": 3} and levels["C1"] == {"MF": 2}
+
+
 def wide_update(columns: int) -> bytes:
     header = ",".join(["SKU", *(f"W{i}" for i in range(columns))])
     return f"{header}\r\nA1,{','.join('1' for _ in range(columns))}\r\n".encode()

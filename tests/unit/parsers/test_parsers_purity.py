@@ -5,7 +5,7 @@ from pathlib import Path
 
 PARSERS = Path(__file__).resolve().parents[3] / "parsers"
 ALLOWED = {
-    "__future__", "codecs", "collections", "csv", "dataclasses", "datetime", "decimal", "importlib", "io", "itertools",
+    "__future__", "bisect", "codecs", "collections", "csv", "dataclasses", "datetime", "decimal", "importlib", "io", "itertools",
     "lzma", "operator", "posixpath", "re", "struct", "typing", "unicodedata", "zipfile", "zlib",
     "defusedxml", "python_calamine", "parsers",
 }

@@ -33,6 +33,7 @@ from gateway.transports.ftp_templates import TemplateRefresher
 log = logging.getLogger(__name__)
 
 LOOP_TICK_SECONDS = 0.05
+NOT_RECEIVED_REPLY = "451 The file could not be stored (nothing was received); please send it again."
 
 
 @dataclass(frozen=True)
@@ -212,12 +213,18 @@ class FtpServer:
                                       handler=handler, reply=reply))
 
     def _receive_staged(self) -> None:
+        """The intake thread: one upload at a time; whatever goes wrong with one is answered 451 for that
+        upload only, and the thread goes on with the next."""
         while True:
             upload = self._intake.get()
             try:
                 if upload is None:
                     return
                 self._receive(upload)
+            except Exception as exc:  # noqa: BLE001 - one upload's failure must not stop the intake
+                log.error("file not received name=%s transport=ftp account=%s error=%s: %s", upload.name,
+                          upload.account, type(exc).__name__, exc)
+                self.call_on_loop(_reply, upload.handler, NOT_RECEIVED_REPLY)
             finally:
                 self._intake.task_done()
 
@@ -229,17 +236,22 @@ class FtpServer:
                                                                         upload.completed_at),
                                    upload.staged, move=True)
         except Exception as exc:
-            kept = quarantine(self.data_dir, upload.staged, upload.account) if upload.staged.exists() else None
+            try:
+                kept = quarantine(self.data_dir, upload.staged, upload.account) if upload.staged.exists() else None
+            except OSError as moved:
+                kept = f"not quarantined ({moved.strerror}), left at {upload.staged}"
             log.error("file not received name=%s transport=ftp account=%s error=%s quarantined=%s",
                       upload.name, upload.account, exc, kept)
-            self.call_on_loop(_reply, upload.handler,
-                              "451 The file could not be stored (nothing was received); please send it again.")
+            self.call_on_loop(_reply, upload.handler, NOT_RECEIVED_REPLY)
             return
         log.info("file received id=%s name=%s transport=ftp account=%s size=%s", file_id, upload.name,
                  upload.account, _size_of(self.data_dir, file_id))
         self.call_on_loop(_reply, upload.handler, f"{upload.reply}; received as file {file_id}.")
         if self.on_received is not None:
-            self.on_received(file_id)
+            try:
+                self.on_received(file_id)
+            except Exception:  # noqa: BLE001 - the file is received; the worker's poll finds it anyway
+                log.exception("ftp: waking the worker failed after file %s", file_id)
 
 
 def _reply(handler, text: str) -> None:

@@ -82,6 +82,16 @@ class GatewayHandlerMixin:
                         cmd, arg, respcode, respstr)
         super().log_cmd(cmd, arg, respcode, respstr)
 
+    def ftp_CWD(self, path):
+        # pyftpdlib's CWD reads and restores the process's current directory; ours never touches it
+        try:
+            self.fs.chdir(path)
+        except OSError as exc:
+            self.respond(f"550 {exc.strerror or 'Cannot change directory'}.")
+            return None
+        self.respond(f'250 "{self.fs.cwd}" is the current directory.')
+        return path
+
     # --- logins and lockout
 
     def ftp_PASS(self, line):

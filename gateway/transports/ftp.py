@@ -25,8 +25,9 @@ from gateway.errors import ConfigError
 from gateway.intake import Delivery, receive_file, spool_dir
 from gateway.settings import AccountSettings, FtpSettings, Settings
 from gateway.transports.ftp_access import REPORTS, AccountAuthorizer, JailedFilesystem, make_homes
+from gateway.transports.ftp_data import GatewayDTPMixin
 from gateway.transports.ftp_guard import LoginGuard
-from gateway.transports.ftp_handler import GatewayDTPMixin, GatewayHandlerMixin
+from gateway.transports.ftp_handler import GatewayHandlerMixin
 from gateway.transports.ftp_inbox import UploadRecords, quarantine, quarantine_partial_uploads
 from gateway.transports.ftp_templates import TemplateRefresher
 

@@ -42,6 +42,7 @@ class FtpSettings:
     max_connections_per_ip: int = 10
     max_connections: int = 256
     idle_timeout_seconds: int = 300
+    login_timeout_seconds: float = 10      # a session not logged in by then is closed
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 A completed upload is moved to staging and queued; an intake thread spools it with `receive_file`, and
 only then does the client get its `226` (the reply pyftpdlib would send first is held back), so a
-transfer completes only once the file is durable. The event loop never parses or touches the database.
+transfer completes only once the file is durable. The event loop never parses, touches the database or
+checks a password (`ftp_logins`); who gets a session is decided in `ftp_sessions`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from gateway.transports.ftp_data import GatewayDTPMixin
 from gateway.transports.ftp_guard import LoginGuard
 from gateway.transports.ftp_handler import GatewayHandlerMixin
 from gateway.transports.ftp_inbox import UploadRecords, quarantine, quarantine_partial_uploads
+from gateway.transports.ftp_logins import PasswordChecks
+from gateway.transports.ftp_sessions import AdmissionServerMixin
 from gateway.transports.ftp_templates import TemplateRefresher
 
 log = logging.getLogger(__name__)
@@ -96,6 +99,7 @@ class FtpServer:
         self.records = UploadRecords(self.data_dir)
         self.guard = LoginGuard(self.ftp.max_failed_logins, self.ftp.lockout_minutes * 60)
         self.authorizer = AccountAuthorizer(settings.accounts, self.homes)
+        self.passwords = PasswordChecks(self.authorizer, self.guard)
         self.uploads_in_progress: set[str] = set()
         self.templates = TemplateRefresher(db, settings.accounts, self.homes, self.data_dir / "ftp-state",
                                            interval_seconds=template_interval_seconds)
@@ -131,8 +135,8 @@ class FtpServer:
         return type("StockGateFTPHandler", (GatewayHandlerMixin, base), attrs)
 
     def _server_class(self) -> type:
-        return type("StockGateFTPServer", (FTPServer,),
-                    {"max_cons": self.ftp.max_connections, "max_cons_per_ip": self.ftp.max_connections_per_ip})
+        return type("StockGateFTPServer", (AdmissionServerMixin, FTPServer),
+                    {"max_sessions": self.ftp.max_connections, "max_cons_per_ip": self.ftp.max_connections_per_ip})
 
     # --- life cycle
 
@@ -180,6 +184,7 @@ class FtpServer:
         for thread in self._threads:
             thread.join(max(0.1, deadline - time.monotonic()))
         self.templates.stop(max(0.1, deadline - time.monotonic()))
+        self.passwords.shutdown()
         log.info("ftp server stopped")
 
     # --- the event loop thread
@@ -203,6 +208,11 @@ class FtpServer:
                     except Exception:
                         log.exception("ftp: a deferred call failed")
         finally:
+            for session in list(self._server.sessions):     # those waiting for a password check too
+                try:
+                    session.close()
+                except Exception:  # noqa: BLE001 - closing anyway
+                    log.debug("ftp: closing a session at stop failed", exc_info=True)
             ioloop.close()
 
     # --- the intake thread

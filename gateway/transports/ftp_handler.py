@@ -15,6 +15,7 @@ import os
 from gateway.clock import now
 from gateway.transports.ftp_data import DataConnectionGuardMixin
 from gateway.transports.ftp_guard import path_refusal
+from gateway.transports.ftp_logins import LoginMixin
 from gateway.transports.ftp_inbox import quarantine, stage
 from gateway.transports.stability import is_temporary_name
 
@@ -29,7 +30,7 @@ _PATH_COMMANDS = frozenset({"CWD", "XCWD", "LIST", "NLST", "MLSD", "MLST", "STAT
                             "DELE", "RMD", "XRMD", "MKD", "XMKD", "RNFR", "RNTO", "SIZE", "MDTM", "MFMT", "SITE"})
 
 
-class GatewayHandlerMixin(DataConnectionGuardMixin):
+class GatewayHandlerMixin(LoginMixin, DataConnectionGuardMixin):
     """Control channel of a StockGate FTP session; `gateway` is the owning `FtpServer`."""
 
     gateway = None

@@ -28,6 +28,8 @@ ACK_GRACE_SECONDS = 0.25
 
 _PATH_COMMANDS = frozenset({"CWD", "XCWD", "LIST", "NLST", "MLSD", "MLST", "STAT", "RETR", "STOR", "STOU", "APPE",
                             "DELE", "RMD", "XRMD", "MKD", "XMKD", "RNFR", "RNTO", "SIZE", "MDTM", "MFMT", "SITE"})
+# lftp (and others) send MFMT after every upload to set the file's time: refused, but nothing to warn about
+_ROUTINE_REFUSALS = frozenset({"MFMT"})
 
 
 class GatewayHandlerMixin(LoginMixin, DataConnectionGuardMixin):
@@ -53,7 +55,7 @@ class GatewayHandlerMixin(LoginMixin, DataConnectionGuardMixin):
         super().pre_process_command(line, cmd, arg)
 
     def log_cmd(self, cmd, arg, respcode, respstr):
-        if respcode >= 550 and cmd in _PATH_COMMANDS:
+        if respcode >= 550 and cmd in _PATH_COMMANDS and cmd not in _ROUTINE_REFUSALS:
             log.warning("ftp refused user=%s ip=%s command=%s path=%r reply=%s %s", self.username, self.remote_ip,
                         cmd, arg, respcode, respstr)
         super().log_cmd(cmd, arg, respcode, respstr)

@@ -25,6 +25,7 @@ NO_DATA_CONNECTION_REPLY = "425 No data connection: send PASV (or PORT) first."
 _DISCONNECTED = frozenset({errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE, errno.ETIMEDOUT, errno.ENOTCONN,
                            errno.ESHUTDOWN})
 _TRANSFER_COMMANDS = frozenset({"STOR", "APPE", "RETR", "LIST", "NLST", "MLSD"})
+_DATA_CONNECTION_COMMANDS = frozenset({"PASV", "EPSV", "PORT", "EPRT"})
 
 
 def connection_error(sock) -> str | None:
@@ -100,23 +101,9 @@ class DataConnectionGuardMixin:
         self._data_connection_lost = False
         super().__init__(*args, **kwargs)
 
-    def ftp_PASV(self, line):
-        self._data_connection_lost = False
-        return super().ftp_PASV(line)
-
-    def ftp_EPSV(self, line):
-        self._data_connection_lost = False
-        return super().ftp_EPSV(line)
-
-    def ftp_PORT(self, line):
-        self._data_connection_lost = False
-        return super().ftp_PORT(line)
-
-    def ftp_EPRT(self, line):
-        self._data_connection_lost = False
-        return super().ftp_EPRT(line)
-
     def process_command(self, cmd, *args, **kwargs):
+        if cmd in _DATA_CONNECTION_COMMANDS:
+            self._data_connection_lost = False         # a new data connection is on its way
         super().process_command(cmd, *args, **kwargs)
         if cmd in _TRANSFER_COMMANDS:
             self._answer_if_no_data_connection_can_come()

@@ -1,7 +1,8 @@
 """Load the TOML configuration once into frozen, validated settings objects.
 
 Every key is checked: an unknown key, a wrong type or a missing required key stops start-up with one
-line naming the file and the key. Nothing here runs at import time.
+line naming the file and the key. Every local path is made absolute at load, against the current
+directory of that moment (`settings_paths`). Nothing here runs at import time.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from gateway.errors import ConfigError
 from gateway.settings_checks import (  # noqa: F401 - re-exported for the web page and CLI
     DATABASE_SCHEMES, PRIORITY_LIMIT, check_settings, is_loopback_host,
 )
+from gateway.settings_paths import with_absolute_paths
 
 MARKETPLACES = ("amazon", "ebay", "walmart", "shopify", "wish", "newegg", "reverb", "wayfair", "other")
 
@@ -40,6 +42,7 @@ class FtpSettings:
     max_connections_per_ip: int = 10
     max_connections: int = 256
     idle_timeout_seconds: int = 300
+    login_timeout_seconds: float = 10      # a session not logged in by then is closed
 
 
 @dataclass(frozen=True)
@@ -288,7 +291,7 @@ def parse_settings(table: dict, config_path: Path | None = None, environ: typing
         settings = dataclasses.replace(settings, database_url=f"sqlite:///{settings.data_dir / 'stockgate.db'}")
     from_environ = bool(environ.get("STOCKGATE_DATABASE_URL"))
     check_settings(settings, prefix, "STOCKGATE_DATABASE_URL" if from_environ else f"{prefix}database_url")
-    return settings
+    return with_absolute_paths(settings)
 
 
 def load_settings(path: str | Path | None = None, environ: typing.Mapping[str, str] | None = None) -> Settings:

@@ -65,7 +65,7 @@ def _check_values(s: Settings, prefix: str, database_key: str) -> None:
     _check_port(s.web.port, f"{prefix}web.port", allow_any=True)
     _check_passive_ports(s.ftp.passive_ports, f"{prefix}ftp.passive_ports")
     for name in ("max_upload_mb", "max_failed_logins", "max_connections_per_ip", "max_connections",
-                 "idle_timeout_seconds"):
+                 "idle_timeout_seconds", "login_timeout_seconds"):
         _check_positive(getattr(s.ftp, name), f"{prefix}ftp.{name}")
     _check_at_least(s.ftp.lockout_minutes, 0, f"{prefix}ftp.lockout_minutes")
     _check_positive(s.web.read_timeout_seconds, f"{prefix}web.read_timeout_seconds")

@@ -7,6 +7,7 @@ with BEGIN IMMEDIATE, so two writers queue on the database lock instead of one l
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from gateway.errors import ConfigError, RetryableError
+from gateway.settings_paths import absolute_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -73,9 +75,10 @@ def _sqlite_begin(conn: Connection) -> None:
 
 
 def make_database(url: str, *, echo: bool = False) -> Database:
-    """Create the engine for `url`; for SQLite, create the folder that holds the file."""
+    """Create the engine for `url`; for SQLite, make a relative file absolute now (the pool opens
+    connections later, whatever the current directory is then) and create the folder that holds it."""
     try:
-        parsed = make_url(url)
+        parsed = make_url(absolute_database_url(url, Path(os.getcwd())))
     except ArgumentError as exc:
         raise ConfigError(f"database_url: {url!r} is not a database URL") from exc
     if parsed.drivername.startswith("sqlite"):

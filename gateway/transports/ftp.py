@@ -2,7 +2,8 @@
 
 A completed upload is moved to staging and queued; an intake thread spools it with `receive_file`, and
 only then does the client get its `226` (the reply pyftpdlib would send first is held back), so a
-transfer completes only once the file is durable. The event loop never parses or touches the database.
+transfer completes only once the file is durable. The event loop never parses, touches the database or
+checks a password (`ftp_logins`); who gets a session is decided in `ftp_sessions`.
 """
 
 from __future__ import annotations
@@ -25,14 +26,18 @@ from gateway.errors import ConfigError
 from gateway.intake import Delivery, receive_file, spool_dir
 from gateway.settings import AccountSettings, FtpSettings, Settings
 from gateway.transports.ftp_access import REPORTS, AccountAuthorizer, JailedFilesystem, make_homes
+from gateway.transports.ftp_data import GatewayDTPMixin
 from gateway.transports.ftp_guard import LoginGuard
-from gateway.transports.ftp_handler import GatewayDTPMixin, GatewayHandlerMixin
+from gateway.transports.ftp_handler import GatewayHandlerMixin
 from gateway.transports.ftp_inbox import UploadRecords, quarantine, quarantine_partial_uploads
+from gateway.transports.ftp_logins import PasswordChecks
+from gateway.transports.ftp_sessions import AdmissionServerMixin
 from gateway.transports.ftp_templates import TemplateRefresher
 
 log = logging.getLogger(__name__)
 
 LOOP_TICK_SECONDS = 0.05
+NOT_RECEIVED_REPLY = "451 The file could not be stored (nothing was received); please send it again."
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ class FtpServer:
         self.records = UploadRecords(self.data_dir)
         self.guard = LoginGuard(self.ftp.max_failed_logins, self.ftp.lockout_minutes * 60)
         self.authorizer = AccountAuthorizer(settings.accounts, self.homes)
+        self.passwords = PasswordChecks(self.authorizer, self.guard)
         self.uploads_in_progress: set[str] = set()
         self.templates = TemplateRefresher(db, settings.accounts, self.homes, self.data_dir / "ftp-state",
                                            interval_seconds=template_interval_seconds)
@@ -129,8 +135,8 @@ class FtpServer:
         return type("StockGateFTPHandler", (GatewayHandlerMixin, base), attrs)
 
     def _server_class(self) -> type:
-        return type("StockGateFTPServer", (FTPServer,),
-                    {"max_cons": self.ftp.max_connections, "max_cons_per_ip": self.ftp.max_connections_per_ip})
+        return type("StockGateFTPServer", (AdmissionServerMixin, FTPServer),
+                    {"max_sessions": self.ftp.max_connections, "max_cons_per_ip": self.ftp.max_connections_per_ip})
 
     # --- life cycle
 
@@ -178,6 +184,7 @@ class FtpServer:
         for thread in self._threads:
             thread.join(max(0.1, deadline - time.monotonic()))
         self.templates.stop(max(0.1, deadline - time.monotonic()))
+        self.passwords.shutdown()
         log.info("ftp server stopped")
 
     # --- the event loop thread
@@ -201,6 +208,11 @@ class FtpServer:
                     except Exception:
                         log.exception("ftp: a deferred call failed")
         finally:
+            for session in list(self._server.sessions):     # those waiting for a password check too
+                try:
+                    session.close()
+                except Exception:  # noqa: BLE001 - closing anyway
+                    log.debug("ftp: closing a session at stop failed", exc_info=True)
             ioloop.close()
 
     # --- the intake thread
@@ -212,12 +224,18 @@ class FtpServer:
                                       handler=handler, reply=reply))
 
     def _receive_staged(self) -> None:
+        """The intake thread: one upload at a time; whatever goes wrong with one is answered 451 for that
+        upload only, and the thread goes on with the next."""
         while True:
             upload = self._intake.get()
             try:
                 if upload is None:
                     return
                 self._receive(upload)
+            except Exception as exc:  # noqa: BLE001 - one upload's failure must not stop the intake
+                log.error("file not received name=%s transport=ftp account=%s error=%s: %s", upload.name,
+                          upload.account, type(exc).__name__, exc)
+                self.call_on_loop(_reply, upload.handler, NOT_RECEIVED_REPLY)
             finally:
                 self._intake.task_done()
 
@@ -229,17 +247,22 @@ class FtpServer:
                                                                         upload.completed_at),
                                    upload.staged, move=True)
         except Exception as exc:
-            kept = quarantine(self.data_dir, upload.staged, upload.account) if upload.staged.exists() else None
+            try:
+                kept = quarantine(self.data_dir, upload.staged, upload.account) if upload.staged.exists() else None
+            except OSError as moved:
+                kept = f"not quarantined ({moved.strerror}), left at {upload.staged}"
             log.error("file not received name=%s transport=ftp account=%s error=%s quarantined=%s",
                       upload.name, upload.account, exc, kept)
-            self.call_on_loop(_reply, upload.handler,
-                              "451 The file could not be stored (nothing was received); please send it again.")
+            self.call_on_loop(_reply, upload.handler, NOT_RECEIVED_REPLY)
             return
         log.info("file received id=%s name=%s transport=ftp account=%s size=%s", file_id, upload.name,
                  upload.account, _size_of(self.data_dir, file_id))
         self.call_on_loop(_reply, upload.handler, f"{upload.reply}; received as file {file_id}.")
         if self.on_received is not None:
-            self.on_received(file_id)
+            try:
+                self.on_received(file_id)
+            except Exception:  # noqa: BLE001 - the file is received; the worker's poll finds it anyway
+                log.exception("ftp: waking the worker failed after file %s", file_id)
 
 
 def _reply(handler, text: str) -> None:

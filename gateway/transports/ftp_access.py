@@ -7,6 +7,7 @@ nothing outside the home, and no path through a symbolic link.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from pathlib import Path
@@ -127,8 +128,18 @@ def _parts_below(home: Path, path: str) -> tuple[str, ...] | None:
 
 
 class JailedFilesystem(AbstractedFS):
-    """pyftpdlib's virtual file system, also refusing any path through a symbolic link and opening
-    files without following links."""
+    """pyftpdlib's virtual file system, also refusing any path through a symbolic link, opening files
+    without following links, and changing directory without `os.chdir` (pyftpdlib's own `chdir` moves
+    the whole process, and with it every path another thread resolves at that moment)."""
+
+    def chdir(self, path):
+        """Make `path` (a real path already checked by `validpath`) the session's directory."""
+        if not os.path.isdir(path):
+            code = errno.ENOTDIR if os.path.lexists(path) else errno.ENOENT
+            raise OSError(code, os.strerror(code), path)
+        if not os.access(path, os.X_OK):
+            raise OSError(errno.EACCES, os.strerror(errno.EACCES), path)
+        self.cwd = self.fs2ftp(path)
 
     def validpath(self, path):
         if not super().validpath(path):

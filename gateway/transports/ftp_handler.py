@@ -1,9 +1,10 @@
 """The FTP control and data handlers' StockGate behaviour, as mixins that `FtpServer` combines with
 pyftpdlib's plain or TLS handlers into classes made for one server (never patching the library).
 
-Control: refuses dangerous path arguments, locks out addresses, stages completed uploads and owes the
-client its `226` until the file is durable. Data: cuts off uploads over the size limit and holds back
-pyftpdlib's early `226`.
+Control: refuses dangerous path arguments, locks out addresses, changes directory without moving the
+process, stages completed uploads and owes the client its `226` until the file is durable; an incomplete
+upload is removed (aborted, too large) or quarantined (its data connection reset or failed). The data
+channel's side is in `ftp_data`.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 import logging
 import os
 
-from pyftpdlib.log import logger as pyftpdlib_logger
-
 from gateway.clock import now
+from gateway.transports.ftp_data import DataConnectionGuardMixin
 from gateway.transports.ftp_guard import path_refusal
+from gateway.transports.ftp_logins import LoginMixin
 from gateway.transports.ftp_inbox import quarantine, stage
 from gateway.transports.stability import is_temporary_name
 
@@ -27,34 +28,11 @@ ACK_GRACE_SECONDS = 0.25
 
 _PATH_COMMANDS = frozenset({"CWD", "XCWD", "LIST", "NLST", "MLSD", "MLST", "STAT", "RETR", "STOR", "STOU", "APPE",
                             "DELE", "RMD", "XRMD", "MKD", "XMKD", "RNFR", "RNTO", "SIZE", "MDTM", "MFMT", "SITE"})
+# lftp (and others) send MFMT after every upload to set the file's time: refused, but nothing to warn about
+_ROUTINE_REFUSALS = frozenset({"MFMT"})
 
 
-class GatewayDTPMixin:
-    """Data channel: cut an upload off as soon as it passes `max_upload_bytes`, and do not send the
-    `226` of a completed upload (the control handler sends it once the file is received)."""
-
-    max_upload_bytes = 0
-
-    def handle_read_event(self):
-        super().handle_read_event()
-        if (self.receive and self.max_upload_bytes and not self._closed
-                and self.tot_bytes_received > self.max_upload_bytes):
-            self.cmd_channel._upload_cut_off = True
-            self.transfer_finished = False
-            limit_mb = self.max_upload_bytes // (1024 * 1024)
-            self._resp = (f"552 Upload cut off: files over {limit_mb} MB are not accepted; nothing was processed.",
-                          pyftpdlib_logger.warning)
-            self.close()
-
-    def close(self):
-        if (not self._closed and self.receive and self.transfer_finished and self._resp
-                and self._resp[0].startswith("226")):
-            self._resp = ()
-            self.cmd_channel._transfer_reply_owed = True
-        super().close()
-
-
-class GatewayHandlerMixin:
+class GatewayHandlerMixin(LoginMixin, DataConnectionGuardMixin):
     """Control channel of a StockGate FTP session; `gateway` is the owning `FtpServer`."""
 
     gateway = None
@@ -77,10 +55,20 @@ class GatewayHandlerMixin:
         super().pre_process_command(line, cmd, arg)
 
     def log_cmd(self, cmd, arg, respcode, respstr):
-        if respcode >= 550 and cmd in _PATH_COMMANDS:
+        if respcode >= 550 and cmd in _PATH_COMMANDS and cmd not in _ROUTINE_REFUSALS:
             log.warning("ftp refused user=%s ip=%s command=%s path=%r reply=%s %s", self.username, self.remote_ip,
                         cmd, arg, respcode, respstr)
         super().log_cmd(cmd, arg, respcode, respstr)
+
+    def ftp_CWD(self, path):
+        # pyftpdlib's CWD reads and restores the process's current directory; ours never touches it
+        try:
+            self.fs.chdir(path)
+        except OSError as exc:
+            self.respond(f"550 {exc.strerror or 'Cannot change directory'}.")
+            return None
+        self.respond(f'250 "{self.fs.cwd}" is the current directory.')
+        return path
 
     # --- logins and lockout
 
@@ -162,14 +150,6 @@ class GatewayHandlerMixin:
         self.gateway.queue_upload(username, name, staged, completed_at, self if owed else None,
                                   "226 Transfer complete")
 
-    def _drop_queued_upload(self) -> None:
-        """A STOR whose data connection never came (ABOR, or the client left): close and remove its file."""
-        queued = getattr(self, "_in_dtp_queue", None)
-        if queued is not None and queued[0] is not None:
-            self._in_dtp_queue = None
-            queued[0].close()
-            self.on_incomplete_file_received(queued[0].name)
-
     def ftp_ABOR(self, line):
         self._drop_queued_upload()
         super().ftp_ABOR(line)
@@ -182,13 +162,21 @@ class GatewayHandlerMixin:
     def on_incomplete_file_received(self, file):
         self.gateway.uploads_in_progress.discard(file)
         self._transfer_reply_owed = False
-        try:
-            os.remove(file)
-        except OSError:
-            pass
-        self.gateway.records.forget(self.username, os.path.basename(file))
+        name = os.path.basename(file)
+        self.gateway.records.forget(self.username, name)
+        broken, self._upload_broken = self._upload_broken, None
+        if broken:                  # a reset or error: keep what arrived for inspection, never process it
+            try:
+                kept = quarantine(self.gateway.data_dir, file, self.username)
+            except OSError as exc:
+                kept = f"nowhere ({exc.strerror}); removed"
+                _remove(file)
+            log.warning("ftp upload incomplete user=%s name=%s: %s; kept as %s, not processed", self.username,
+                        name, broken, kept)
+            return
+        _remove(file)
         reason = "larger than max_upload_mb" if self._upload_cut_off else "aborted by the client"
-        log.info("ftp upload discarded user=%s name=%s: %s", self.username, os.path.basename(file), reason)
+        log.info("ftp upload discarded user=%s name=%s: %s", self.username, name, reason)
 
     # --- renames and deletes inside the inbox
 
@@ -232,3 +220,10 @@ class GatewayHandlerMixin:
         if result:
             self.gateway.records.forget(self.username, os.path.basename(path))
         return result
+
+
+def _remove(path) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass

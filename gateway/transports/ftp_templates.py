@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import threading
 from pathlib import Path
 
@@ -41,10 +42,14 @@ def write_account_templates(db: Database, account: AccountSettings, home: Path, 
     for fmt in formats:
         target = folder / f"{TEMPLATE_NAME}.{fmt}"
         scratch.mkdir(parents=True, exist_ok=True)
-        tmp = scratch / f".{account.username}.{TEMPLATE_NAME}.{fmt}.tmp"
-        with db.read() as conn:
-            write_template(conn, tmp, fmt=fmt, warehouses=list(account.warehouses), account=account.username)
-        os.replace(tmp, target)
+        # unique per writer: several `serve` processes sharing one data_dir refresh the same templates
+        tmp = scratch / f".{account.username}.{TEMPLATE_NAME}.{fmt}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+        try:
+            with db.read() as conn:
+                write_template(conn, tmp, fmt=fmt, warehouses=list(account.warehouses), account=account.username)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 class TemplateRefresher:

@@ -54,16 +54,18 @@ class Serve:
     ftp_port: int
     log_path: Path
     process: subprocess.Popen | None = None
+    cwd: Path = ROOT                # the folder `serve` runs in (relative paths in the config are taken from it)
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "gateway", "--config", str(self.config), *args],
-                              capture_output=True, text=True, cwd=ROOT, timeout=120)
+                              capture_output=True, text=True, cwd=self.cwd, timeout=120,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
 
     def start(self) -> None:
         env = {**os.environ, "STOCKGATE_LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT)}
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen([sys.executable, "-m", "gateway", "--config", str(self.config), "serve"],
-                                        stdout=log, stderr=log, cwd=ROOT, env=env)
+                                        stdout=log, stderr=log, cwd=self.cwd, env=env)
         log.close()
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -10,8 +10,8 @@ def test_defaults_put_sqlite_in_the_data_folder(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("STOCKGATE_CONFIG", raising=False)
     settings = load_settings(environ={})
-    assert str(settings.data_dir) == "var"
-    assert settings.database_url == "sqlite:///var/stockgate.db"
+    assert settings.data_dir == tmp_path / "var"
+    assert settings.database_url == f"sqlite:///{tmp_path}/var/stockgate.db"
     assert settings.ftp.port == 2121
 
 
@@ -24,8 +24,8 @@ def test_environment_overrides_data_folder_and_database(tmp_path):
 
 def test_stockgate_config_names_the_file(tmp_path):
     path = tmp_path / "c.toml"
-    path.write_text('data_dir = "elsewhere"\n')
-    assert str(load_settings(environ={"STOCKGATE_CONFIG": str(path)}).data_dir) == "elsewhere"
+    path.write_text('data_dir = "/srv/elsewhere"\n')
+    assert str(load_settings(environ={"STOCKGATE_CONFIG": str(path)}).data_dir) == "/srv/elsewhere"
 
 
 @pytest.mark.parametrize("toml, key", [

@@ -35,6 +35,7 @@ def _load(tmp_path: Path, toml: str, environ: dict | None = None):
     ('[ftp]\npassive_ports = "40000-30000"', "ftp.passive_ports"),
     ('[ftp]\npassive_ports = "30000-70000"', "ftp.passive_ports"),
     ('[ftp]\nmax_upload_mb = 0', "ftp.max_upload_mb"),
+    ("[ftp]\nlogin_timeout_seconds = 0", "ftp.login_timeout_seconds"),
     ("[files]\nas_of_pattern = '(?P<ts>\\d{8'", "files.as_of_pattern"),
     ("[files]\nmax_file_mb = 0", "files.max_file_mb"),
     ("[files]\nmax_uncompressed_mb = -5", "files.max_uncompressed_mb"),

@@ -247,7 +247,7 @@ class ConfigDeprecationWarning(DeprecationWarning):
 
 def _legacy_channel_policy(table: dict, where: str) -> dict:
     """Read the deprecated `restore_qty_on_cancel` as a restore policy, with a ConfigDeprecationWarning."""
-    from channels.restore_policy import policy_from_legacy
+    from gateway.core.restore_policy import policy_from_legacy
 
     channels = table.get("channels")
     for i, channel in enumerate(channels if isinstance(channels, list) else []):

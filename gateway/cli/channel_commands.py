@@ -8,7 +8,7 @@ import sys
 
 from sqlalchemy import func, select
 
-from channels.restore_policy import match_reason
+from gateway.core.restore_policy import match_reason
 from channels.sandbox import open_sandbox
 from channels.sandbox_market import SandboxRequestError
 from gateway.channel_jobs import ChannelJobs

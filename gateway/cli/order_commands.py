@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from channels.restore_policy import ChoiceRequiredError, restore_decision
+from gateway.core.restore_policy import ChoiceRequiredError, restore_decision
 from gateway.cli.output import print_json, print_table
 from gateway.clock import now, parse_iso
 from gateway.errors import UsageError

@@ -1,6 +1,6 @@
 """Record a cancellation of an order or some of its lines, and give stock back when the rules say so.
 
-The rules are `channels.restore_policy.restore_decision` (14-day window, operator's choice, channel
+The rules are `gateway.core.restore_policy.restore_decision` (14-day window, operator's choice, channel
 policy and reason tables). A restore gives back exactly the units still allocated, to the warehouses they
 came from, through `apply_stock_changes` (ledger cause `cancel`); a line is cancelled, and restored, once.
 """
@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Row, select, update
 
-from channels.restore_policy import ChoiceRequiredError, RestoreDecision, restore_decision
+from gateway.core.restore_policy import ChoiceRequiredError, RestoreDecision, restore_decision
 from gateway.clock import as_utc, now
 from gateway.core.ledger import ChangeKind, StockChange
 from gateway.db import schema

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from sqlalchemy import Connection, func, select
 
-from channels.restore_policy import NOT_CONSULTED, reason_verdict
+from gateway.core.restore_policy import NOT_CONSULTED, reason_verdict
 from gateway.clock import iso
 from gateway.db import schema
 from gateway.orders.rows import channel_row, find_order, order_lines

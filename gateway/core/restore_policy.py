@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from functools import lru_cache
 
-from channels.reason_tables import REASON_TABLES, ReasonRow
+from gateway.core.reason_tables import REASON_TABLES, ReasonRow
 
 RESTORE_WINDOW = timedelta(days=14)
 NOT_CONSULTED = "not_consulted"

@@ -1,13 +1,13 @@
 """Render docs/cancellations.md from the restore rules and the shipped reason tables.
 
-Regenerate with `python -m channels.reason_docs > docs/cancellations.md`; a unit test keeps them equal.
+Regenerate with `python -m gateway.core.reason_docs > docs/cancellations.md`; a unit test keeps them equal.
 """
 
 from __future__ import annotations
 
 import sys
 
-from channels.reason_tables import MARKETPLACES, REASON_TABLES, UNMAPPED_API_CODES
+from gateway.core.reason_tables import MARKETPLACES, REASON_TABLES, UNMAPPED_API_CODES
 
 _VERDICT_LABELS = {"yes": "Yes", "no": "No", "ambiguous": "Ambiguous (Yes)"}
 

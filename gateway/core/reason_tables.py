@@ -1,6 +1,6 @@
 """Cancellation reason tables per marketplace: does a cancellation with this reason give stock back?
 
-Used by the `smart` restore policy (see `channels.restore_policy` and docs/cancellations.md).
+Used by the `smart` restore policy (see `gateway.core.restore_policy` and docs/cancellations.md).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from gateway.clock import as_utc, now
 from gateway.db import schema
 from gateway.db.engine import Database
-from gateway.leases import Lease, holder_is_dead_local, process_holder
+from gateway.db.leases import Lease, holder_is_dead_local, process_holder
 from gateway.errors import StockGateError
 from gateway.settings import ChannelSettings, Settings
 

@@ -36,7 +36,7 @@ def write_account_templates(db: Database, account: AccountSettings, home: Path, 
                             scratch: Path) -> None:
     """Write `templates/quantity_update.<fmt>` for the account's warehouses and SKUs, atomically (a download
     in progress keeps reading the old file); `scratch` is a folder outside every home for the temporary."""
-    from gateway.templates import write_template
+    from gateway.stock.template import write_template
 
     folder = home / TEMPLATES
     for fmt in formats:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from gateway.clock import as_utc, iso, now
 from gateway.db import schema
 from gateway.db.engine import Database
-from gateway.leases import Lease, process_holder
+from gateway.db.leases import Lease, process_holder
 from gateway.db.upsert import upsert
 from gateway.errors import ConfigError, NotFoundError, RetryableError
 from gateway.intake import receive_file

@@ -155,7 +155,7 @@ def test_a_push_longer_than_the_lease_keeps_the_lease_so_no_other_scheduler_take
 
 
 def test_a_manual_channel_job_refuses_while_a_running_serve_holds_the_scheduler_lease(two_sandboxes, stockgate):
-    from gateway.leases import process_holder
+    from gateway.db.leases import process_holder
 
     ch = two_sandboxes
     serve = Lease(ch.jobs.db, "channel-scheduler", process_holder(), 60)   # a live process of this host

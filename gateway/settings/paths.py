@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 if TYPE_CHECKING:
-    from gateway.settings import ChannelSettings, Settings, SourceSettings
+    from gateway.settings.model import ChannelSettings, Settings, SourceSettings
 
 
 def absolute(path: str | Path, base: Path) -> str:

@@ -13,7 +13,7 @@ from gateway.errors import ConfigError
 from parsers.issues import QUANTITY_LIMIT
 
 if TYPE_CHECKING:
-    from gateway.settings import Settings, WebSettings
+    from gateway.settings.model import Settings, WebSettings
 
 PRIORITY_LIMIT = 2_147_483_647          # warehouse priority: a 32-bit database integer
 DATABASE_SCHEMES = ("sqlite", "postgresql")

@@ -142,7 +142,7 @@ def build_services(settings: Settings, db: Database, worker: ProcessingWorker) -
 
         services.append(SourceRunner(db, settings, on_received=worker.wake))
     if settings.channels:
-        from gateway.scheduler import ChannelScheduler
+        from gateway.channel_sync.scheduler import ChannelScheduler
 
         services.append(ChannelScheduler(db, settings))
     if settings.web.enabled:

@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 from gateway.core.restore_policy import match_reason
 from channels.sandbox import open_sandbox
 from channels.sandbox_market import SandboxRequestError
-from gateway.channel_jobs import ChannelJobs
+from gateway.channel_sync.jobs import ChannelJobs
 from gateway.cli.output import print_json, print_table
 from gateway.clock import iso, parse_iso
 from gateway.db import schema
 from gateway.errors import NotFoundError, UsageError
-from gateway.listings import listings_view, mark_listing
-from gateway.scheduler import live_scheduler_holder
+from gateway.channel_sync.listings import listings_view, mark_listing
+from gateway.channel_sync.scheduler import live_scheduler_holder
 from parsers.issues import QUANTITY_LIMIT
 
 

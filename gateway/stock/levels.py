@@ -217,7 +217,7 @@ def apply_stock_changes(conn: Connection, changes: Sequence[StockChange], *, cau
                     e.change.reference) for e in entries if e.after != e.before]
     if ledger_rows:
         _execute_many(conn, sql["ledger"], ledger_rows)
-        from gateway import outbox  # late import: the outbox builds on this module
+        from gateway.channel_sync import outbox  # late import: the outbox builds on this module
         outbox.enqueue_for_items(conn, {row[1] for row in ledger_rows}, at=at)
     return entries
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from channel_helpers import channel_toml
 from gateway.db import schema
 from gateway.db.engine import make_database
-from gateway.scheduler import ChannelScheduler, Lease
+from gateway.channel_sync.scheduler import ChannelScheduler, Lease
 from gateway.stock import stock_view
 
 FAST = dict(push_interval_seconds=1, order_interval_seconds=1, listing_interval_seconds=1)

@@ -12,7 +12,7 @@ from channels.feed import feed_columns
 from channels.feed_orders import OrderFileError, parse_order_file
 from channels.sandbox import SandboxAdapter
 from gateway.errors import ConfigError
-from gateway.pusher import Backoff
+from gateway.channel_sync.pusher import Backoff
 
 
 def test_the_sandbox_adapter_turns_answers_into_listings_orders_and_cancellations():

@@ -45,7 +45,7 @@ class ChannelScheduler:
     def __init__(self, db: Database, settings: Settings, *, holder: str | None = None,
                  adapter_factory: Callable = make_adapter, lease_seconds: float = 15.0,
                  poll_seconds: float = 0.3, debounce_seconds: float = 0.2):
-        from gateway.channel_jobs import ChannelJobs
+        from gateway.channel_sync.jobs import ChannelJobs
 
         self.db, self.settings = db, settings
         self.holder = holder or default_holder()

@@ -27,7 +27,7 @@ from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.errors import NotFoundError, UsageError
 from gateway.orders.rows import channel_row
-from gateway.outbox import enqueue_listing_targets, enqueue_targets, listing_targets
+from gateway.channel_sync.outbox import enqueue_listing_targets, enqueue_targets, listing_targets
 from gateway.stock import apply_stock_changes, ensure_items, warehouse_id
 
 log = logging.getLogger(__name__)

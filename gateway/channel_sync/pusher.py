@@ -1,7 +1,7 @@
 """Deliver the push outbox: send each listing its target quantity, record the outcome, retry with backoff.
 
-The outbox (`gateway.outbox`) holds one row per listing owing a push, written in the stock change's own
-transaction. `push_channel` sends the due rows whose target (recomputed by `gateway.outbox.listing_targets`)
+The outbox (`outbox`) holds one row per listing owing a push, written in the stock change's own
+transaction. `push_channel` sends the due rows whose target (recomputed by `outbox.listing_targets`)
 differs from the listing's last pushed quantity, then records per listing: delivered rows are deleted only
 if their target was not changed meanwhile (compared on target_qty and created_at); failed rows are retried
 after an exponential backoff with jitter. `reconcile_channel` re-enqueues every listing whose last pushed
@@ -23,7 +23,7 @@ from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.db.upsert import insert_ignore
 from gateway.orders.rows import channel_row
-from gateway.outbox import listing_targets
+from gateway.channel_sync.outbox import listing_targets
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 1000

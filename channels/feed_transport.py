@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from channels.base import PermanentChannelError, RetryableChannelError
 from gateway.errors import ConfigError
-from gateway.transports.sftp_paths import make_remote_dirs, remote_exists
+from gateway.transports.sources.sftp_paths import make_remote_dirs, remote_exists
 from gateway.transports.stability import RemoteEntry
 
 

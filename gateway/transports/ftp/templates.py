@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.settings import AccountSettings
-from gateway.transports.ftp_access import TEMPLATES
+from gateway.transports.ftp.access import TEMPLATES
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 A completed upload is moved to staging and queued; an intake thread spools it with `receive_file`, and
 only then does the client get its `226` (the reply pyftpdlib would send first is held back), so a
 transfer completes only once the file is durable. The event loop never parses, touches the database or
-checks a password (`ftp_logins`); who gets a session is decided in `ftp_sessions`.
+checks a password (`logins`); who gets a session is decided in `sessions`.
 """
 
 from __future__ import annotations
@@ -25,16 +25,16 @@ from gateway.db.engine import Database
 from gateway.errors import ConfigError
 from gateway.intake import Delivery, receive_file, spool_dir
 from gateway.settings import AccountSettings, FtpSettings, Settings
-from gateway.transports.ftp_access import REPORTS, AccountAuthorizer, JailedFilesystem, make_homes
-from gateway.transports.ftp_data import GatewayDTPMixin
-from gateway.transports.ftp_guard import LoginGuard
-from gateway.transports.ftp_handler import GatewayHandlerMixin
-from gateway.transports.ftp_inbox import UploadRecords, quarantine, quarantine_partial_uploads
-from gateway.transports.ftp_logins import PasswordChecks
-from gateway.transports.ftp_sessions import AdmissionServerMixin
-from gateway.transports.ftp_templates import TemplateRefresher
+from gateway.transports.ftp.access import REPORTS, AccountAuthorizer, JailedFilesystem, make_homes
+from gateway.transports.ftp.data import GatewayDTPMixin
+from gateway.transports.ftp.guard import LoginGuard
+from gateway.transports.ftp.handler import GatewayHandlerMixin
+from gateway.transports.ftp.inbox import UploadRecords, quarantine, quarantine_partial_uploads
+from gateway.transports.ftp.logins import PasswordChecks
+from gateway.transports.ftp.sessions import AdmissionServerMixin
+from gateway.transports.ftp.templates import TemplateRefresher
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("gateway.transports.ftp")
 
 LOOP_TICK_SECONDS = 0.05
 NOT_RECEIVED_REPLY = "451 The file could not be stored (nothing was received); please send it again."

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from gateway.clock import now
 from gateway.filenames import fit_name, name_limit
-from gateway.transports.ftp_access import INBOX
+from gateway.transports.ftp.access import INBOX
 from gateway.transports.stability import is_temporary_name
 
 log = logging.getLogger(__name__)

@@ -24,9 +24,9 @@ from gateway.db.upsert import upsert
 from gateway.errors import ConfigError, NotFoundError, RetryableError
 from gateway.intake import receive_file
 from gateway.settings import Settings, SourceSettings
-from gateway.transports import sftp
-from gateway.transports.folder import FolderStore, FolderWatcher
-from gateway.transports.pickup import Pickup, PickupResult
+from gateway.transports.sources import sftp
+from gateway.transports.sources.folder import FolderStore, FolderWatcher
+from gateway.transports.sources.pickup import Pickup, PickupResult
 
 log = logging.getLogger("stockgate.sources")
 BACKOFF_BASE_SECONDS = 30.0

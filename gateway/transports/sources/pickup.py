@@ -36,7 +36,7 @@ from gateway.db.upsert import insert_ignore
 from gateway.filenames import NAME_MAX, fit_name, split_extension
 from gateway.intake import Delivery, receive_file
 from gateway.settings import SourceSettings
-from gateway.transports.pickup_order import take_in_turn
+from gateway.transports.sources.pickup_order import take_in_turn
 from gateway.transports.stability import RemoteEntry, StabilityTracker, candidates, markers_for
 
 log = logging.getLogger("stockgate.sources")

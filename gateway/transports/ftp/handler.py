@@ -4,7 +4,7 @@ pyftpdlib's plain or TLS handlers into classes made for one server (never patchi
 Control: refuses dangerous path arguments, locks out addresses, changes directory without moving the
 process, stages completed uploads and owes the client its `226` until the file is durable; an incomplete
 upload is removed (aborted, too large) or quarantined (its data connection reset or failed). The data
-channel's side is in `ftp_data`.
+channel's side is in `data`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import logging
 import os
 
 from gateway.clock import now
-from gateway.transports.ftp_data import DataConnectionGuardMixin
-from gateway.transports.ftp_guard import path_refusal
-from gateway.transports.ftp_logins import LoginMixin
-from gateway.transports.ftp_inbox import quarantine, stage
+from gateway.transports.ftp.data import DataConnectionGuardMixin
+from gateway.transports.ftp.guard import path_refusal
+from gateway.transports.ftp.logins import LoginMixin
+from gateway.transports.ftp.inbox import quarantine, stage
 from gateway.transports.stability import is_temporary_name
 
 log = logging.getLogger("gateway.transports.ftp")

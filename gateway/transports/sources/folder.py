@@ -20,7 +20,7 @@ from watchdog.observers import Observer
 from gateway.errors import PermanentError, RetryableError
 from gateway.settings import SourceSettings
 from gateway.intake import copy_to_new_file
-from gateway.transports.pickup import name_beside
+from gateway.transports.sources.pickup import name_beside
 from gateway.transports.stability import RemoteEntry
 
 PROCESSED = "processed"

@@ -24,9 +24,9 @@ import paramiko
 from gateway.errors import ConfigError, PermanentError, RetryableError
 from gateway.settings import SourceSettings
 from gateway.intake import copy_to_new_file
-from gateway.transports.pickup import name_beside
-from gateway.transports.sftp_host_keys import HostKeyRefusedError, RefuseUnknownOrRevoked, read_known_hosts
-from gateway.transports.sftp_paths import make_remote_dirs, remote_exists
+from gateway.transports.sources.pickup import name_beside
+from gateway.transports.sources.sftp_host_keys import HostKeyRefusedError, RefuseUnknownOrRevoked, read_known_hosts
+from gateway.transports.sources.sftp_paths import make_remote_dirs, remote_exists
 from gateway.transports.stability import RemoteEntry
 
 CONNECT_TIMEOUT_SECONDS = 30

@@ -15,16 +15,16 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy import select, update
 
-from channels.base import ChannelError
-from channels.registry import make_adapter
+from channels.errors import ChannelError
+from gateway.channel_sync.adapters import make_adapter
+from gateway.channel_sync.listings import SyncOutcome, sync_listings
+from gateway.channel_sync.order_pull import PullOutcome, pull_orders
+from gateway.channel_sync.pusher import Backoff, PushOutcome, next_due, push_channel, reconcile_channel
 from gateway.clock import as_utc, now
 from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.errors import NotFoundError, StockGateError
-from gateway.channel_sync.listings import SyncOutcome, sync_listings
-from gateway.channel_sync.order_pull import PullOutcome, pull_orders
 from gateway.orders.rows import channel_row
-from gateway.channel_sync.pusher import Backoff, PushOutcome, next_due, push_channel, reconcile_channel
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -20,6 +20,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, delete, select, text, update
 
+from gateway.channel_sync.adapters import channel_errors
+from gateway.channel_sync.outbox import enqueue_listing_targets, enqueue_targets, listing_targets
 from gateway.clock import iso, now
 from gateway.core.ledger import ChangeKind, StockChange
 from gateway.core.skus import SKU_MAX_LENGTH, clean_sku
@@ -27,7 +29,6 @@ from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.errors import NotFoundError, UsageError
 from gateway.orders.rows import channel_row
-from gateway.channel_sync.outbox import enqueue_listing_targets, enqueue_targets, listing_targets
 from gateway.stock import apply_stock_changes, ensure_items, warehouse_id
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,8 @@ def fetch_listings(adapter, cursor: str | None, full: bool) -> tuple[list, str |
     """Every page of listings from `cursor` (None for a full sync); the remote listings and the last cursor."""
     listings, cursor = [], None if full else cursor
     for _ in range(MAX_PAGES):
-        page = adapter.list_listings(cursor, full)
+        with channel_errors():
+            page = adapter.list_listings(cursor, full)
         listings += page.listings
         cursor = page.cursor if page.cursor is not None else cursor
         if not page.more:

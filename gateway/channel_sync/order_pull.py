@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
 
+from gateway.channel_sync.adapters import channel_errors
 from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.errors import StockGateError
@@ -43,14 +44,16 @@ def pull_orders(db: Database, channel: str, adapter) -> PullOutcome:
         with db.read() as conn:
             ch_id = channel_row(conn, channel).id
             cursor = conn.execute(select(c.order_cursor).where(c.id == ch_id)).scalar_one()
-        page = adapter.fetch_orders(cursor)
+        with channel_errors():
+            page = adapter.fetch_orders(cursor)
         with db.write() as conn:
             current = conn.execute(select(c.order_cursor).where(c.id == ch_id)).scalar_one()
             if current != cursor:      # another puller recorded this page meanwhile
                 break
             _record_page(conn, channel, page, outcome)
             conn.execute(update(schema.channels).where(c.id == ch_id).values(order_cursor=page.cursor))
-        adapter.orders_committed(page)
+        with channel_errors():
+            adapter.orders_committed(page)
         if not page.more:
             break
     return outcome

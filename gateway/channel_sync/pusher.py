@@ -17,13 +17,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
-from channels.base import ChannelError, PushResult, RetryableChannelError
+from channels.base import PushResult
+from channels.errors import ChannelError, RetryableChannelError
+from gateway.channel_sync.adapters import channel_errors
+from gateway.channel_sync.outbox import listing_targets
 from gateway.clock import now
 from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.db.upsert import insert_ignore
 from gateway.orders.rows import channel_row
-from gateway.channel_sync.outbox import listing_targets
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 1000
@@ -116,7 +118,8 @@ def _unchanged(row):
 
 def _send(adapter, updates: list[tuple[str, int]]) -> list[PushResult]:
     try:
-        results = adapter.push_quantities(updates)
+        with channel_errors():
+            results = adapter.push_quantities(updates)
     except ChannelError as exc:
         retryable = isinstance(exc, RetryableChannelError)
         return [PushResult(lid, False, str(exc), retryable) for lid, _ in updates]

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from channels.registry import make_adapter
+from gateway.channel_sync.adapters import make_adapter
 from sqlalchemy import select
 
 from gateway.clock import as_utc, now

@@ -12,12 +12,13 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Row, select, update
 
-from gateway.core.restore_policy import ChoiceRequiredError, RestoreDecision, restore_decision
+from channels.model import CancellationData
 from gateway.clock import as_utc, now
 from gateway.core.ledger import ChangeKind, StockChange
+from gateway.core.restore_policy import ChoiceRequiredError, RestoreDecision, restore_decision
 from gateway.db import schema
 from gateway.errors import NotFoundError, UsageError
-from gateway.orders.model import CancellationData, CancelOutcome, MovedUnits, check_cancellation, check_id
+from gateway.orders.model import CancelOutcome, MovedUnits, check_cancellation, check_id
 from gateway.orders.rows import (
     NOTHING_TAKEN, ChannelRow, cancel_lines, channel_row, close_order_when_every_line_is_cancelled, find_order,
     line_reference, order_lines,

@@ -1,5 +1,5 @@
 """Transports that bring files to StockGate: the embedded FTP server (`ftp/`), SFTP pollers and watched
-folders (`sources/`), and the rule they share for when a file is complete (`stability`).
+folders (`sources/`); when a file is complete is `channels.stability`, shared with the feed adapter.
 
 Each hands a complete file to `gateway.intake.receive_file` and acknowledges its sender only afterwards.
 """

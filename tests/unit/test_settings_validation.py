@@ -149,7 +149,7 @@ def test_the_configured_sheet_reaches_the_parser_for_ftp_uploads_and_fetched_fil
     from gateway.pipeline.kinds import FileKind, parse_options
     from gateway.transports.ftp.server import delivery_for as ftp_delivery
     from gateway.transports.sources.pickup import delivery_for as pickup_delivery
-    from gateway.transports.stability import RemoteEntry
+    from channels.stability import RemoteEntry
 
     _, settings = _load(tmp_path, ACCOUNT + 'sheet = "Stock"\n' + SOURCE + 'sheet = "Export"')
     uploaded = ftp_delivery(settings.accounts[0], "east.xlsx", tmp_path, datetime.now(UTC))

@@ -15,10 +15,10 @@ from pathlib import Path
 from pyftpdlib.authorizers import AuthenticationFailed, DummyAuthorizer
 from pyftpdlib.filesystems import AbstractedFS
 
+from channels.stability import is_temporary_name
 from gateway.errors import ConfigError
 from gateway.passwords import hash_password, verify_password
 from gateway.settings import AccountSettings, Settings
-from gateway.transports.stability import is_temporary_name
 
 INBOX, REPORTS, TEMPLATES = "inbox", "reports", "templates"
 FOLDERS = (INBOX, REPORTS, TEMPLATES)

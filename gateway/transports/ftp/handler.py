@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import os
 
+from channels.stability import is_temporary_name
 from gateway.clock import now
 from gateway.transports.ftp.data import DataConnectionGuardMixin
 from gateway.transports.ftp.guard import path_refusal
-from gateway.transports.ftp.logins import LoginMixin
 from gateway.transports.ftp.inbox import quarantine, stage
-from gateway.transports.stability import is_temporary_name
+from gateway.transports.ftp.logins import LoginMixin
 
 log = logging.getLogger("gateway.transports.ftp")
 

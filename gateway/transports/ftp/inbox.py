@@ -15,10 +15,10 @@ import secrets
 import threading
 from pathlib import Path
 
+from channels.stability import is_temporary_name
 from gateway.clock import now
 from gateway.filenames import fit_name, name_limit
 from gateway.transports.ftp.access import INBOX
-from gateway.transports.stability import is_temporary_name
 
 log = logging.getLogger(__name__)
 

@@ -17,11 +17,11 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from channels.stability import RemoteEntry
 from gateway.errors import PermanentError, RetryableError
-from gateway.settings import SourceSettings
 from gateway.intake import copy_to_new_file
+from gateway.settings import SourceSettings
 from gateway.transports.sources.pickup import name_beside
-from gateway.transports.stability import RemoteEntry
 
 PROCESSED = "processed"
 

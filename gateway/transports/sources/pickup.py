@@ -29,6 +29,7 @@ from typing import Protocol
 
 from sqlalchemy import and_, select, update
 
+from channels.stability import RemoteEntry, StabilityTracker, candidates, markers_for
 from gateway.clock import as_utc, now
 from gateway.db import schema
 from gateway.db.engine import Database
@@ -37,7 +38,6 @@ from gateway.filenames import NAME_MAX, fit_name, split_extension
 from gateway.intake import Delivery, receive_file
 from gateway.settings import SourceSettings
 from gateway.transports.sources.pickup_order import take_in_turn
-from gateway.transports.stability import RemoteEntry, StabilityTracker, candidates, markers_for
 
 log = logging.getLogger("stockgate.sources")
 RECHECK_HASH_MAX_BYTES = 8 * 1024 * 1024   # over SFTP, a file up to this size is hashed again before delete/move

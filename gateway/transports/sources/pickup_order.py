@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from channels.stability import RemoteEntry
 from gateway.pipeline.kinds import as_of_from_name
-from gateway.transports.stability import RemoteEntry
 
 
 def described_at(entry: RemoteEntry, as_of_pattern: str) -> float:

@@ -21,13 +21,13 @@ from pathlib import Path
 
 import paramiko
 
+from channels.stability import RemoteEntry
 from gateway.errors import ConfigError, PermanentError, RetryableError
-from gateway.settings import SourceSettings
 from gateway.intake import copy_to_new_file
+from gateway.settings import SourceSettings
 from gateway.transports.sources.pickup import name_beside
 from gateway.transports.sources.sftp_host_keys import HostKeyRefusedError, RefuseUnknownOrRevoked, read_known_hosts
 from gateway.transports.sources.sftp_paths import make_remote_dirs, remote_exists
-from gateway.transports.stability import RemoteEntry
 
 CONNECT_TIMEOUT_SECONDS = 30
 CHANNEL_TIMEOUT_SECONDS = 60

@@ -1,6 +1,7 @@
 """The shared rule for "is this file complete?": temporary names are ignored, and a file is ready when
 its size and mtime were the same on two looks `stable_seconds` apart, or (marker mode) when NAME.done or
-NAME.ok exists beside it.
+NAME.ok exists beside it. The feed adapter reads its order files by it, and the gateway's FTP inbox and
+file sources use it too (here, because channels/ imports nothing from gateway/).
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""Where a feed channel's files live: a local folder, an SFTP server or an FTP server, behind one interface.
+"""Where a feed channel's files live: a local folder, an SFTP server or an FTP server, behind the feed
+adapter's one interface (`channels.feed.FeedSession`), handed to the adapter as its transport.
 
-`open_feed_store(options)` returns an opener; each opened `FeedSession` lists (names, or entries with size
+`open_feed_store(options)` returns an opener; each opened session lists (names, or entries with size
 and mtime), reads, writes atomically (a temporary name unique to the write, then rename) and moves files
 under the channel's base path, and raises only RetryableChannelError (network, outage) or
-PermanentChannelError (refused host key, bad login).
+PermanentChannelError (refused host key, bad login), or ConfigError for a missing password variable.
 SFTP host keys are checked against `known_hosts` with paramiko's RejectPolicy: never added.
 """
 
@@ -17,28 +18,15 @@ import posixpath
 import socket
 import stat
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from channels.base import PermanentChannelError, RetryableChannelError
+from channels.errors import PermanentChannelError, RetryableChannelError
+from channels.feed import FeedOpener, FeedSession
+from channels.stability import RemoteEntry
 from gateway.errors import ConfigError
 from gateway.transports.sources.sftp_paths import make_remote_dirs, remote_exists
-from gateway.transports.stability import RemoteEntry
-
-
-class FeedSession(Protocol):
-    """Files of one feed channel, paths relative to its base path."""
-
-    def list_files(self, folder: str) -> list[str]: ...
-    def list_entries(self, folder: str) -> list[RemoteEntry]: ...
-    def read(self, path: str) -> bytes: ...
-    def exists(self, path: str) -> bool: ...
-    def write_atomic(self, path: str, data: bytes) -> None: ...
-    def move(self, source: str, target: str) -> None: ...
-
-
-FeedOpener = Callable[[], contextlib.AbstractContextManager[FeedSession]]
 
 
 def _tmp_name(path: str) -> str:

@@ -1,1 +1,1 @@
-"""Sales channel adapters, the cancellation restore policy and its reason tables."""
+"""Sales channel adapters: the adapter protocol, its data types, and one module per marketplace."""

@@ -1,11 +1,7 @@
-"""The channel adapter protocol: what StockGate asks of a marketplace, and the errors it may answer with.
+"""The channel adapter protocol: what StockGate asks of a marketplace, and the pages and results it answers with.
 
-    ChannelError                  a channel call failed
-    ├── RetryableChannelError     a later attempt may succeed (timeouts, outages, rate limits)
-    └── PermanentChannelError     the same call would fail again (refused credentials, bad request)
-
-Adapters translate their transport's errors at the boundary (`raise RetryableChannelError(...) from exc`)
-and take that transport as an argument, so tests hand them a plain function instead of the network.
+Adapters take their transport as an argument, so tests hand them a plain function instead of the network;
+what they raise is in `channels.errors`, the orders they hand over in `channels.model`.
 """
 
 from __future__ import annotations
@@ -14,27 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from gateway.orders import CancellationData, OrderData, OrderLineData
-
-__all__ = [
-    "CancellationData", "ChannelAdapter", "ChannelError", "ListingPage", "OrderData", "OrderLineData",
-    "OrderPage", "PermanentChannelError", "PushResult", "RemoteListing", "RetryableChannelError", "Transport",
-]
+from channels.model import CancellationData, OrderData
 
 # A transport takes an operation name and its payload and returns the marketplace's answer.
 Transport = Callable[[str, dict[str, Any]], dict[str, Any]]
-
-
-class ChannelError(Exception):
-    """A channel call failed."""
-
-
-class RetryableChannelError(ChannelError):
-    """A failure a later attempt may not hit: a timeout, an outage, a rate limit."""
-
-
-class PermanentChannelError(ChannelError):
-    """A failure the same call would hit again: refused credentials, a malformed request."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +58,8 @@ class PushResult:
 
 
 class ChannelAdapter(Protocol):
-    """What every channel adapter offers (one module per marketplace, registered in `channels.registry`)."""
+    """What every channel adapter offers (one module per marketplace, built from settings by
+    `gateway.channel_sync.adapters`)."""
 
     name: str
 

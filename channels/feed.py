@@ -8,53 +8,53 @@ marketplace leaves there (`listings_file`), returned whole by every sync. Order 
 read once they are complete (same size and mtime on two looks `stable_seconds` apart, or with
 `done_marker` once NAME.done / NAME.ok exists): the names read are kept in the order cursor (committed
 with the orders) and the files are moved to `processed/` (or, unreadable, to `rejected/` with an
-`.error.txt`) afterwards.
+`.error.txt`) afterwards. The folder or server is reached through the `FeedSession` an injected opener
+gives (the gateway's `gateway.channel_sync.feed_stores`, or a test's own).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import posixpath
-import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
-from channels.base import (
-    ListingPage, OrderPage, PermanentChannelError, PushResult, RemoteListing, RetryableChannelError,
-)
+from channels.base import ListingPage, OrderPage, PushResult, RemoteListing
+from channels.errors import PermanentChannelError, RetryableChannelError
 from channels.feed_orders import OrderFileError, parse_order_file
+from channels.stability import MARKER_SUFFIXES, RemoteEntry, StabilityTracker, candidates, markers_for
 from channels.state_file import StateFile
-from gateway.errors import ConfigError
-from gateway.transports.stability import (
-    MARKER_SUFFIXES, RemoteEntry, StabilityTracker, candidates, markers_for,
-)
 
 FIELDS = ("listing_id", "sku", "quantity", "size", "title")
 FILES_PER_PAGE = 20
 DEFAULT_STABLE_SECONDS = 5.0
 
 
-def feed_columns(value: Any, channel: str) -> list[tuple[str, str]]:
-    """(header, field) pairs from the `columns` option: a list of fields or a table header -> field."""
-    pairs = [(v, v) for v in value] if isinstance(value, list) else list(value.items()) if isinstance(value, dict) \
-        else None
-    if not pairs:
-        raise ConfigError(f"channel {channel!r}: options.columns must be a list of fields or a table, got {value!r}")
-    for header, field in pairs:
-        if field not in FIELDS:
-            raise ConfigError(f"channel {channel!r}: options.columns: {field!r} is not one of {', '.join(FIELDS)}")
-    return pairs
+class FeedSession(Protocol):
+    """Files of one feed channel, paths relative to its base path; raises only RetryableChannelError or
+    PermanentChannelError for what its folder or server does."""
+
+    def list_files(self, folder: str) -> list[str]: ...
+    def list_entries(self, folder: str) -> list[RemoteEntry]: ...
+    def read(self, path: str) -> bytes: ...
+    def exists(self, path: str) -> bool: ...
+    def write_atomic(self, path: str, data: bytes) -> None: ...
+    def move(self, source: str, target: str) -> None: ...
+
+
+FeedOpener = Callable[[], contextlib.AbstractContextManager[FeedSession]]
 
 
 class FeedAdapter:
     """A feed channel: `opener` opens a session on its folder or server (tests may pass their own)."""
 
-    def __init__(self, name: str, opener, state_path: Path, *, feed_name: str = "inventory.csv",
+    def __init__(self, name: str, opener: FeedOpener, state_path: Path, *, feed_name: str = "inventory.csv",
                  orders_dir: str = "orders", listings_file: str = "listings.csv",
                  columns: Sequence[tuple[str, str]] = (("sku", "sku"), ("quantity", "quantity")),
                  orders_pattern: str = "*.csv", stable_seconds: float = DEFAULT_STABLE_SECONDS,
@@ -201,34 +201,3 @@ def _parse_listings(data: bytes, name: str) -> list[RemoteListing]:
         listings.append(RemoteListing(row.get("listing_id") or row["sku"], row["sku"], row.get("size") or None,
                                       int(quantity) if quantity is not None else None, row.get("title") or None))
     return listings
-
-
-def make_feed_adapter(channel, data_dir: Path, transport=None) -> FeedAdapter:
-    """The adapter for a `[[channels]]` entry with `adapter = "feed"` (options: see config/example.toml)."""
-    from channels.feed_transport import open_feed_store
-
-    options = dict(channel.options)
-    opener = transport or open_feed_store(channel.name, options, data_dir)
-    state_path = Path(data_dir) / "feed-state" / f"{re.sub(r'[^A-Za-z0-9._-]', '_', channel.name)}.json"
-    stable = _stable_seconds(options.get("stable_seconds", DEFAULT_STABLE_SECONDS), channel.name)
-    return FeedAdapter(channel.name, opener, state_path,
-                       feed_name=options.get("feed_name", "inventory.csv"),
-                       orders_dir=options.get("orders_dir", "orders"),
-                       listings_file=options.get("listings_file", "listings.csv"),
-                       columns=feed_columns(options.get("columns", ["sku", "quantity"]), channel.name),
-                       orders_pattern=options.get("orders_pattern", "*.csv"),
-                       stable_seconds=stable,
-                       done_marker=_flag(options.get("done_marker", False), "done_marker", channel.name))
-
-
-def _stable_seconds(value: Any, channel: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ConfigError(f"channel {channel!r}: options.stable_seconds must be a number of seconds, 0 or more; "
-                          f"got {value!r}")
-    return float(value)
-
-
-def _flag(value: Any, key: str, channel: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"channel {channel!r}: options.{key} must be true or false; got {value!r}")
-    return value

@@ -15,9 +15,7 @@ import re
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from gateway.clock import parse_iso
-from gateway.errors import UsageError
-from gateway.orders import CancellationData, OrderData, OrderLineData
+from channels.model import CancellationData, OrderData, OrderLineData, read_time
 
 REQUIRED = ("order_id", "sku", "qty", "placed_at")
 ALIASES = {"quantity": "qty", "orderid": "order_id", "placedat": "placed_at", "cancelreason": "cancel_reason",
@@ -37,8 +35,8 @@ def _column(header: str) -> str:
 
 def _time(value: str, name: str, row: int, column: str) -> datetime:
     try:
-        return parse_iso(value, column)
-    except UsageError:
+        return read_time(value, column)
+    except ValueError:
         raise OrderFileError(f"{name}: row {row}: column {column}: {value!r} is not an ISO-8601 time") from None
 
 

@@ -1,29 +1,26 @@
 """The `sandbox` adapter: talks to the bundled marketplace simulator the way a real adapter talks to an API.
 
-The transport is `SandboxMarketplace.handle` by default (state under `<data_dir>/sandbox/`); tests may pass
-any function `(operation, payload) -> answer`. Transport errors become channel errors here.
+The transport is a function `(operation, payload) -> answer`: the gateway hands it the simulator's
+`SandboxMarketplace.handle` (`gateway.channel_sync.adapters`), tests their own. Transport errors become
+channel errors here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from channels.base import (
-    CancellationData, ChannelError, ListingPage, OrderData, OrderLineData, OrderPage, PermanentChannelError,
-    PushResult, RemoteListing, RetryableChannelError, Transport,
-)
-from channels.sandbox_market import SandboxMarketplace, SandboxRequestError, sandbox_path
-from gateway.clock import parse_iso
-from gateway.errors import UsageError
+from channels.base import ListingPage, OrderPage, PushResult, RemoteListing, Transport
+from channels.errors import ChannelError, PermanentChannelError, RetryableChannelError
+from channels.model import CancellationData, OrderData, OrderLineData, read_time
+from channels.sandbox_market import SandboxRequestError
 
 
 def _time(text: str, what: str) -> datetime:
     try:
-        return parse_iso(str(text), what)
-    except UsageError as exc:
+        return read_time(str(text), what)
+    except ValueError as exc:
         raise PermanentChannelError(f"sandbox sent {exc}") from exc
 
 
@@ -83,16 +80,3 @@ class SandboxAdapter:
             else:
                 results.append(PushResult(listing_id, bool(r["ok"]), r.get("error"), retryable=False))
         return results
-
-
-def make_sandbox_adapter(channel, data_dir: Path, transport: Transport | None = None) -> SandboxAdapter:
-    """The adapter for a `[[channels]]` entry with `adapter = "sandbox"`."""
-    if transport is None:
-        transport = open_sandbox(channel, data_dir).handle
-    return SandboxAdapter(channel.name, transport)
-
-
-def open_sandbox(channel, data_dir: Path) -> SandboxMarketplace:
-    """The simulator behind a sandbox channel (its `timeout_seconds` option sets simulated timeouts)."""
-    timeout = float(channel.options.get("timeout_seconds", 0.5))
-    return SandboxMarketplace(sandbox_path(data_dir, channel.name), channel.marketplace, timeout_seconds=timeout)

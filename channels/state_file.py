@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from gateway.errors import ConfigError
+from channels.errors import ChannelConfigError
 
 
-class StateFileError(ConfigError):
+class StateFileError(ChannelConfigError):
     """A state file that cannot be read (damaged by hand or by a full disk): the message says which."""
 
 

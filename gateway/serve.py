@@ -132,17 +132,17 @@ def build_services(settings: Settings, db: Database, worker: ProcessingWorker) -
     """The services `serve` runs beside the worker, built from the settings: add new ones here."""
     services: list[Service] = []
     if settings.ftp.enabled and settings.accounts:
-        from gateway.transports.ftp import FtpServer
+        from gateway.transports.ftp.server import FtpServer
 
         ftp = FtpServer(settings, db, on_received=worker.wake)
         worker.on_processed.append(lambda _file_id: ftp.templates.wake())
         services.append(ftp)
     if settings.sources:
-        from gateway.transports.sources import SourceRunner
+        from gateway.transports.sources.runner import SourceRunner
 
         services.append(SourceRunner(db, settings, on_received=worker.wake))
     if settings.channels:
-        from gateway.scheduler import ChannelScheduler
+        from gateway.channel_sync.scheduler import ChannelScheduler
 
         services.append(ChannelScheduler(db, settings))
     if settings.web.enabled:

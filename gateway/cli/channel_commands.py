@@ -8,16 +8,16 @@ import sys
 
 from sqlalchemy import func, select
 
-from channels.restore_policy import match_reason
-from channels.sandbox import open_sandbox
 from channels.sandbox_market import SandboxRequestError
-from gateway.channel_jobs import ChannelJobs
+from gateway.channel_sync.adapters import channel_errors, open_sandbox
+from gateway.channel_sync.jobs import ChannelJobs
+from gateway.channel_sync.listings import listings_view, mark_listing
+from gateway.channel_sync.scheduler import live_scheduler_holder
 from gateway.cli.output import print_json, print_table
 from gateway.clock import iso, parse_iso
+from gateway.core.restore_policy import match_reason
 from gateway.db import schema
 from gateway.errors import NotFoundError, UsageError
-from gateway.listings import listings_view, mark_listing
-from gateway.scheduler import live_scheduler_holder
 from parsers.issues import QUANTITY_LIMIT
 
 
@@ -117,10 +117,13 @@ def _count(text: str, what: str, minimum: int) -> int:
 
 
 def _sandbox_call(action):
-    try:
-        return action()
-    except SandboxRequestError as exc:
-        raise UsageError(str(exc)) from exc
+    """One call on a sandbox marketplace: what it refuses is a usage error, a damaged state file a
+    configuration error."""
+    with channel_errors():
+        try:
+            return action()
+        except SandboxRequestError as exc:
+            raise UsageError(str(exc)) from exc
 
 
 def cmd_sandbox_order(app, args) -> int:
@@ -171,7 +174,8 @@ def cmd_sandbox_remove_listing(app, args) -> int:
 
 
 def cmd_sandbox_show(app, args) -> int:
-    state = _sandbox(app, args.channel).show()
+    with channel_errors():
+        state = _sandbox(app, args.channel).show()
     if args.json:
         print_json(state)
         return 0
@@ -189,7 +193,8 @@ def cmd_sandbox_show(app, args) -> int:
 
 def cmd_sandbox_fail(app, args) -> int:
     calls = _count(args.calls, "number of calls", 0)
-    _sandbox(app, args.channel).fail_next(calls, timeout=args.timeout, all_calls=args.all_calls)
+    with channel_errors():
+        _sandbox(app, args.channel).fail_next(calls, timeout=args.timeout, all_calls=args.all_calls)
     kind = "calls" if args.all_calls else "pushes"
     print(f"the next {calls} {kind} to {args.channel} will " + ("time out" if args.timeout else "fail"))
     return 0

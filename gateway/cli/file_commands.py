@@ -197,7 +197,7 @@ def cmd_report(app, args) -> int:
 
 
 def cmd_template(app, args) -> int:
-    from gateway.templates import write_template
+    from gateway.stock.template import write_template
 
     output = Path(args.output)
     fmt = args.format or ("xlsx" if output.suffix.lower() in (".xlsx", ".xlsm") else "csv")

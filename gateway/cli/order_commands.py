@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from channels.restore_policy import ChoiceRequiredError, restore_decision
 from gateway.cli.output import print_json, print_table
 from gateway.clock import now, parse_iso
+from gateway.core.restore_policy import ChoiceRequiredError, restore_decision
 from gateway.errors import UsageError
 from gateway.orders import CancellationData, explain_order, list_orders, record_cancellation
 from gateway.settings import MARKETPLACES

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from gateway.cli.output import print_json, print_table
-from gateway.transports.sources import find_source, poll_source, source_status
+from gateway.transports.sources.runner import find_source, poll_source, source_status
 
 
 def register(sub) -> None:

@@ -1,1 +1,1 @@
-"""The database: table definitions, the engine, migrations and the unit of work."""
+"""The database: table definitions, the engine, migrations, the unit of work and named leases."""

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from gateway.errors import ConfigError, RetryableError
-from gateway.settings_paths import absolute_database_url
+from gateway.settings.paths import absolute_database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 

@@ -13,11 +13,12 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Row, select, update
 
+from channels.model import OrderData, OrderLineData
 from gateway.clock import as_utc, now
 from gateway.core.allocation import SourceStock, allocate_lines
 from gateway.core.ledger import ChangeKind, StockChange
 from gateway.db import schema
-from gateway.orders.model import MovedUnits, OrderData, OrderLineData, OrderOutcome, check_id, checked_lines
+from gateway.orders.model import MovedUnits, OrderOutcome, check_id, checked_lines
 from gateway.orders.rows import (
     NOTHING_TAKEN, ChannelRow, cancel_lines, channel_row, ensure_order, line_reference, order_lines, set_order,
 )

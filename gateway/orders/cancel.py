@@ -1,6 +1,6 @@
 """Record a cancellation of an order or some of its lines, and give stock back when the rules say so.
 
-The rules are `channels.restore_policy.restore_decision` (14-day window, operator's choice, channel
+The rules are `gateway.core.restore_policy.restore_decision` (14-day window, operator's choice, channel
 policy and reason tables). A restore gives back exactly the units still allocated, to the warehouses they
 came from, through `apply_stock_changes` (ledger cause `cancel`); a line is cancelled, and restored, once.
 """
@@ -12,12 +12,13 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Row, select, update
 
-from channels.restore_policy import ChoiceRequiredError, RestoreDecision, restore_decision
+from channels.model import CancellationData
 from gateway.clock import as_utc, now
 from gateway.core.ledger import ChangeKind, StockChange
+from gateway.core.restore_policy import ChoiceRequiredError, RestoreDecision, restore_decision
 from gateway.db import schema
 from gateway.errors import NotFoundError, UsageError
-from gateway.orders.model import CancellationData, CancelOutcome, MovedUnits, check_cancellation, check_id
+from gateway.orders.model import CancelOutcome, MovedUnits, check_cancellation, check_id
 from gateway.orders.rows import (
     NOTHING_TAKEN, ChannelRow, cancel_lines, channel_row, close_order_when_every_line_is_cancelled, find_order,
     line_reference, order_lines,

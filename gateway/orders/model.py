@@ -1,4 +1,4 @@
-"""What a channel hands the order services (orders, cancellations) and what the services hand back.
+"""The checks of what a channel hands the order services (`channels.model`), and what the services hand back.
 
 Input values are checked here, before any row is written; a bad value raises UsageError naming the
 channel, order, line and value.
@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from channels.model import CancellationData, OrderData, OrderLineData
 from gateway.core.skus import clean_sku
 from gateway.errors import UsageError
 from parsers.issues import QUANTITY_LIMIT
@@ -17,41 +18,6 @@ ORDER_STATUSES = ("pending", "accepted", "cancelled")
 CANCEL_PLACES = ("marketplace", "stockgate")
 CHOICES = ("restore", "keep")
 ID_MAX_LENGTH = 100
-
-
-@dataclass(frozen=True)
-class OrderLineData:
-    """One line of a marketplace order."""
-
-    line_id: str
-    sku: str
-    quantity: int
-
-
-@dataclass(frozen=True)
-class OrderData:
-    """An order as the marketplace reports it; `status` is pending, accepted (paid) or cancelled."""
-
-    order_id: str
-    placed_at: datetime
-    status: str
-    lines: tuple[OrderLineData, ...]
-
-
-@dataclass(frozen=True)
-class CancellationData:
-    """A cancellation of a whole order (`line_ids` None) or of some of its lines.
-
-    `where` is "marketplace" or "stockgate"; `choice` ("restore" or "keep") is the operator's and is
-    required when where == "stockgate"; `reason` is in the marketplace's own words or API code.
-    """
-
-    order_id: str
-    cancelled_at: datetime
-    where: str
-    reason: str | None = None
-    line_ids: tuple[str, ...] | None = None
-    choice: str | None = None
 
 
 @dataclass(frozen=True)

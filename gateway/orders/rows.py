@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Row, select, update
 
-from channels.restore_policy import NOT_CONSULTED, RestoreDecision
 from gateway.clock import now
+from gateway.core.restore_policy import NOT_CONSULTED, RestoreDecision
 from gateway.db import schema
 from gateway.db.upsert import insert_ignore
 from gateway.errors import NotFoundError

@@ -6,8 +6,8 @@ from collections import defaultdict
 
 from sqlalchemy import Connection, func, select
 
-from channels.restore_policy import NOT_CONSULTED, reason_verdict
 from gateway.clock import iso
+from gateway.core.restore_policy import NOT_CONSULTED, reason_verdict
 from gateway.db import schema
 from gateway.orders.rows import channel_row, find_order, order_lines
 

@@ -22,7 +22,7 @@ from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.errors import NotFoundError, StockGateError, UsageError
 from gateway.intake import Delivery
-from gateway.leases import process_holder
+from gateway.db.leases import process_holder
 from gateway.pipeline.heartbeat import HEARTBEAT_SECONDS, STALE_AFTER, Heartbeat
 from gateway.pipeline.kinds import delivered_kind
 from gateway.pipeline.process import (
@@ -43,7 +43,7 @@ _WAITING = (FileStatus.RECEIVED.value, FileStatus.PROCESSING.value)
 
 def local_worker_id(tag: str) -> str:
     """A worker id for this process, `host:pid:random:tag`, so a claim it leaves behind when it dies is
-    recognised as a dead process's (`gateway.leases.holder_is_dead_local`)."""
+    recognised as a dead process's (`gateway.db.leases.holder_is_dead_local`)."""
     return f"{process_holder()}:{tag}"
 
 

@@ -19,7 +19,7 @@ from gateway.clock import as_utc, now
 from gateway.core.files import FINAL, FileStatus, check_transition
 from gateway.db import schema
 from gateway.db.engine import Database
-from gateway.leases import holder_is_dead_local
+from gateway.db.leases import holder_is_dead_local
 from gateway.pipeline.process import FileFacts, archive_path, archive_spool, report_folder
 from gateway.pipeline.report import Report, report_paths, write_report_files
 from gateway.settings import Settings

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from gateway.channel_sync.listings import listings_view
 from gateway.clock import iso
 from gateway.db import schema
-from gateway.listings import listings_view
 from gateway.orders.views import list_orders
 from gateway.stock import stock_view, warehouses
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from gateway.intake import Delivery, receive_bytes
 from gateway.pipeline.report import Report, issues_csv, report_basename
-from gateway.templates import write_template
+from gateway.stock.template import write_template
 from gateway.web import pages, queries
 from gateway.web.auth import check_credentials, session_cookie
 from gateway.web.markup import file_url

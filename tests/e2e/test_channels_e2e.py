@@ -15,7 +15,7 @@ from gateway.stock import stock_view
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif("ChannelScheduler" not in inspect.getsource(build_services),
-                       reason="gateway/serve.py does not start gateway.scheduler.ChannelScheduler yet"),
+                       reason="gateway/serve.py does not start gateway.channel_sync.scheduler.ChannelScheduler yet"),
 ]
 
 

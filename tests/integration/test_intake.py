@@ -4,9 +4,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from gateway import intake
 from gateway.db import schema
-from gateway.intake import Delivery, receive_bytes
+from gateway.intake import Delivery, receive_bytes, spool
 
 
 def test_a_received_file_is_spooled_and_recorded_with_its_hash(db, data_dir):
@@ -20,7 +19,7 @@ def test_a_received_file_is_spooled_and_recorded_with_its_hash(db, data_dir):
 
 def test_a_colliding_file_id_gets_a_new_one_and_never_replaces_the_other_files_copy(db, data_dir, monkeypatch):
     ids = iter(["20261126T000000-aaaaaaaa", "20261126T000000-aaaaaaaa", "20261126T000000-bbbbbbbb"])
-    monkeypatch.setattr(intake, "new_file_id", lambda at=None: next(ids))
+    monkeypatch.setattr(spool, "new_file_id", lambda at=None: next(ids))
     first = receive_bytes(db, data_dir, Delivery(name="a.csv", transport="cli"), b"first")
     second = receive_bytes(db, data_dir, Delivery(name="b.csv", transport="cli"), b"second")
     assert (first, second) == ("20261126T000000-aaaaaaaa", "20261126T000000-bbbbbbbb")

@@ -4,7 +4,7 @@ import socket
 import subprocess
 import sys
 
-from gateway.leases import Lease, holder_is_dead_local
+from gateway.db.leases import Lease, holder_is_dead_local
 
 
 def test_a_lease_has_one_holder_until_released(db):

@@ -6,7 +6,7 @@ import pytest
 
 from gateway.filenames import NAME_MAX, fit_name, name_bytes, shorten
 from gateway.pipeline.report import report_basename
-from gateway.transports.pickup import name_beside
+from gateway.transports.sources.pickup import name_beside
 
 FILE_ID = "20261126T083012-3fa9c1d0"
 

@@ -147,9 +147,9 @@ def test_the_configured_sheet_reaches_the_parser_for_ftp_uploads_and_fetched_fil
     from datetime import UTC, datetime
 
     from gateway.pipeline.kinds import FileKind, parse_options
-    from gateway.transports.ftp import delivery_for as ftp_delivery
-    from gateway.transports.pickup import delivery_for as pickup_delivery
-    from gateway.transports.stability import RemoteEntry
+    from gateway.transports.ftp.server import delivery_for as ftp_delivery
+    from gateway.transports.sources.pickup import delivery_for as pickup_delivery
+    from channels.stability import RemoteEntry
 
     _, settings = _load(tmp_path, ACCOUNT + 'sheet = "Stock"\n' + SOURCE + 'sheet = "Export"')
     uploaded = ftp_delivery(settings.accounts[0], "east.xlsx", tmp_path, datetime.now(UTC))

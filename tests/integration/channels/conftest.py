@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from channels.sandbox import open_sandbox
 from gateway.app import sync_config
-from gateway.channel_jobs import ChannelJobs
+from gateway.channel_sync.adapters import open_sandbox
+from gateway.channel_sync.jobs import ChannelJobs
 from gateway.settings import Settings, load_settings
 from gateway.stock import set_stock
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from channels.base import PermanentChannelError
+from channels.errors import PermanentChannelError
 from channels.feed import FeedAdapter
-from channels.feed_transport import FolderSession
-from channels.registry import make_adapter
 from channel_helpers import channel_toml
+from gateway.channel_sync.adapters import make_adapter
+from gateway.channel_sync.feed_stores import FolderSession
 from gateway.db import schema
 from gateway.stock import stock_view
 from sftp_test_server import start_sftp_server

@@ -6,7 +6,7 @@ from gateway.stock import ledger_view, stock_view
 
 
 def _listings(ch, channel=None) -> dict[str, dict]:
-    from gateway.listings import listings_view
+    from gateway.channel_sync.listings import listings_view
 
     with ch.jobs.db.read() as conn:
         return {f"{r['channel']}/{r['listing_id']}": r for r in listings_view(conn, channel)}

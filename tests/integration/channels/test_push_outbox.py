@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from channels.sandbox import SandboxAdapter
 from channel_helpers import channel_toml
+from gateway.channel_sync.pusher import Backoff, push_channel
 from gateway.clock import now
 from gateway.db import schema
-from gateway.pusher import Backoff, push_channel
 
 
 def _linked(ch, channel: str, listings: dict[str, tuple[str, int]]) -> None:

@@ -8,9 +8,9 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from channel_helpers import channel_toml
+from gateway.channel_sync.scheduler import ChannelScheduler, Lease
 from gateway.db import schema
 from gateway.db.engine import make_database
-from gateway.scheduler import ChannelScheduler, Lease
 from gateway.stock import stock_view
 
 FAST = dict(push_interval_seconds=1, order_interval_seconds=1, listing_interval_seconds=1)
@@ -122,7 +122,7 @@ def test_a_stopped_scheduler_hands_over_at_once_and_nothing_pushed_is_lost(make_
 def test_a_push_longer_than_the_lease_keeps_the_lease_so_no_other_scheduler_takes_over(make_channels, db):
     import threading
 
-    from channels.registry import make_adapter
+    from gateway.channel_sync.adapters import make_adapter
 
     ch = make_channels(channel_toml("amz", "amazon", push_interval_seconds=3600, order_interval_seconds=3600,
                                     listing_interval_seconds=3600))
@@ -155,7 +155,7 @@ def test_a_push_longer_than_the_lease_keeps_the_lease_so_no_other_scheduler_take
 
 
 def test_a_manual_channel_job_refuses_while_a_running_serve_holds_the_scheduler_lease(two_sandboxes, stockgate):
-    from gateway.leases import process_holder
+    from gateway.db.leases import process_holder
 
     ch = two_sandboxes
     serve = Lease(ch.jobs.db, "channel-scheduler", process_holder(), 60)   # a live process of this host

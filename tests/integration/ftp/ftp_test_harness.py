@@ -17,7 +17,7 @@ from gateway.db.engine import Database
 from gateway.passwords import hash_password
 from gateway.serve import ProcessingWorker
 from gateway.settings import Settings, load_settings
-from gateway.transports.ftp import FtpServer
+from gateway.transports.ftp.server import FtpServer
 
 PASSWORDS = {"east": "east-secret", "west": "west-secret"}
 _hashes: dict[str, str] = {}

@@ -59,7 +59,7 @@ def test_an_ftp_account_bound_to_one_warehouse_may_send_either_kind_of_file(sg, 
     from datetime import UTC, datetime
 
     from gateway.settings import AccountSettings
-    from gateway.transports.ftp import delivery_for
+    from gateway.transports.ftp.server import delivery_for
 
     seed(sg, "A1 EAST 1", "A2 EAST 1")
     settings = load_settings(tmp_path / "stockgate.toml")

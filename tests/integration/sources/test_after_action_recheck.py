@@ -10,7 +10,7 @@ import os
 import pytest
 
 from gateway.intake import receive_file
-from gateway.transports.sources import poll_source
+from gateway.transports.sources.runner import poll_source
 
 EXPORT = b"SKU,Quantity\nA1,5\nA2,7\n"
 NEXT_SAME_SIZE = b"SKU,Quantity\nA1,6\nA2,8\n"        # the ERP's next export: same size, other figures

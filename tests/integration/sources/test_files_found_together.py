@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from gateway.db import schema
 from gateway.pipeline import process_next
-from gateway.transports.folder import FolderStore
-from gateway.transports.pickup import Pickup
-from gateway.transports.sources import poll_source
+from gateway.transports.sources.folder import FolderStore
+from gateway.transports.sources.pickup import Pickup
+from gateway.transports.sources.runner import poll_source
 
 WRITTEN_AT = 1_767_225_600            # 2026-01-01T00:00:00Z; the ERP wrote file k at WRITTEN_AT + 60 * k
 

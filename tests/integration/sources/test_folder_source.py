@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from gateway.transports import folder as folder_module
-from gateway.transports.sources import SourceRunner
+from gateway.transports.sources import folder as folder_module
+from gateway.transports.sources.runner import SourceRunner
 
 CSV = b"SKU,Quantity\nA1,5\nA2,7\n"
 

@@ -15,8 +15,8 @@ import pytest
 from gateway.errors import PermanentError
 from gateway.intake import receive_file
 from gateway.settings import SourceSettings
-from gateway.transports.sftp import connect
-from gateway.transports.sources import SourceRunner, poll_source
+from gateway.transports.sources.runner import SourceRunner, poll_source
+from gateway.transports.sources.sftp import connect
 from sftp_test_server import known_hosts_line, write_ed25519_key
 
 CSV = b"SKU,Quantity\nA1,5\nA2,7\n"

@@ -13,7 +13,7 @@ from web_client import Browser, raw_request
 from gateway.db import schema
 from gateway.passwords import hash_password
 from gateway.pipeline import process_next
-from gateway.transports.sources import poll_source
+from gateway.transports.sources.runner import poll_source
 
 PASSWORD = "correct horse battery staple"
 LOGIN_TOML = f'[web]\nport = 0\nusername = "ops"\npassword_hash = "{hash_password(PASSWORD)}"\n'

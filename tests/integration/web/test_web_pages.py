@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime
 
 from channels.base import RemoteListing
-from gateway.listings import apply_listings
+from gateway.channel_sync.listings import apply_listings
 from gateway.orders import OrderData, OrderLineData
 from gateway.orders.accept import record_order
 from gateway.stock import set_stock, stock_view

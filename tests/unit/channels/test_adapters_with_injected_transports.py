@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from channels.base import PermanentChannelError, RetryableChannelError
-from channels.feed import feed_columns
+from channels.errors import PermanentChannelError, RetryableChannelError
 from channels.feed_orders import OrderFileError, parse_order_file
 from channels.sandbox import SandboxAdapter
+from gateway.channel_sync.adapters import feed_columns
+from gateway.channel_sync.pusher import Backoff
 from gateway.errors import ConfigError
-from gateway.pusher import Backoff
 
 
 def test_the_sandbox_adapter_turns_answers_into_listings_orders_and_cancellations():

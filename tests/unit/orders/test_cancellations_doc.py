@@ -4,15 +4,15 @@ import ast
 import sys
 from pathlib import Path
 
-from channels.reason_docs import render_cancellations_markdown
-from channels.reason_tables import REASON_TABLES
+from gateway.core.reason_docs import render_cancellations_markdown
+from gateway.core.reason_tables import REASON_TABLES
 
 ROOT = Path(__file__).resolve().parents[3]
 CORE_MODULES = [
     ROOT / "gateway" / "core" / "allocation.py",
-    ROOT / "channels" / "reason_tables.py",
-    ROOT / "channels" / "restore_policy.py",
-    ROOT / "channels" / "reason_docs.py",
+    ROOT / "gateway" / "core" / "reason_tables.py",
+    ROOT / "gateway" / "core" / "restore_policy.py",
+    ROOT / "gateway" / "core" / "reason_docs.py",
 ]
 
 
@@ -20,7 +20,7 @@ def test_the_cancellations_doc_is_the_generated_one():
     written = (ROOT / "docs" / "cancellations.md").read_text(encoding="utf-8")
 
     assert written == render_cancellations_markdown(), (
-        "regenerate with: python -m channels.reason_docs > docs/cancellations.md"
+        "regenerate with: python -m gateway.core.reason_docs > docs/cancellations.md"
     )
 
 
@@ -44,7 +44,7 @@ def test_the_order_cores_import_nothing_but_the_standard_library_and_each_other(
                 names = [node.module]
             for name in names:
                 top = name.split(".")[0]
-                if top not in sys.stdlib_module_names and name not in {"channels.reason_tables"}:
+                if top not in sys.stdlib_module_names and name not in {"gateway.core.reason_tables"}:
                     outside.append(f"{module.name}: {name}")
 
     assert outside == []

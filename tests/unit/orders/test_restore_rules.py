@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from channels.restore_policy import (
+from gateway.core.restore_policy import (
     ChoiceRequiredError,
     RestorePolicy,
     normalise_reason,

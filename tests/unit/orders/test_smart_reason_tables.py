@@ -4,8 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from channels.reason_tables import MARKETPLACES, REASON_TABLES, UNMAPPED_API_CODES
-from channels.restore_policy import match_reason, reason_verdict, restore_decision
+from gateway.core.reason_tables import MARKETPLACES, REASON_TABLES, UNMAPPED_API_CODES
+from gateway.core.restore_policy import match_reason, reason_verdict, restore_decision
 
 PLACED = datetime(2024, 5, 1, 9, 30, tzinfo=timezone.utc)
 

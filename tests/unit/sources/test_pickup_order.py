@@ -3,9 +3,9 @@ file waits for an older one still being checked for stability."""
 
 from __future__ import annotations
 
+from channels.stability import RemoteEntry
 from gateway.settings import FileSettings
-from gateway.transports.pickup_order import described_at, take_in_turn
-from gateway.transports.stability import RemoteEntry
+from gateway.transports.sources.pickup_order import described_at, take_in_turn
 
 PATTERN = FileSettings().as_of_pattern
 

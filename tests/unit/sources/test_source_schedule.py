@@ -6,7 +6,7 @@ import pytest
 
 from gateway.errors import ConfigError
 from gateway.settings import SourceSettings
-from gateway.transports.sources import Schedule
+from gateway.transports.sources.runner import Schedule
 
 AT = datetime(2026, 11, 26, 8, 30, tzinfo=UTC)
 

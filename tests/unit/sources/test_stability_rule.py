@@ -2,7 +2,7 @@
 
 import pytest
 
-from gateway.transports.stability import RemoteEntry, StabilityTracker, candidates, markers_for
+from channels.stability import RemoteEntry, StabilityTracker, candidates, markers_for
 
 
 @pytest.mark.parametrize("name", ["stock.csv.tmp", "stock.csv.part", "stock.csv.filepart", ".stock.csv",

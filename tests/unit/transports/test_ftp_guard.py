@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.transports.ftp_guard import LoginGuard, path_refusal
+from gateway.transports.ftp.guard import LoginGuard, path_refusal
 
 
 class Clock:

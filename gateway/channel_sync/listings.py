@@ -1,0 +1,274 @@
+"""Listings: import them from a channel, link them to items, notice the ones that vanish (DESIGN "Listings").
+
+- First import: a listing whose SKU StockGate holds no figure for (no item, or an item only an order
+  created: no stock level, no ledger entry from a file, manual edit or listing import, no linked listing)
+  brings its quantity into `MF` (ledger cause `listing_import`); a SKU StockGate already holds is never
+  overwritten: the channel is pushed the current figure instead.
+- Linking: to the item with the listing's SKU when the sizes agree (where both have one) and the item
+  has no other listing on this channel; otherwise unlinked with SIZE_MISMATCH or CHANNEL_ALREADY_LINKED.
+  A SKU that is no SKU (empty, over 100 characters, a control character) stays unlinked: INVALID_SKU.
+- A linked listing whose quantity on the channel is not its target is pushed its target (drift).
+- Sync: incremental (from the stored cursor: new listings) or full (every listing; those gone become
+  `missing`, with no stock change, until `mark_listing` settles them as `sold` or `deleted`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from sqlalchemy import Connection, bindparam, delete, select, text, update
+
+from gateway.channel_sync.adapters import channel_errors
+from gateway.channel_sync.outbox import enqueue_listing_targets, enqueue_targets, listing_targets
+from gateway.clock import iso, now
+from gateway.core.ledger import ChangeKind, StockChange
+from gateway.core.skus import SKU_MAX_LENGTH, clean_sku
+from gateway.db import schema
+from gateway.db.engine import Database
+from gateway.errors import NotFoundError, UsageError
+from gateway.orders.rows import channel_row
+from gateway.stock import apply_stock_changes, ensure_items, warehouse_id
+
+log = logging.getLogger(__name__)
+SIZE_MISMATCH = "SIZE_MISMATCH"
+CHANNEL_ALREADY_LINKED = "CHANNEL_ALREADY_LINKED"
+INVALID_SKU = "INVALID_SKU"
+HOLDING_CAUSES = ("file", "manual", "listing_import")   # ledger causes that give StockGate its own figure
+LISTING_ID_MAX_LENGTH = 200
+TITLE_MAX_LENGTH = 500
+SETTLED_STATUSES = ("sold", "deleted")
+MAX_PAGES = 10_000
+LISTING_IMPORT_LOCK = 0x5354_4B47_4C53   # "STKGLS": PostgreSQL advisory lock key
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """What one listing sync did."""
+
+    channel: str
+    full: bool
+    seen: int = 0
+    new: int = 0
+    linked: int = 0
+    unlinked: int = 0
+    imported: int = 0          # new items whose quantity came into MF
+    missing: int = 0           # listings marked missing by this (full) sync
+    returned: int = 0          # listings seen again after being missing, sold or deleted
+    corrected: int = 0         # linked listings showing another quantity than their target: pushed it
+    skipped: int = 0           # listings that could not be stored (no usable listing id)
+    problems: list[str] = field(default_factory=list)
+
+
+def fetch_listings(adapter, cursor: str | None, full: bool) -> tuple[list, str | None]:
+    """Every page of listings from `cursor` (None for a full sync); the remote listings and the last cursor."""
+    listings, cursor = [], None if full else cursor
+    for _ in range(MAX_PAGES):
+        with channel_errors():
+            page = adapter.list_listings(cursor, full)
+        listings += page.listings
+        cursor = page.cursor if page.cursor is not None else cursor
+        if not page.more:
+            break
+    return listings, cursor
+
+
+def sync_listings(db: Database, channel: str, adapter, *, full: bool = False) -> SyncOutcome:
+    """Fetch the channel's listings (network first, outside any transaction), then apply them at once."""
+    with db.read() as conn:
+        c = schema.channels.c
+        cursor = conn.execute(select(c.listing_cursor).where(c.id == channel_row(conn, channel).id)).scalar_one()
+    remote, cursor = fetch_listings(adapter, cursor, full)
+    with db.write() as conn:
+        return apply_listings(conn, channel, remote, full=full, cursor=cursor)
+
+
+def _sizes_disagree(a: str | None, b: str | None) -> bool:
+    return bool(a and b) and a.strip().casefold() != b.strip().casefold()
+
+
+def _storable(value: str | None, limit: int) -> str | None:
+    """`value` as a database column can hold it: no NUL character, at most `limit` characters."""
+    return None if value is None else str(value).replace("\x00", "")[:limit]
+
+
+def _checked(channel: str, remote: list) -> tuple[list[tuple[object, str | None]], list[str]]:
+    """Each storable listing with its problem (INVALID_SKU or None), SKU cleaned; and the listings that
+    cannot be stored at all (no usable listing id), described for the operator."""
+    checked, problems = [], []
+    for r in remote:
+        listing_id = r.listing_id if isinstance(r.listing_id, str) else ""
+        if not listing_id.strip() or len(listing_id) > LISTING_ID_MAX_LENGTH or "\x00" in listing_id:
+            problems.append(f"channel {channel}: listing id {listing_id[:40]!r} (SKU {str(r.sku)[:40]!r}) skipped: "
+                            f"a listing id is 1-{LISTING_ID_MAX_LENGTH} characters")
+            continue
+        size, title = _storable(r.size, SKU_MAX_LENGTH), _storable(r.title, TITLE_MAX_LENGTH)
+        try:
+            r, reason = replace(r, sku=clean_sku(str(r.sku or "")), size=size, title=title), None
+        except ValueError:
+            r, reason = replace(r, sku=_storable(str(r.sku or ""), SKU_MAX_LENGTH), size=size, title=title), INVALID_SKU
+        checked.append((r, reason))
+    return checked, problems
+
+
+def _items_holding_stock(conn: Connection, item_ids) -> set[int]:
+    """The items StockGate already holds a figure for: a stock level, a ledger entry from a file, a manual
+    edit or a listing import, or a listing linked to it (an item an order created holds none of these)."""
+    s, lg, l = schema.stock_levels.c, schema.ledger.c, schema.listings.c
+    ids, held = sorted(set(item_ids)), set()
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        for query in (select(s.item_id).where(s.item_id.in_(chunk)),
+                      select(lg.item_id).where(lg.item_id.in_(chunk), lg.cause.in_(HOLDING_CAUSES)),
+                      select(l.item_id).where(l.item_id.in_(chunk))):
+            held.update(conn.execute(query.distinct()).scalars())
+    return held
+
+
+def apply_listings(conn: Connection, channel: str, remote: list, *, full: bool, cursor: str | None,
+                   at: datetime | None = None) -> SyncOutcome:
+    """Store, link and import `remote` listings of `channel` in the caller's write transaction."""
+    at = at or now()
+    if conn.dialect.name == "postgresql":   # one listing import at a time: the first integration's figure wins
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LISTING_IMPORT_LOCK})
+    ch_id = channel_row(conn, channel).id
+    checked, problems = _checked(channel, remote)
+    checked = list({r.listing_id: (r, reason) for r, reason in checked}.values())   # the last copy of an id wins
+    for message in problems:
+        log.warning(message)
+    l, i = schema.listings.c, schema.items.c
+    existing = {r.listing_id: r for r in conn.execute(
+        select(l.id, l.listing_id, l.sku, l.item_id, l.status).where(l.channel_id == ch_id))}
+    valid_skus = {r.sku for r, reason in checked if reason is None}
+    items = {r.sku: r for r in conn.execute(select(i.id, i.sku, i.size).where(i.sku.in_(valid_skus)))} \
+        if valid_skus else {}
+    held = _items_holding_stock(conn, [item.id for item in items.values()])
+    linked_items = {r.item_id for r in existing.values() if r.item_id is not None and r.status in ("active", "missing")}
+    new_items: dict[str, object] = {}           # sku -> the remote listing that brings its quantity into MF
+    decisions = []                              # (remote, existing row, sku to link or None, reason)
+    counts = dict(new=0, linked=0, unlinked=0, returned=0)
+    for r, invalid in checked:
+        row = existing.get(r.listing_id)
+        counts["new"] += row is None
+        counts["returned"] += row is not None and row.status != "active"
+        if invalid:
+            decisions.append((r, row, None, invalid))
+            continue
+        if row is not None and row.item_id is not None and row.sku == r.sku:
+            decisions.append((r, row, None, None))
+            linked_items.add(row.item_id)
+            continue
+        item, claimed = items.get(r.sku), new_items.get(r.sku)
+        known_size = claimed.size if claimed is not None else item.size if item is not None else None
+        if _sizes_disagree(r.size, known_size):
+            decisions.append((r, row, None, SIZE_MISMATCH))
+        elif claimed is None and (item is None or item.id not in held):
+            new_items[r.sku] = r                # a SKU StockGate holds no figure for: this listing's counts
+            decisions.append((r, row, r.sku, None))
+            if item is not None:
+                linked_items.add(item.id)
+        elif claimed is not None or item.id in linked_items:
+            decisions.append((r, row, None, CHANNEL_ALREADY_LINKED))
+        else:
+            linked_items.add(item.id)
+            decisions.append((r, row, r.sku, None))
+    ids = ensure_items(conn, [s for s in new_items if s not in items],
+                       {s: r.title for s, r in new_items.items() if r.title and s not in items})
+    ids.update({sku: item.id for sku, item in items.items()})
+    sized = [{"k_id": ids[s], "size": r.size} for s, r in new_items.items() if r.size]
+    if sized:
+        conn.execute(update(schema.items).where(i.id == bindparam("k_id")).values(size=bindparam("size")), sized)
+
+    inserts, updates, linked_now, reported = [], [], [], {}
+    for r, row, link_sku, reason in decisions:
+        values = {"sku": r.sku, "size": r.size, "channel_qty": r.quantity, "last_seen_at": at, "status": "active"}
+        if row is None or link_sku is not None or reason is not None:
+            values.update(item_id=ids[link_sku] if link_sku else None, link_reason=reason)
+            counts["linked" if link_sku else "unlinked"] += 1
+        if row is None:
+            inserts.append({**values, "channel_id": ch_id, "listing_id": r.listing_id, "first_seen_at": at})
+            continue
+        updates.append({**values, "k_pk": row.id})
+        if link_sku:
+            linked_now.append(row.id)
+        elif reason is None and r.quantity is not None:
+            reported[row.id] = r.quantity       # still linked: does the channel show what it should?
+    if inserts:
+        conn.execute(schema.listings.insert(), inserts)
+    for u in updates:
+        pk = u.pop("k_pk")
+        conn.execute(update(schema.listings).where(l.id == pk).values(**u))
+    if inserts:
+        fresh = dict(conn.execute(select(l.listing_id, l.id).where(
+            l.channel_id == ch_id, l.listing_id.in_([row["listing_id"] for row in inserts]),
+            l.item_id.is_not(None))).all())
+        linked_now += fresh.values()
+
+    mf = warehouse_id(conn, "MF")
+    imports = [StockChange((ids[s], mf), ChangeKind.SET, r.quantity, reference=f"{channel}/{r.listing_id}")
+               for s, r in new_items.items() if r.quantity]
+    apply_stock_changes(conn, imports, cause="listing_import", at=at)
+    enqueue_listing_targets(conn, linked_now, at=at)
+    corrected = _correct_drift(conn, reported, at)
+
+    missing = 0
+    if full:
+        seen = {r.listing_id for r, _ in checked}
+        gone = [row.id for lid, row in existing.items() if row.status == "active" and lid not in seen]
+        if gone:
+            conn.execute(update(schema.listings).where(l.id.in_(gone)).values(status="missing"))
+            conn.execute(delete(schema.push_outbox).where(schema.push_outbox.c.listing_pk.in_(gone)))
+        missing = len(gone)
+    c = schema.channels.c
+    conn.execute(update(schema.channels).where(c.id == ch_id).values(listing_cursor=cursor, imported=True))
+    return SyncOutcome(channel, full, seen=len(checked), imported=len(imports), missing=missing, corrected=corrected,
+                       skipped=len(problems), problems=problems, **counts)
+
+
+def _correct_drift(conn: Connection, reported: dict[int, int], at: datetime) -> int:
+    """Owe a push to every linked listing whose quantity on the channel is not its target (changed on the
+    marketplace): its last pushed quantity is forgotten, so the push is not skipped. Returns how many."""
+    drifted = [t for t in listing_targets(conn, listing_pks=reported) if t.target_qty != reported[t.listing_pk]]
+    if drifted:
+        l = schema.listings.c
+        conn.execute(update(schema.listings).where(l.id.in_([t.listing_pk for t in drifted]))
+                     .values(last_pushed_qty=None))
+        enqueue_targets(conn, drifted, at=at)
+    return len(drifted)
+
+
+def mark_listing(conn: Connection, channel: str, listing_id: str, status: str) -> dict:
+    """Settle a `missing` listing as `sold` or `deleted`; UsageError for a listing that is not missing."""
+    if status not in SETTLED_STATUSES:
+        raise UsageError(f"status {status!r} is not one of {', '.join(SETTLED_STATUSES)}")
+    ch_id = channel_row(conn, channel).id
+    l = schema.listings.c
+    row = conn.execute(select(l.id, l.status).where(l.channel_id == ch_id, l.listing_id == listing_id)).first()
+    if row is None:
+        raise NotFoundError(f"channel {channel!r} has no listing {listing_id!r}")
+    if row.status != "missing":
+        raise UsageError(f"listing {listing_id!r} on {channel!r} is {row.status}: only a missing listing can be "
+                         f"marked {status}")
+    conn.execute(update(schema.listings).where(l.id == row.id).values(status=status))
+    return listings_view(conn, channel, listing_id=listing_id)[0]
+
+
+def listings_view(conn: Connection, channel: str | None = None, *, listing_id: str | None = None) -> list[dict]:
+    """Listings with their link state, reason, status and push state, by channel and listing id."""
+    l, c, i, o = schema.listings.c, schema.channels.c, schema.items.c, schema.push_outbox.c
+    query = (select(c.name, l.listing_id, l.sku, l.size, i.sku.label("item_sku"), l.link_reason, l.status,
+                    l.channel_qty, l.last_pushed_qty, l.last_pushed_at, l.last_push_error, o.target_qty, o.attempts)
+             .select_from(schema.listings.join(schema.channels, c.id == l.channel_id)
+                          .outerjoin(schema.items, i.id == l.item_id)
+                          .outerjoin(schema.push_outbox, o.listing_pk == l.id))
+             .order_by(c.name, l.listing_id))
+    if channel is not None:
+        query = query.where(l.channel_id == channel_row(conn, channel).id)
+    if listing_id is not None:
+        query = query.where(l.listing_id == listing_id)
+    return [{"channel": r.name, "listing_id": r.listing_id, "sku": r.sku, "size": r.size, "item": r.item_sku,
+             "link": "linked" if r.item_sku else "unlinked", "link_reason": r.link_reason, "status": r.status,
+             "channel_quantity": r.channel_qty, "last_pushed_quantity": r.last_pushed_qty,
+             "last_pushed_at": iso(r.last_pushed_at), "last_push_error": r.last_push_error,
+             "pending_quantity": r.target_qty, "push_attempts": r.attempts or 0} for r in conn.execute(query)]

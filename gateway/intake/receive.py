@@ -1,0 +1,88 @@
+"""Receive a file: a durable spool copy named by its file id and a `received` row, before anything else.
+
+Every transport (FTP, SFTP, folders, CLI, web) calls `receive_file`; only when it returns may the sender
+be acknowledged (the FTP transfer completed, the SFTP original deleted). Processing happens later, in a
+worker, from the spool copy.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from gateway.clock import now
+from gateway.core.files import FileStatus
+from gateway.db import schema
+from gateway.db.engine import Database
+from gateway.intake.spool import spool_dir, spool_file
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Who sent a file and how it is to be read."""
+
+    name: str                                  # the file's own name, as the sender gave it
+    transport: str                             # ftp | sftp | folder | cli | web
+    account: str | None = None                 # FTP account
+    source: str | None = None                  # SFTP or folder source
+    warehouse: str | None = None               # stock file of this warehouse; None: decided from the header
+    mode: str = "partial"                      # stock files: partial | full | delta
+    as_of: datetime | None = None              # upload completion or remote mtime; None: received_at
+    report_dir: Path | None = None             # where <name>.<file_id>.report.json/.csv go
+    options: dict[str, Any] = field(default_factory=dict)
+    # options: allowed_warehouses (list), create_unknown_skus (bool), columns (dict), max_zero_fraction,
+    # min_rows, dry_run (bool)
+
+    @property
+    def dedupe_scope(self) -> str:
+        """Same bytes from the same warehouse (or account) again is a duplicate."""
+        if self.warehouse:
+            return f"warehouse:{self.warehouse}"
+        if self.account:
+            return f"account:{self.account}"
+        return f"{self.transport}:{self.source or ''}"
+
+
+def receive_file(db: Database, data_dir: Path, delivery: Delivery, staged: Path, *, move: bool = False) -> str:
+    """Spool `staged` durably under a new file id and record it as `received`; return the file id.
+
+    The staged file is copied (and hashed on the way); with `move` the caller's staged file is removed
+    once the row is committed (it must be a file the caller owns, such as an FTP upload already staged).
+    """
+    received_at = now()
+    folder = spool_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    file_id, target, sha256, size = spool_file(staged, folder, received_at)
+    try:
+        with db.write() as conn:
+            conn.execute(schema.files.insert().values(
+                file_id=file_id, name=delivery.name[:255], transport=delivery.transport, account=delivery.account,
+                source=delivery.source, warehouse=delivery.warehouse,
+                kind="stock" if delivery.warehouse else "quantity_update",
+                mode=delivery.mode if delivery.warehouse else "absolute", sha256=sha256, size=size,
+                dedupe_scope=delivery.dedupe_scope, received_at=received_at, as_of=delivery.as_of,
+                status=FileStatus.RECEIVED.value, options=json.dumps(delivery.options, default=str),
+                spool_path=str(target), report_dir=str(delivery.report_dir) if delivery.report_dir else None,
+                attempts=0))
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    if move:
+        Path(staged).unlink(missing_ok=True)
+    return file_id
+
+
+def receive_bytes(db: Database, data_dir: Path, delivery: Delivery, data: bytes) -> str:
+    """`receive_file` for content already in memory (web uploads, tests)."""
+    folder = spool_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    staged = folder / f".incoming-{secrets.token_hex(6)}"
+    staged.write_bytes(data)
+    try:
+        return receive_file(db, data_dir, delivery, staged, move=True)
+    finally:
+        staged.unlink(missing_ok=True)

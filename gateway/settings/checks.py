@@ -1,0 +1,191 @@
+"""Cross-key and range checks of loaded settings: references between sections, ports, limits, patterns.
+
+Each failure is one ConfigError line naming the file and the key (`<file>: sources[0].cron: ...`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from gateway.core.skus import is_warehouse_code
+from gateway.errors import ConfigError
+from parsers.issues import QUANTITY_LIMIT
+
+if TYPE_CHECKING:
+    from gateway.settings.model import Settings, WebSettings
+
+PRIORITY_LIMIT = 2_147_483_647          # warehouse priority: a 32-bit database integer
+DATABASE_SCHEMES = ("sqlite", "postgresql")
+
+
+def check_settings(s: Settings, prefix: str, database_key: str) -> None:
+    """Every check, in order: references between sections, then ranges and formats."""
+    _check_references(s, prefix)
+    _check_values(s, prefix, database_key)
+
+
+def _check_references(s: Settings, prefix: str) -> None:
+    codes = {"MF"} | {w.code for w in s.warehouses}
+    for i, w in enumerate(s.warehouses):
+        if not is_warehouse_code(w.code):
+            raise ConfigError(f"{prefix}warehouses[{i}].code: {w.code!r} must be 1-32 letters, digits, _ or -")
+    _unique([w.code for w in s.warehouses], f"{prefix}warehouses", "code")
+    _unique([a.username for a in s.accounts], f"{prefix}accounts", "username")
+    _unique([x.name for x in s.sources], f"{prefix}sources", "name")
+    _unique([c.name for c in s.channels], f"{prefix}channels", "name")
+    for i, a in enumerate(s.accounts):
+        for code in a.warehouses:
+            if code not in codes:
+                raise ConfigError(f"{prefix}accounts[{i}].warehouses: {code!r} is not a configured warehouse")
+    for i, src in enumerate(s.sources):
+        key = f"{prefix}sources[{i}]"
+        if src.warehouse not in codes:
+            raise ConfigError(f"{key}.warehouse: {src.warehouse!r} is not a configured warehouse")
+        if src.type == "folder" and not src.path:
+            raise ConfigError(f"{key}.path: required for a folder source")
+        if src.type == "sftp":
+            for name in ("host", "username", "known_hosts"):
+                if not getattr(src, name):
+                    raise ConfigError(f"{key}.{name}: required for an sftp source")
+            if not (src.key_file or src.password_env):
+                raise ConfigError(f"{key}.key_file: an sftp source needs key_file or password_env")
+        if src.after == "move" and not src.move_to and src.type == "sftp":
+            raise ConfigError(f"{key}.move_to: required when after = \"move\"")
+    for i, c in enumerate(s.channels):
+        if c.buffer < 0 or c.max_qty < 0:
+            raise ConfigError(f"{prefix}channels[{i}]: buffer and max_qty must be 0 or more")
+    _check_web(s.web, prefix)
+
+
+def _check_values(s: Settings, prefix: str, database_key: str) -> None:
+    """Ranges and formats that would otherwise fail later (a port that wraps, a pattern that never compiles)."""
+    _check_database_url(s.database_url, database_key)
+    _check_port(s.ftp.port, f"{prefix}ftp.port", allow_any=True)
+    _check_port(s.web.port, f"{prefix}web.port", allow_any=True)
+    _check_passive_ports(s.ftp.passive_ports, f"{prefix}ftp.passive_ports")
+    for name in ("max_upload_mb", "max_failed_logins", "max_connections_per_ip", "max_connections",
+                 "idle_timeout_seconds", "login_timeout_seconds"):
+        _check_positive(getattr(s.ftp, name), f"{prefix}ftp.{name}")
+    _check_at_least(s.ftp.lockout_minutes, 0, f"{prefix}ftp.lockout_minutes")
+    _check_positive(s.web.read_timeout_seconds, f"{prefix}web.read_timeout_seconds")
+    try:
+        re.compile(s.files.as_of_pattern)
+    except re.error as exc:
+        raise ConfigError(f"{prefix}files.as_of_pattern: {s.files.as_of_pattern!r} is not a valid regular "
+                          f"expression ({exc})") from None
+    for name in ("max_file_mb", "max_uncompressed_mb", "max_compression_ratio", "max_columns", "max_sheet_mb"):
+        _check_positive(getattr(s.files, name), f"{prefix}files.{name}")
+    for i, w in enumerate(s.warehouses):
+        if not 0 <= w.priority <= PRIORITY_LIMIT:
+            raise ConfigError(f"{prefix}warehouses[{i}].priority: {w.priority} must be 0 to {PRIORITY_LIMIT:,}")
+    for i, a in enumerate(s.accounts):
+        key = f"{prefix}accounts[{i}]"
+        if not a.password_hash.startswith("$argon2"):
+            raise ConfigError(f"{key}.password_hash: not an argon2 hash (make one with `stockgate hash-password`)")
+        _check_snapshot_guard(a.max_zero_fraction, a.min_rows, key)
+    for i, src in enumerate(s.sources):
+        key = f"{prefix}sources[{i}]"
+        _check_port(src.port, f"{key}.port", allow_any=False)
+        _check_snapshot_guard(src.max_zero_fraction, src.min_rows, key)
+        _check_positive(src.interval_seconds, f"{key}.interval_seconds")
+        _check_at_least(src.stable_seconds, 0, f"{key}.stable_seconds")
+        if src.cron:
+            _check_cron(src.cron, f"{key}.cron")
+    for i, c in enumerate(s.channels):
+        key = f"{prefix}channels[{i}]"
+        for name in ("buffer", "max_qty"):
+            if getattr(c, name) > QUANTITY_LIMIT:
+                raise ConfigError(f"{key}.{name}: {getattr(c, name)} is above the limit of {QUANTITY_LIMIT:,}")
+        for name in ("push_interval_seconds", "order_interval_seconds", "listing_interval_seconds",
+                     "retry_base_seconds", "retry_max_seconds"):
+            _check_positive(getattr(c, name), f"{key}.{name}")
+
+
+def _check_positive(value: float, key: str) -> None:
+    if not value > 0:
+        raise ConfigError(f"{key}: {value} must be more than 0")
+
+
+def _check_at_least(value: float, low: float, key: str) -> None:
+    if not value >= low:
+        raise ConfigError(f"{key}: {value} must be {low} or more")
+
+
+def _check_snapshot_guard(max_zero_fraction: float, min_rows: int, key: str) -> None:
+    if not 0 <= max_zero_fraction <= 1:
+        raise ConfigError(f"{key}.max_zero_fraction: {max_zero_fraction} must be between 0 and 1")
+    _check_at_least(min_rows, 0, f"{key}.min_rows")
+
+
+def _check_port(port: int, key: str, *, allow_any: bool) -> None:
+    """1-65535; with `allow_any`, 0 too (listen on any free port)."""
+    low = 0 if allow_any else 1
+    if not low <= port <= 65535:
+        any_free = " (0: any free port)" if allow_any else ""
+        raise ConfigError(f"{key}: {port} is not a port number: use {low} to 65535{any_free}")
+
+
+def _check_passive_ports(text: str, key: str) -> None:
+    """\"A-B\" with 1024 <= A <= B <= 65535, or "" for any free port."""
+    if not text.strip():
+        return
+    match = re.fullmatch(r"\s*(\d{1,5})\s*-\s*(\d{1,5})\s*", text)
+    if not match:
+        raise ConfigError(f"{key}: {text!r} must look like \"30000-30049\" (or \"\" for any free port)")
+    low, high = int(match[1]), int(match[2])
+    if not 1024 <= low <= high <= 65535:
+        raise ConfigError(f"{key}: {text!r} must be a range FIRST-LAST with 1024 <= FIRST <= LAST <= 65535")
+
+
+def _check_cron(expression: str, key: str) -> None:
+    """The expression as the source scheduler reads it (APScheduler's crontab syntax)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expression)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{key}: {expression!r} is not a 5-field cron expression ({exc})") from None
+
+
+def _check_database_url(url: str, key: str) -> None:
+    """A sqlite or postgresql URL (the two engines StockGate runs on)."""
+    scheme = url.split(":", 1)[0] if "://" in url else ""
+    if not scheme:
+        raise ConfigError(f"{key}: {url!r} is not a database URL (e.g. \"sqlite:///var/stockgate.db\" or "
+                          f"\"postgresql+psycopg://user@host/db\")")
+    if scheme.split("+", 1)[0] not in DATABASE_SCHEMES:
+        raise ConfigError(f"{key}: {scheme!r} is not supported (use sqlite or postgresql)")
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for `localhost` and loopback addresses (127.0.0.0/8, ::1); False for anything reachable from
+    other machines, including "" and 0.0.0.0 (every interface)."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_web(web: WebSettings, prefix: str) -> None:
+    """The web page asks for a login off loopback: refuse a configuration that would expose it without one."""
+    if bool(web.username) != bool(web.password_hash):
+        raise ConfigError(f"{prefix}web: set both username and password_hash (from `stockgate hash-password`), "
+                          "or neither")
+    if web.password_hash and not web.password_hash.startswith("$argon2"):
+        raise ConfigError(f"{prefix}web.password_hash: not an argon2 hash (make one with `stockgate hash-password`)")
+    if web.enabled and not web.username and not is_loopback_host(web.host):
+        raise ConfigError(f"{prefix}web.host: {web.host!r} is not a loopback address, so web.username and "
+                          "web.password_hash are required (or set web.host = \"127.0.0.1\")")
+
+
+def _unique(values: list[str], where: str, key: str) -> None:
+    seen = set()
+    for i, v in enumerate(values):
+        if v in seen:
+            raise ConfigError(f"{where}[{i}].{key}: {v!r} is defined twice")
+        seen.add(v)

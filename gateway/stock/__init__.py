@@ -1,0 +1,13 @@
+"""Stock: levels and their ledger in the database, the one place a level changes (`levels`), and the
+Quantity Update template that shows them (`template`). The levels' functions are importable from here.
+"""
+
+from gateway.stock.levels import (
+    WarehouseRow, apply_stock_changes, catalog_ids, ensure_items, item_ids, ledger_sums, ledger_view,
+    read_warehouse_levels, set_stock, stock_view, warehouse_id, warehouses,
+)
+
+__all__ = [
+    "WarehouseRow", "apply_stock_changes", "catalog_ids", "ensure_items", "item_ids", "ledger_sums", "ledger_view",
+    "read_warehouse_levels", "set_stock", "stock_view", "warehouse_id", "warehouses",
+]

@@ -1,0 +1,283 @@
+"""Stock levels and the ledger in the database: the one place a stock level changes.
+
+`apply_stock_changes` runs inside the caller's transaction and writes every level together with its
+ledger entry. On PostgreSQL the levels are locked (SELECT ... FOR UPDATE) before they are read; on SQLite
+every write transaction holds the database lock from its start (BEGIN IMMEDIATE). Either way two writers
+of one level queue, and neither loses the other's update.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, func, select
+
+from gateway.clock import iso
+from gateway.core.ledger import PlannedEntry, StockChange, check_cause, plan_changes
+from gateway.core.skus import clean_sku
+from gateway.db import schema
+from gateway.db.upsert import insert_ignore
+from gateway.errors import NotFoundError, UsageError
+from parsers.issues import QUANTITY_LIMIT
+
+# Above this many levels of one warehouse in a batch, read the whole warehouse instead of key lists.
+_WHOLE_WAREHOUSE_THRESHOLD = 2000
+_CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class WarehouseRow:
+    id: int
+    code: str
+    name: str
+    kind: str
+    priority: int
+    sellable: bool
+
+
+def warehouses(conn: Connection) -> dict[str, WarehouseRow]:
+    """Every warehouse by code."""
+    w = schema.warehouses.c
+    rows = conn.execute(select(w.id, w.code, w.name, w.kind, w.priority, w.sellable).order_by(w.priority, w.code))
+    return {r.code: WarehouseRow(*r) for r in rows}
+
+
+def warehouse_id(conn: Connection, code: str) -> int:
+    """The id of warehouse `code`; NotFoundError naming the known codes when there is none."""
+    found = warehouses(conn)
+    if code not in found:
+        raise NotFoundError(f"unknown warehouse {code!r} (known: {', '.join(found) or 'none'})")
+    return found[code].id
+
+
+# Bulk statements run on the driver cursor: a million rows as plain tuples, not SQLAlchemy Row objects.
+# Constant SQL per parameter style (sqlite3 `?`, psycopg `%s`); values are always bound, never formatted in.
+_SQL = {
+    "qmark": {
+        "catalog": "SELECT sku, id FROM items",
+        "levels": "SELECT item_id, on_hand FROM stock_levels WHERE warehouse_id = ?",
+        "update": "UPDATE stock_levels SET on_hand = ?, updated_at = ? WHERE item_id = ? AND warehouse_id = ?",
+        "ledger": "INSERT INTO ledger (at, item_id, warehouse_id, delta, on_hand_after, cause, file_id, file_row, "
+                  "reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    },
+    "format": {
+        "catalog": "SELECT sku, id FROM items",
+        "levels": "SELECT item_id, on_hand FROM stock_levels WHERE warehouse_id = %s",
+        "levels_locked": "SELECT item_id, on_hand FROM stock_levels WHERE warehouse_id = %s "
+                         "ORDER BY item_id FOR UPDATE",
+        "update": "UPDATE stock_levels SET on_hand = %s, updated_at = %s WHERE item_id = %s AND warehouse_id = %s",
+        "ledger": "INSERT INTO ledger (at, item_id, warehouse_id, delta, on_hand_after, cause, file_id, file_row, "
+                  "reference) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+    },
+}
+
+
+def _statements(conn: Connection) -> dict[str, str]:
+    return _SQL["qmark" if conn.dialect.name == "sqlite" else "format"]
+
+
+def _fetch_pairs(conn: Connection, sql: str, params: tuple = ()) -> dict:
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return dict(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _execute_many(conn: Connection, sql: str, rows: list[tuple]) -> None:
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+
+
+def _stamp(conn: Connection, at: datetime):
+    """`at` as the driver stores it: SQLAlchemy's SQLite DATETIME text (UTC), a datetime elsewhere."""
+    if conn.dialect.name == "sqlite":
+        return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return at
+
+
+def catalog_ids(conn: Connection) -> dict[str, int]:
+    """Every item id by SKU (one scan; for files that name a large part of the catalog)."""
+    return _fetch_pairs(conn, _statements(conn)["catalog"])
+
+
+def item_ids(conn: Connection, skus: Iterable[str]) -> dict[str, int]:
+    """The ids of the items with these SKUs (unknown SKUs are simply absent)."""
+    wanted = list(dict.fromkeys(skus))
+    found: dict[str, int] = {}
+    i = schema.items.c
+    if len(wanted) > _WHOLE_WAREHOUSE_THRESHOLD:
+        catalog = catalog_ids(conn)
+        return {sku: catalog[sku] for sku in wanted if sku in catalog}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start:start + _CHUNK]
+        found.update(conn.execute(select(i.sku, i.id).where(i.sku.in_(chunk))).all())
+    return found
+
+
+def ensure_items(conn: Connection, skus: Iterable[str], titles: dict[str, str] | None = None, *,
+                 created_by_file: str | None = None) -> dict[str, int]:
+    """Ids of the items with these SKUs, creating the missing ones (`created_by_file`: the id of the file
+    that creates them, remembered with each new item)."""
+    wanted = list(dict.fromkeys(skus))
+    found = item_ids(conn, wanted)
+    missing = [s for s in wanted if s not in found]
+    if missing:
+        now = datetime.now(UTC)
+        titles = titles or {}
+        insert_ignore(conn, schema.items, [{"sku": s, "title": titles.get(s), "created_at": now,
+                                            "created_by_file": created_by_file} for s in missing], ["sku"])
+        found.update(item_ids(conn, missing))
+    return found
+
+
+def _read_levels(conn: Connection, keys: set[tuple[int, int]], lock: bool) -> dict[tuple[int, int], int]:
+    s = schema.stock_levels.c
+    by_warehouse: dict[int, list[int]] = defaultdict(list)
+    for item, wh in keys:
+        by_warehouse[wh].append(item)
+    levels: dict[tuple[int, int], int] = {}
+    for wh, items in by_warehouse.items():
+        query = select(s.item_id, s.on_hand).where(s.warehouse_id == wh)
+        chunks = [None] if len(items) > _WHOLE_WAREHOUSE_THRESHOLD else [
+            sorted(items)[i:i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+        for chunk in chunks:
+            q = query if chunk is None else query.where(s.item_id.in_(chunk))
+            if lock:
+                q = q.order_by(s.item_id).with_for_update()
+            for item, on_hand in conn.execute(q):
+                if (item, wh) in keys:
+                    levels[(item, wh)] = on_hand
+    return levels
+
+
+def read_warehouse_levels(conn: Connection, warehouse: int, item_ids: Sequence[int] | None = None, *,
+                          lock: bool = False) -> dict[int, int]:
+    """on_hand per item id of one warehouse: every level, or at least those of `item_ids`; FOR UPDATE
+    with `lock`. Levels that do not exist are absent (they are 0). A long `item_ids` reads the whole
+    warehouse: one scan is cheaper than many IN lists.
+    """
+    if item_ids is None or len(item_ids) > _WHOLE_WAREHOUSE_THRESHOLD:
+        return _fetch_pairs(conn, _statements(conn)["levels_locked" if lock else "levels"], (warehouse,))
+    s = schema.stock_levels.c
+    query = select(s.item_id, s.on_hand).where(s.warehouse_id == warehouse)
+    ordered = sorted(set(item_ids))
+    levels: dict[int, int] = {}
+    for start in range(0, len(ordered), _CHUNK):
+        q = query.where(s.item_id.in_(ordered[start:start + _CHUNK]))
+        if lock:
+            q = q.order_by(s.item_id).with_for_update()
+        levels.update(conn.execute(q).all())
+    return levels
+
+
+def apply_stock_changes(conn: Connection, changes: Sequence[StockChange], *, cause: str,
+                        file_id: str | None = None, at: datetime | None = None,
+                        current: Mapping[tuple[int, int], int] | None = None) -> list[PlannedEntry]:
+    """Apply `changes` (keys are (item_id, warehouse_id)) in the caller's transaction.
+
+    Writes the new levels and one ledger entry per level moved, then marks the listings of the changed
+    items for a push. Returns the entries written. `current` (optional) holds levels the caller already
+    read in this transaction (locked on PostgreSQL, e.g. by `read_warehouse_levels`); a key absent from
+    it is read (or created and locked) here, so a large file's levels are not read twice.
+    """
+    check_cause(cause)
+    if not changes:
+        return []
+    at = at or datetime.now(UTC)
+    lock = conn.dialect.name == "postgresql"
+    known: Mapping[tuple[int, int], int] = current if current is not None else {}
+    keys = {c.key for c in changes if c.key not in known}   # levels not read yet
+    if keys and lock:  # make every level exist so that it can be locked; another writer may create it meanwhile
+        insert_ignore(conn, schema.stock_levels,
+                      [{"item_id": i, "warehouse_id": w, "on_hand": 0, "updated_at": at} for i, w in keys],
+                      ["item_id", "warehouse_id"])
+    if keys:   # never the caller's mapping: a copy with the levels read here
+        known = {**known, **_read_levels(conn, keys, lock)}
+    current = known
+    new_levels, entries = plan_changes(current, changes)
+    sql, stamp = _statements(conn), _stamp(conn, at)
+    existing = [(v, stamp, k[0], k[1]) for k, v in new_levels.items() if k in current]
+    # every level a change names exists afterwards, even at 0, on SQLite as on PostgreSQL (which creates
+    # them above to lock them): "this warehouse holds 0" is a figure, not the absence of one
+    fresh = [{"item_id": k[0], "warehouse_id": k[1], "on_hand": new_levels.get(k, 0), "updated_at": at}
+             for k in dict.fromkeys(c.key for c in changes) if k not in current]
+    if existing:
+        _execute_many(conn, sql["update"], existing)
+    if fresh:
+        conn.execute(schema.stock_levels.insert(), fresh)
+    ledger_rows = [(stamp, e.key[0], e.key[1], e.after - e.before, e.after, cause, file_id, e.change.file_row,
+                    e.change.reference) for e in entries if e.after != e.before]
+    if ledger_rows:
+        _execute_many(conn, sql["ledger"], ledger_rows)
+        from gateway.channel_sync import outbox  # late import: the outbox builds on this module
+        outbox.enqueue_for_items(conn, {row[1] for row in ledger_rows}, at=at)
+    return entries
+
+
+def set_stock(conn: Connection, sku: str, warehouse: str, quantity: int, *, reference: str | None = None) -> PlannedEntry | None:
+    """A manual edit: set `sku` in `warehouse` to `quantity` (ledger cause `manual`)."""
+    from gateway.core.ledger import ChangeKind
+
+    try:
+        sku = clean_sku(sku)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if quantity < 0:
+        raise UsageError(f"quantity {quantity} is negative: a stock level is 0 or more")
+    if quantity > QUANTITY_LIMIT:
+        raise UsageError(f"quantity {quantity} is above the limit of {QUANTITY_LIMIT:,}")
+    wh = warehouse_id(conn, warehouse)
+    item = ensure_items(conn, [sku])[sku]
+    entries = apply_stock_changes(conn, [StockChange((item, wh), ChangeKind.SET, quantity, reference=reference)],
+                                  cause="manual")
+    return entries[0] if entries else None
+
+
+def stock_view(conn: Connection, skus: Sequence[str] = ()) -> list[dict]:
+    """Items with their on_hand per warehouse and available quantity, ordered by SKU."""
+    i, s, w = schema.items.c, schema.stock_levels.c, schema.warehouses.c
+    query = (select(i.sku, w.code, s.on_hand, w.sellable)
+             .select_from(schema.items.outerjoin(schema.stock_levels, s.item_id == i.id)
+                          .outerjoin(schema.warehouses, w.id == s.warehouse_id))
+             .order_by(i.sku, w.priority, w.code))
+    if skus:
+        query = query.where(i.sku.in_(list(skus)))
+    items: dict[str, dict] = {}
+    for sku, code, on_hand, sellable in conn.execute(query):
+        entry = items.setdefault(sku, {"sku": sku, "warehouses": {}, "available": 0})
+        if code is not None:
+            entry["warehouses"][code] = on_hand
+            if sellable:
+                entry["available"] += on_hand
+    return list(items.values())
+
+
+def ledger_view(conn: Connection, sku: str | None = None, limit: int | None = None) -> list[dict]:
+    """Ledger entries, oldest first, optionally for one SKU."""
+    l, i, w = schema.ledger.c, schema.items.c, schema.warehouses.c
+    query = (select(l.id, l.at, i.sku, w.code, l.delta, l.on_hand_after, l.cause, l.file_id, l.file_row, l.reference)
+             .join_from(schema.ledger, schema.items, i.id == l.item_id)
+             .join(schema.warehouses, w.id == l.warehouse_id).order_by(l.id))
+    if sku is not None:
+        query = query.where(i.sku == sku)
+    if limit:
+        query = query.limit(limit)
+    return [{"id": r.id, "at": iso(r.at), "sku": r.sku, "warehouse": r.code, "delta": r.delta,
+             "on_hand_after": r.on_hand_after, "cause": r.cause, "file_id": r.file_id, "row": r.file_row,
+             "reference": r.reference} for r in conn.execute(query)]
+
+
+def ledger_sums(conn: Connection) -> dict[tuple[int, int], int]:
+    """Sum of ledger deltas per (item, warehouse): the invariant says it equals on_hand."""
+    l = schema.ledger.c
+    return {(r[0], r[1]): r[2] for r in conn.execute(
+        select(l.item_id, l.warehouse_id, func.sum(l.delta)).group_by(l.item_id, l.warehouse_id))}
+

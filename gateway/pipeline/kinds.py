@@ -77,8 +77,20 @@ def decide_kind(data: bytes, name: str, file_row: Any, options: dict[str, Any], 
 
 
 def as_of_from_name(name: str, pattern: str) -> datetime | None:
-    """The moment a timestamp in the file name gives (`stock_20261126T0830.csv`), as UTC; None if none."""
-    match = re.search(pattern, name) if pattern else None
+    """The moment a timestamp in the file name gives (`stock_20261126T0830.csv`), as UTC; None if none.
+    In a name with folders (`export_20261126T0830/stock.csv`, from an FTP sub-folder) the file's own name
+    is searched first, then its folders from the innermost out."""
+    if not pattern:
+        return None
+    for part in reversed(name.split("/")):
+        moment = _as_of_in(part, pattern)
+        if moment is not None:
+            return moment
+    return None
+
+
+def _as_of_in(name: str, pattern: str) -> datetime | None:
+    match = re.search(pattern, name)
     if not match:
         return None
     text = match.groupdict().get("ts") or match.group(0)

@@ -1,8 +1,10 @@
 """Who may log in to the FTP server and what each account may do inside its home.
 
-A home is `<data_dir>/ftp/<username>/` with `inbox/` (upload, list, rename; delete only temporary names),
-`reports/` and `templates/` (list and download). Nothing else is granted: no append, no mkdir, no chmod,
-nothing outside the home, and no path through a symbolic link.
+A home is `<data_dir>/ftp/<username>/` with `inbox/` (upload, list, rename; delete only temporary names;
+sub-folders up to `MAX_INBOX_DEPTH` deep, made and removed when empty), `reports/` and `templates/` (list
+and download). Nothing else is granted: no append, nothing written outside the inbox, nothing outside
+the home, and no path through a symbolic link. (`SITE CHMOD` and `MFMT` in the inbox are answered, and
+ignored, by the handler.)
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from gateway.settings import AccountSettings, Settings
 
 INBOX, REPORTS, TEMPLATES = "inbox", "reports", "templates"
 FOLDERS = (INBOX, REPORTS, TEMPLATES)
+MAX_INBOX_DEPTH = 8        # levels of sub-folders below inbox/ (lftp mirror -R of a folder tree)
 USERNAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$")
 
 
@@ -110,11 +113,27 @@ class AccountAuthorizer(DummyAuthorizer):
             return True
         if perm == "r":                                    # RETR: reports and templates only
             return area in (REPORTS, TEMPLATES) and len(parts) >= 2
-        if perm in "wf":                                   # STOR, RNFR/RNTO: files directly in inbox
-            return area == INBOX and len(parts) == 2
-        if perm == "d":                                    # DELE: temporary names in inbox only
-            return area == INBOX and len(parts) == 2 and is_temporary_name(parts[1])
-        return False                                       # APPE, MKD, SITE CHMOD, MFMT
+        if area != INBOX or not parts[1:]:
+            return perm in "MT" and area == INBOX         # SITE CHMOD, MFMT on /inbox itself: ignored
+        depth = len(parts) - 2                             # sub-folders between inbox/ and the name
+        if perm in "wf":                                   # STOR, RNFR/RNTO: files in inbox and its sub-folders
+            return depth <= MAX_INBOX_DEPTH
+        if perm == "m":                                    # MKD: a sub-folder of inbox
+            return depth < MAX_INBOX_DEPTH
+        if perm == "d":                                    # DELE a temporary name; RMD an (empty) sub-folder
+            return is_temporary_name(parts[-1]) or (os.path.isdir(path) and not os.path.islink(path))
+        if perm in "MT":                                   # SITE CHMOD, MFMT: answered and ignored
+            return True
+        return False                                       # APPE
+
+
+def inbox_name(home: Path | str, path: str) -> str | None:
+    """The name of `path` inside the inbox of `home`, sub-folders joined by `/` (`east/stock.csv`); None
+    for a path that is not below the inbox."""
+    parts = _parts_below(Path(home), path)
+    if not parts or parts[0] != INBOX or len(parts) < 2:
+        return None
+    return "/".join(parts[1:])
 
 
 def _parts_below(home: Path, path: str) -> tuple[str, ...] | None:

@@ -1,9 +1,10 @@
 """Bookkeeping of FTP inboxes: which temporary-name uploads completed, the staging folder completed
 uploads wait in until `receive_file` has spooled them, and the quarantine for what a crash left behind.
 
-A file with a final name in an inbox is always an upload in progress (a completed one is moved to
-staging at once), so at start-up every such file, every staged file, and every temporary-name file
-without a completion record is a partial upload: it is quarantined, never processed.
+A file with a final name in an inbox or one of its sub-folders is always an upload in progress (a
+completed one is moved to staging at once), so at start-up every such file, every staged file, and
+every temporary-name file without a completion record is a partial upload: it is quarantined, never
+processed. Sub-folders themselves are left in place.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def quarantine_dir(data_dir: Path) -> Path:
 class UploadRecords:
     """Completed uploads under temporary names (`x.csv.part`), remembered by size and mtime in
     `<data_dir>/ftp-state/completed.json`, so a rename to the final name is accepted only for a whole
-    file, even across a restart."""
+    file, even across a restart. A file is known by its name inside the inbox (`sub/x.csv.part`)."""
 
     def __init__(self, data_dir: Path):
         self.path = Path(data_dir) / "ftp-state" / "completed.json"
@@ -56,11 +57,11 @@ class UploadRecords:
         tmp.write_text(json.dumps(self._records, sort_keys=True), encoding="utf-8")
         os.replace(tmp, self.path)
 
-    def remember(self, username: str, path: Path) -> None:
-        """Record that the upload at `path` completed."""
+    def remember(self, username: str, name: str, path: Path) -> None:
+        """Record that the upload `name` (at `path`) completed."""
         st = os.stat(path)
         with self._lock:
-            self._records[self._key(username, Path(path).name)] = [st.st_size, st.st_mtime_ns]
+            self._records[self._key(username, name)] = [st.st_size, st.st_mtime_ns]
             self._save()
 
     def forget(self, username: str, name: str) -> None:
@@ -68,10 +69,10 @@ class UploadRecords:
             if self._records.pop(self._key(username, name), None) is not None:
                 self._save()
 
-    def is_complete(self, username: str, path: Path) -> bool:
-        """True when `path` is an upload that completed and has not changed since."""
+    def is_complete(self, username: str, name: str, path: Path) -> bool:
+        """True when `name` (at `path`) is an upload that completed and has not changed since."""
         with self._lock:
-            record = self._records.get(self._key(username, Path(path).name))
+            record = self._records.get(self._key(username, name))
         try:
             st = os.lstat(path)
         except OSError:
@@ -98,21 +99,23 @@ def stage(data_dir: Path, path: Path) -> Path:
     return target
 
 
-def quarantine(data_dir: Path, path: Path, label: str) -> Path:
-    """Move `path` to the quarantine folder as `<time>-<tag>-<label>-<name>` (the label and name shortened
-    to fit the file system, the time and random tag kept); return where it went."""
+def quarantine(data_dir: Path, path: Path, label: str, name: str | None = None) -> Path:
+    """Move `path` to the quarantine folder as `<time>-<tag>-<label>-<name>` (`name` defaults to the file's
+    own; a sub-folder's `/` becomes `_`; the label and name shortened to fit the file system, the time and
+    random tag kept); return where it went."""
     folder = quarantine_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / fit_name(f"{label}-{Path(path).name}", before=f"{now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-",
+    shown = (name or Path(path).name).replace("/", "_")
+    target = folder / fit_name(f"{label}-{shown}", before=f"{now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}-",
                                limit=name_limit(folder))
     os.replace(path, target)
     return target
 
 
-def _quarantine_logged(data_dir: Path, path: Path, label: str, moved: list[Path]) -> None:
+def _quarantine_logged(data_dir: Path, path: Path, label: str, moved: list[Path], name: str | None = None) -> None:
     """Quarantine one leftover; a failure is logged and the file left where it is (start-up goes on)."""
     try:
-        moved.append(quarantine(data_dir, path, label))
+        moved.append(quarantine(data_dir, path, label, name))
     except OSError as exc:
         log.error("partial upload could not be quarantined path=%s error=%s (left in place; it is not "
                   "processed)", path, exc.strerror or exc)
@@ -129,14 +132,25 @@ def quarantine_partial_uploads(data_dir: Path, homes: dict[str, Path], records: 
             _quarantine_logged(data_dir, path, "staged", moved)
     for username, home in homes.items():
         kept = set()
-        for path in sorted((home / INBOX).iterdir()):
-            if path.is_dir() and not path.is_symlink():
+        for path, name in _inbox_files(home / INBOX):
+            if is_temporary_name(path.name) and records.is_complete(username, name, path):
+                kept.add(name)
                 continue
-            if is_temporary_name(path.name) and records.is_complete(username, path):
-                kept.add(path.name)
-                continue
-            _quarantine_logged(data_dir, path, username, moved)
+            _quarantine_logged(data_dir, path, username, moved, name)
         records.keep_only(username, kept)
     for path in moved:
         log.warning("partial upload quarantined path=%s (left by an earlier stop; it is not processed)", path)
     return moved
+
+
+def _inbox_files(inbox: Path) -> list[tuple[Path, str]]:
+    """Every entry of `inbox` and its sub-folders that is not a real folder (symbolic links included, never
+    followed), with its name inside the inbox (`sub/x.csv`)."""
+    found = []
+    for folder, dirs, files in os.walk(inbox):
+        dirs.sort()
+        below = Path(folder)
+        for entry in sorted(files + [d for d in dirs if (below / d).is_symlink()]):
+            path = below / entry
+            found.append((path, path.relative_to(inbox).as_posix()))
+    return found

@@ -50,6 +50,10 @@ def test_a_report_name_never_leaves_the_report_folder(name):
     ("stock_20260301T020030Z.csv", datetime(2026, 3, 1, 2, 0, 30, tzinfo=UTC)),
     ("stock.csv", None),
     ("order_99999999_1234.csv", None),
+    # FTP sub-folders: the file's own name first, then its folders from the innermost out
+    ("export_20260301T0200/stock.csv", datetime(2026, 3, 1, 2, tzinfo=UTC)),
+    ("20260101T0000/20260301T0200/stock_20260302T0300.csv", datetime(2026, 3, 2, 3, tzinfo=UTC)),
+    ("20260101T0000/20260301T0200/stock.csv", datetime(2026, 3, 1, 2, tzinfo=UTC)),
 ])
 def test_a_timestamp_in_a_file_name_gives_its_as_of(name, expected):
     assert as_of_from_name(name, r"(?P<ts>\d{8}T?\d{4,6}Z?)") == expected

@@ -85,12 +85,14 @@ def _config_changes(conn, settings: Settings) -> list[tuple]:
     the database does not hold as configured."""
     changes = []
     w = schema.warehouses.c
-    existing = {r.code: r for r in conn.execute(select(w.code, w.name, w.kind, w.priority, w.sellable))}
+    # codes are found without regard to case: `east` in the file is the warehouse `EAST`, which keeps the
+    # spelling it was created with (its files and reports name it so)
+    existing = {r.code.casefold(): r for r in conn.execute(select(w.code, w.name, w.kind, w.priority, w.sellable))}
     for cfg in settings.warehouses:
         wanted = {"name": cfg.name or cfg.code, "kind": cfg.kind, "priority": cfg.priority, "sellable": cfg.sellable}
-        row = existing.get(cfg.code)
+        row = existing.get(cfg.code.casefold())
         if row is None or any(getattr(row, k) != v for k, v in wanted.items()):
-            changes.append((schema.warehouses, w.code, cfg.code, wanted, row is not None))
+            changes.append((schema.warehouses, w.code, row.code if row else cfg.code, wanted, row is not None))
     c = schema.channels.c
     channels = {r.name: r for r in conn.execute(select(c.name, c.marketplace, c.adapter, c.restore_policy, c.buffer,
                                                        c.max_qty, c.enabled))}

@@ -162,6 +162,7 @@ def upload(site: Site, req: Request) -> Response:
     warehouse, mode = form.get("warehouse").strip(), form.get("mode", "partial").strip()
     with site.db.read() as conn:
         codes = queries.warehouse_codes(conn)
+    warehouse = next((code for code in codes if code.casefold() == warehouse.casefold()), warehouse)   # any case
     if warehouse and warehouse not in codes:
         return _upload_form(site, req, status=400, error=f"unknown warehouse {warehouse!r} (known: {', '.join(codes)})")
     if mode not in MODES:

@@ -42,7 +42,7 @@ def build_catalog(db_path: Path, rows: int, seed: int = 7) -> None:
     from gateway.db.engine import make_database
     from gateway.db.migrate import ensure_default_warehouse, upgrade
 
-    db = make_database(f"sqlite:///{db_path}")
+    db = make_database(f"sqlite:///{db_path}", create=True)
     upgrade(db)
     ensure_default_warehouse(db)
     db.dispose()

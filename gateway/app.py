@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 
 from gateway.db import schema
-from gateway.db.engine import Database, make_database
+from gateway.db.engine import Database, make_database, sqlite_file
 from gateway.db.migrate import current_revision, head_revision, initialise
 from gateway.errors import ConfigError
 from gateway.settings import Settings, load_settings
@@ -27,7 +27,9 @@ class App:
 
     @functools.cached_property
     def db(self) -> Database:
-        """The database, checked to be initialised and up to date."""
+        """The database, checked to exist, be initialised and be up to date. Only `init` (`initialise`)
+        creates a data folder or a database file: every other command that finds none says to run it."""
+        self._check_initialised()
         db = make_database(self.settings.database_url)
         revision = current_revision(db)
         if revision is None:
@@ -37,10 +39,18 @@ class App:
         sync_config(db, self.settings)   # warehouses and channels edited in the configuration take effect now
         return db
 
+    def _check_initialised(self) -> None:
+        """ConfigError naming what is missing when `init` has not made the database file or the data folder."""
+        path = sqlite_file(self.settings.database_url)
+        if path is not None and not path.is_file():
+            raise ConfigError(f"no database at {path}: run `stockgate init` to create it")
+        if not self.settings.data_dir.is_dir():
+            raise ConfigError(f"no data folder at {self.settings.data_dir}: run `stockgate init` to create it")
+
     def initialise(self) -> Database:
         """Create the data folder and database, migrate to head, seed `MF` and the configured warehouses."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        db = make_database(self.settings.database_url)
+        db = make_database(self.settings.database_url, create=True)
         initialise(db)
         self.__dict__["db"] = db
         sync_config(db, self.settings)
@@ -75,12 +85,14 @@ def _config_changes(conn, settings: Settings) -> list[tuple]:
     the database does not hold as configured."""
     changes = []
     w = schema.warehouses.c
-    existing = {r.code: r for r in conn.execute(select(w.code, w.name, w.kind, w.priority, w.sellable))}
+    # codes are found without regard to case: `east` in the file is the warehouse `EAST`, which keeps the
+    # spelling it was created with (its files and reports name it so)
+    existing = {r.code.casefold(): r for r in conn.execute(select(w.code, w.name, w.kind, w.priority, w.sellable))}
     for cfg in settings.warehouses:
         wanted = {"name": cfg.name or cfg.code, "kind": cfg.kind, "priority": cfg.priority, "sellable": cfg.sellable}
-        row = existing.get(cfg.code)
+        row = existing.get(cfg.code.casefold())
         if row is None or any(getattr(row, k) != v for k, v in wanted.items()):
-            changes.append((schema.warehouses, w.code, cfg.code, wanted, row is not None))
+            changes.append((schema.warehouses, w.code, row.code if row else cfg.code, wanted, row is not None))
     c = schema.channels.c
     channels = {r.name: r for r in conn.execute(select(c.name, c.marketplace, c.adapter, c.restore_policy, c.buffer,
                                                        c.max_qty, c.enabled))}

@@ -3,7 +3,9 @@
 Each page's orders (`record_order`) and cancellations (`record_cancellation`) are recorded together with
 the new order cursor, so a crash either keeps the whole page or none of it; both services are
 idempotent, so a page fetched twice changes nothing. An order the services refuse (bad data) is skipped
-in its own savepoint and named in the outcome, so one bad order never blocks the channel.
+in its own savepoint and named in the outcome, so one bad order never blocks the channel. A cancellation
+dated before its order's placement is refused by `record_cancellation` (the order is kept, the refusal
+stored for `orders explain`), logged and named in the outcome likewise.
 """
 
 from __future__ import annotations
@@ -67,7 +69,11 @@ def _record_page(conn, channel: str, page, outcome: PullOutcome) -> None:
     for cancellation in page.cancellations:
         result = _guarded(conn, outcome, f"cancellation of order {cancellation.order_id}", record_cancellation,
                           channel, cancellation)
-        if result is not None and result.changed:
+        if result is not None and result.refused:
+            message = f"channel {outcome.channel}: {result.refused}"
+            log.warning(message)
+            outcome.problems.append(message)
+        elif result is not None and result.changed:
             outcome.cancellations += 1
             outcome.restored += bool(result.restore)
 

@@ -13,7 +13,7 @@ from gateway.cli.stock_commands import positive_int
 from gateway.clock import iso, parse_iso
 from gateway.db import schema
 from gateway.errors import NotFoundError, UsageError
-from gateway.stock import warehouse_id
+from gateway.stock import find_warehouse
 
 # The pipeline (and the parsers, calamine, openpyxl behind it) load when a file command runs, not for
 # every `stockgate` invocation.
@@ -43,7 +43,8 @@ def register(sub) -> None:
     p = sub.add_parser("history", help="Bulk Upload History, newest first")
     p.add_argument("--limit", type=positive_int, default=50)
     p.add_argument("--status", choices=STATUSES)
-    p.add_argument("--warehouse", metavar="CODE")
+    p.add_argument("--warehouse", metavar="CODE", help="its stock files and the Quantity Update files that "
+                                                       "changed it (code in any case)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_history)
 
@@ -97,11 +98,12 @@ def cmd_ingest(app, args) -> int:
     _check_readable(path)
     if args.mode and not args.warehouse:
         raise UsageError("--mode applies to stock files: name their warehouse with --warehouse")
+    warehouse = None
     if args.warehouse:
         with app.db.read() as conn:
-            warehouse_id(conn, args.warehouse)
-    delivery = Delivery(name=path.name, transport="cli", warehouse=args.warehouse,
-                        mode=args.mode or "partial" if args.warehouse else "absolute",
+            warehouse = find_warehouse(conn, args.warehouse).code   # `west` is WEST
+    delivery = Delivery(name=path.name, transport="cli", warehouse=warehouse,
+                        mode=args.mode or "partial" if warehouse else "absolute",
                         as_of=parse_iso(args.as_of, "--as-of") if args.as_of else None,
                         options={"create_unknown_skus": args.create_unknown_skus,
                                  **({"sheet": args.sheet} if args.sheet else {})})
@@ -150,16 +152,10 @@ def cmd_release(app, args) -> int:
 
 
 def cmd_history(app, args) -> int:
-    f = schema.files.c
-    query = select(schema.files).order_by(f.seq.desc()).limit(args.limit)
-    if args.status:
-        query = query.where(f.status == args.status)
-    if args.warehouse:
-        query = query.where(f.warehouse == args.warehouse)
-    with app.db.read() as conn:
-        if args.warehouse:
-            warehouse_id(conn, args.warehouse)   # NotFoundError naming the known warehouses
-        rows = conn.execute(query).all()
+    from gateway.pipeline.history import file_history
+
+    with app.db.read() as conn:   # an unknown --warehouse: NotFoundError naming the known ones
+        rows = file_history(conn, status=args.status, warehouse=args.warehouse, limit=args.limit)
     files = [{"file_id": r.file_id, "name": r.name, "transport": r.transport, "account": r.account,
               "source": r.source, "warehouse": r.warehouse, "kind": r.kind, "mode": r.mode, "status": r.status,
               "received_at": iso(r.received_at), "as_of": iso(r.as_of), "finished_at": iso(r.finished_at),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict
 
 from gateway.cli.output import print_json, print_table
 from gateway.clock import now, parse_iso
-from gateway.core.restore_policy import ChoiceRequiredError, restore_decision
+from gateway.core.restore_policy import ChoiceRequiredError, cancelled_before_placement, restore_decision
 from gateway.errors import UsageError
 from gateway.orders import CancellationData, explain_order, list_orders, record_cancellation
 from gateway.settings import MARKETPLACES
@@ -69,6 +70,11 @@ def cmd_orders_cancel(app, args) -> int:
                                     choice=args.choice)
     with app.db.write() as conn:
         outcome = record_cancellation(conn, args.channel_name, cancellation)
+    if outcome.refused:   # an order placed later than now (a clock or a sandbox --placed-at in the future)
+        if args.json:
+            print_json({**asdict(outcome), "changed": False})
+        sys.stderr.write(f"stockgate: error: {outcome.refused}\n")
+        return 1
     if args.json:
         print_json({**asdict(outcome), "changed": outcome.changed})
         return 0
@@ -100,7 +106,7 @@ def cmd_orders_explain(app, args) -> int:
 def cmd_restore_decision(app, args) -> int:
     placed_at = parse_iso(args.placed_at, "--placed-at")
     cancelled_at = parse_iso(args.cancelled_at, "--cancelled-at")
-    if cancelled_at < placed_at:
+    if cancelled_before_placement(placed_at, cancelled_at):   # the rule order pulls refuse by too
         raise UsageError(f"--cancelled-at {args.cancelled_at} is earlier than --placed-at {args.placed_at}")
     if args.choice and args.where == "marketplace":
         raise UsageError("--choice only applies to cancellations made in StockGate (--where stockgate); "

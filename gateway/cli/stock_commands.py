@@ -1,4 +1,4 @@
-"""Commands for the foundation: init, stock, ledger, set, warehouses, hash-password."""
+"""Commands for the foundation: init, stock, ledger, set, adjust, warehouses, hash-password."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import getpass
 import sys
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gateway.cli.output import print_json, print_table
 from gateway.core.skus import is_warehouse_code
@@ -15,7 +15,9 @@ from gateway.db import schema
 from gateway.errors import UsageError
 from gateway.passwords import hash_password
 from gateway.settings import PRIORITY_LIMIT
-from gateway.stock import ledger_view, set_stock, stock_view, warehouses
+from gateway.stock import adjust_stock, find_warehouse, ledger_view, set_stock, stock_view, warehouses
+from parsers.cells import parse_quantity
+from parsers.issues import make_issue
 
 
 def positive_int(text: str) -> int:
@@ -45,7 +47,8 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("stock", help="stock levels per warehouse and available quantity")
-    p.add_argument("skus", nargs="*", metavar="SKU")
+    p.add_argument("skus", nargs="*", metavar="SKU",
+                   help="only these SKUs (exit 1 naming any that StockGate does not know)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_stock)
 
@@ -58,8 +61,16 @@ def register(sub) -> None:
     p = sub.add_parser("set", help="manual edit of one stock level (ledger cause `manual`)")
     p.add_argument("sku", metavar="SKU")
     p.add_argument("warehouse", metavar="WAREHOUSE")
-    p.add_argument("quantity", metavar="QTY")
+    p.add_argument("quantity", metavar="QTY", help="the new level, a whole number without a sign (to add or "
+                                                   "take away, use `adjust`)")
     p.set_defaults(func=cmd_set)
+
+    p = sub.add_parser("adjust", help="manual movement of one stock level by a signed delta (ledger cause `manual`)")
+    p.add_argument("sku", metavar="SKU")
+    p.add_argument("warehouse", metavar="WAREHOUSE")
+    p.add_argument("delta", metavar="DELTA", help="units to add (+4 or 4) or take away (-4); a level never goes "
+                                                  "below 0")
+    p.set_defaults(func=cmd_adjust)
 
     p = sub.add_parser("warehouses", help="inventory sources")
     wsub = p.add_subparsers(dest="action", metavar="ACTION")
@@ -86,14 +97,23 @@ def cmd_init(app, args) -> int:
 
 
 def cmd_stock(app, args) -> int:
+    """Exit 1 when a SKU asked for is unknown: named on stderr, and under --json in `"missing"` (present
+    only then, so the document of known SKUs stays `{"items": [...]}`)."""
+    wanted = list(dict.fromkeys(sku.strip() for sku in args.skus))
     with app.db.read() as conn:
-        items = stock_view(conn, args.skus)
+        items = stock_view(conn, wanted)
+    found = {i["sku"] for i in items}
+    missing = [sku for sku in wanted if sku not in found]
     if args.json:
-        print_json({"items": items})
+        print_json({"items": items, "missing": missing} if missing else {"items": items})
     else:
         print_table(["SKU", "WAREHOUSES", "AVAILABLE"],
                     [[i["sku"], " ".join(f"{k}={v}" for k, v in i["warehouses"].items()), i["available"]]
-                     for i in items], empty="no items")
+                     for i in items], empty="no items" if not wanted else "none of these SKUs is known")
+    if missing:
+        sys.stderr.write(f"stockgate: unknown SKU{'s' if len(missing) > 1 else ''}: "
+                         f"{', '.join(map(repr, missing))}\n")
+        return 1
     return 0
 
 
@@ -115,17 +135,45 @@ def _reference(entry: dict) -> str:
     return entry["reference"] or ""
 
 
+def read_quantity(text: str, *, signed: bool, what: str, signed_hint: str = "") -> int:
+    """A quantity typed on the command line, read by the rule the file parsers apply to a cell
+    (`parse_quantity`): a UsageError with the message a file's report gives for the same value, except a
+    sign where none is allowed, which gets `signed_hint` (what to run instead)."""
+    value, code = parse_quantity(text, signed=signed)
+    if code in ("SIGNED_QUANTITY", "NEGATIVE_QUANTITY") and signed_hint:
+        kind = "negative" if code == "NEGATIVE_QUANTITY" else "signed"
+        raise UsageError(f"{what} {text!r} is {kind}: {signed_hint}")
+    if code is not None:
+        raise UsageError(make_issue(code, value=text).message)
+    if value is None:
+        raise UsageError(f"the {what} is empty: give a whole number")
+    return value
+
+
 def cmd_set(app, args) -> int:
-    try:
-        quantity = int(args.quantity.strip())
-    except ValueError:
-        raise UsageError(f"quantity {args.quantity!r} is not a whole number") from None
+    sku, text = args.sku.strip(), args.quantity.strip()
+    hint = f"`set` sets a level; to add or take away units run `stockgate adjust {sku} {args.warehouse} {text}`"
+    quantity = read_quantity(text, signed=False, what="quantity", signed_hint=hint)
     with app.db.write() as conn:
-        entry = set_stock(conn, args.sku, args.warehouse, quantity, reference="stockgate set")
+        code = find_warehouse(conn, args.warehouse).code
+        entry = set_stock(conn, sku, code, quantity, reference="stockgate set")
     if entry is None:
-        print(f"{args.sku.strip()} in {args.warehouse} is already {quantity}: nothing changed")
+        print(f"{sku} in {code} is already {quantity}: nothing changed")
     else:
-        print(f"{args.sku.strip()} in {args.warehouse}: {entry.before} -> {entry.after} ({entry.delta:+d})")
+        print(f"{sku} in {code}: {entry.before} -> {entry.after} ({entry.delta:+d})")
+    return 0
+
+
+def cmd_adjust(app, args) -> int:
+    sku = args.sku.strip()
+    delta = read_quantity(args.delta.strip(), signed=True, what="delta")
+    with app.db.write() as conn:
+        code = find_warehouse(conn, args.warehouse).code
+        entry = adjust_stock(conn, sku, code, delta, reference="stockgate adjust")
+    if entry is None:
+        print(f"{sku} in {code}: a delta of 0 changes nothing")
+    else:
+        print(f"{sku} in {code}: {entry.before} -> {entry.after} ({entry.delta:+d})")
     return 0
 
 
@@ -146,8 +194,13 @@ def cmd_warehouses_add(app, args) -> int:
         raise UsageError(f"warehouse code {args.code!r} must be 1-32 letters, digits, _ or -")
     w = schema.warehouses.c
     with app.db.write() as conn:
-        if conn.execute(select(w.id).where(w.code == args.code)).first():
+        # codes are unique without regard to case: `east` beside `EAST` would be two names for one place
+        existing = conn.execute(select(w.code).where(func.lower(w.code) == args.code.lower())).scalar()
+        if existing == args.code:
             raise UsageError(f"warehouse {args.code!r} already exists")
+        if existing is not None:
+            raise UsageError(f"warehouse {args.code!r} already exists as {existing!r}: warehouse codes are "
+                             "unique without regard to case")
         conn.execute(schema.warehouses.insert().values(
             code=args.code, name=args.name or args.code, kind=args.kind, priority=args.priority,
             sellable=args.sellable, created_at=datetime.now(UTC)))

@@ -20,6 +20,11 @@ from, or leaves stock as it is. It never gives the same units back twice.
 
 ## Which rule decides
 
+A cancellation dated before the order was placed is not judged at all: it is refused, from a channel's
+order pull as by `stockgate restore-decision`. The order is kept as it was (its stock stays taken, its
+lines open), the refusal is logged, named in the pull's outcome and shown by `stockgate orders explain`
+(`refused_cancellations`); a later cancellation with a sound time is judged as usual.
+
 The rules are tried in this order and the first that applies decides:
 
 1. **Too late.** If the cancellation comes more than 14 days after the order was placed, nothing is

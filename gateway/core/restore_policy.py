@@ -1,7 +1,8 @@
 """Whether a cancelled order gives its stock back: the 14-day rule, the operator's choice, the policy.
 
 Errors: ValueError for a bad policy, place or choice value; ChoiceRequiredError(ValueError) when a
-cancellation made in StockGate arrives without the operator's choice. All are permanent.
+cancellation made in StockGate arrives without the operator's choice; CancelledBeforePlacedError(ValueError)
+for a cancellation dated before the order's placement, which no rule can judge. All are permanent.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ class ReasonVerdict(StrEnum):
     UNRECOGNISED = "unrecognised"
     MISSING = "missing"
     UNKNOWN_MARKETPLACE = "unknown_marketplace"
+
+
+class CancelledBeforePlacedError(ValueError):
+    """A cancellation time earlier than the order's placement: the data is wrong, nothing is decided."""
 
 
 class ChoiceRequiredError(ValueError):
@@ -136,6 +141,17 @@ def _describe_age(age: timedelta) -> str:
     return f"{days} d {hours} h {minutes} min"
 
 
+def cancelled_before_placement(placed_at: datetime, cancelled_at: datetime) -> bool:
+    """True when the cancellation is dated before the order was placed (the same moment is fine)."""
+    return _as_utc(cancelled_at, "cancelled_at") < _as_utc(placed_at, "placed_at")
+
+
+def describe_cancelled_before_placement(placed_at: datetime, cancelled_at: datetime) -> str:
+    """The one sentence every refusal of such a cancellation gives."""
+    return (f"cancelled at {_as_utc(cancelled_at, 'cancelled_at').isoformat()}, before the order was placed "
+            f"at {_as_utc(placed_at, 'placed_at').isoformat()}: a cancellation cannot come before its order")
+
+
 def is_past_restore_window(placed_at: datetime, cancelled_at: datetime) -> bool:
     """True when the cancellation came more than 14 days after the order was placed."""
     return _as_utc(cancelled_at, "cancelled_at") - _as_utc(placed_at, "placed_at") > RESTORE_WINDOW
@@ -158,6 +174,7 @@ def restore_decision(
 ) -> RestoreDecision:
     """Decide whether a cancellation gives the allocated stock back; the first applicable rule wins.
 
+    0. cancelled_at before placed_at: CancelledBeforePlacedError (nothing to decide on wrong data);
     1. more than 14 days between placed_at and cancelled_at: never (exactly 14 days is still inside);
     2. where == "stockgate": the operator's `choice`, "restore" or "keep" (None raises
        ChoiceRequiredError);
@@ -172,6 +189,8 @@ def restore_decision(
     if choice not in (None, "restore", "keep"):
         raise ValueError(f"choice must be 'restore' or 'keep'; got {choice!r}")
 
+    if cancelled_before_placement(placed_at, cancelled_at):
+        raise CancelledBeforePlacedError(describe_cancelled_before_placement(placed_at, cancelled_at))
     age = _as_utc(cancelled_at, "cancelled_at") - _as_utc(placed_at, "placed_at")
     if age > RESTORE_WINDOW:
         return RestoreDecision(

@@ -74,15 +74,29 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("sg_write") else "BEGIN")
 
 
-def make_database(url: str, *, echo: bool = False) -> Database:
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite `url` (made absolute against the current directory); None for any other
+    database, an in-memory one or a SQLite `file:` URI."""
+    try:
+        parsed = make_url(absolute_database_url(url, Path(os.getcwd())))
+    except ArgumentError:
+        return None
+    database = parsed.database or ""
+    if not parsed.drivername.startswith("sqlite") or database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def make_database(url: str, *, echo: bool = False, create: bool = False) -> Database:
     """Create the engine for `url`; for SQLite, make a relative file absolute now (the pool opens
-    connections later, whatever the current directory is then) and create the folder that holds it."""
+    connections later, whatever the current directory is then), and with `create` (only `init`) make
+    the folder that holds it."""
     try:
         parsed = make_url(absolute_database_url(url, Path(os.getcwd())))
     except ArgumentError as exc:
         raise ConfigError(f"database_url: {url!r} is not a database URL") from exc
     if parsed.drivername.startswith("sqlite"):
-        if parsed.database and parsed.database != ":memory:":
+        if create and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
                                                                  "check_same_thread": False})

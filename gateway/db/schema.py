@@ -6,7 +6,7 @@ migrated database matches this metadata.
 
 from sqlalchemy import (
     BigInteger, Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-    UniqueConstraint,
+    UniqueConstraint, func,
 )
 
 metadata = MetaData(naming_convention={
@@ -32,6 +32,8 @@ warehouses = Table(
     Column("sellable", Boolean, nullable=False, default=True),
     _ts("created_at", False),
 )
+# codes are unique without regard to case too: `east` cannot be created beside `EAST`
+Index("uq_warehouses_code_lower", func.lower(warehouses.c.code), unique=True)
 
 items = Table(
     "items", metadata,
@@ -178,6 +180,21 @@ order_lines = Table(
     UniqueConstraint("order_pk", "line_id", name="uq_order_lines_order_line"),
 )
 
+# A cancellation a channel reported and StockGate refused (it is dated before the order's placement): the
+# order is kept as it was, and `orders explain` tells what came and why it was not applied.
+refused_cancellations = Table(
+    "refused_cancellations", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_pk", Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    _ts("cancelled_at", False),              # the time the channel gave
+    Column("cancel_where", String(12), nullable=False),
+    Column("reason", Text),
+    Column("line_ids", Text),                # JSON list of the lines named; null: the whole order
+    Column("message", Text, nullable=False),
+    _ts("recorded_at", False),
+)
+Index("ix_refused_cancellations_order", refused_cancellations.c.order_pk)
+
 allocations = Table(
     "allocations", metadata,
     Column("id", Integer, primary_key=True),
@@ -204,6 +221,7 @@ ledger = Table(
     Column("reference", String(200)),                   # channel/order id/line, listing, operator note
 )
 Index("ix_ledger_item_warehouse", ledger.c.item_id, ledger.c.warehouse_id)
+Index("ix_ledger_file", ledger.c.file_id, ledger.c.warehouse_id)   # which warehouses a file changed (history)
 
 push_outbox = Table(
     "push_outbox", metadata,

@@ -7,12 +7,15 @@ worker, from the spool copy.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import Connection, select
 
 from gateway.clock import now
 from gateway.core.files import FileStatus
@@ -59,6 +62,7 @@ def receive_file(db: Database, data_dir: Path, delivery: Delivery, staged: Path,
     file_id, target, sha256, size = spool_file(staged, folder, received_at)
     try:
         with db.write() as conn:
+            delivery = as_spelled(conn, delivery)
             conn.execute(schema.files.insert().values(
                 file_id=file_id, name=delivery.name[:255], transport=delivery.transport, account=delivery.account,
                 source=delivery.source, warehouse=delivery.warehouse,
@@ -74,6 +78,24 @@ def receive_file(db: Database, data_dir: Path, delivery: Delivery, staged: Path,
     if move:
         Path(staged).unlink(missing_ok=True)
     return file_id
+
+
+def as_spelled(conn: Connection, delivery: Delivery) -> Delivery:
+    """`delivery` with its warehouse codes as the database spells them: codes are unique and found without
+    regard to case, so `east` in a configuration or a command is warehouse `EAST` (its files, duplicate
+    scope and allowed warehouses included). A code no warehouse has is left as it is (the pipeline names it)."""
+    allowed = delivery.options.get("allowed_warehouses")
+    if not delivery.warehouse and not allowed:
+        return delivery
+    w = schema.warehouses.c
+    spelled = {code.casefold(): code for code in conn.execute(select(w.code)).scalars()}
+
+    def fix(code: str) -> str:
+        return spelled.get(code.casefold(), code) if isinstance(code, str) else code
+
+    options = {**delivery.options, "allowed_warehouses": [fix(c) for c in allowed]} if allowed else delivery.options
+    return dataclasses.replace(delivery, warehouse=fix(delivery.warehouse) if delivery.warehouse else None,
+                               options=options)
 
 
 def receive_bytes(db: Database, data_dir: Path, delivery: Delivery, data: bytes) -> str:

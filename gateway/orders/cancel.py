@@ -3,10 +3,13 @@
 The rules are `gateway.core.restore_policy.restore_decision` (14-day window, operator's choice, channel
 policy and reason tables). A restore gives back exactly the units still allocated, to the warehouses they
 came from, through `apply_stock_changes` (ledger cause `cancel`); a line is cancelled, and restored, once.
+A cancellation dated before the order's placement is refused: the order is kept as it was, and the
+refusal is kept (`refused_cancellations`) for `orders explain`.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -15,7 +18,10 @@ from sqlalchemy import Connection, Row, select, update
 from channels.model import CancellationData
 from gateway.clock import as_utc, now
 from gateway.core.ledger import ChangeKind, StockChange
-from gateway.core.restore_policy import ChoiceRequiredError, RestoreDecision, restore_decision
+from gateway.core.restore_policy import (
+    ChoiceRequiredError, RestoreDecision, cancelled_before_placement, describe_cancelled_before_placement,
+    restore_decision,
+)
 from gateway.db import schema
 from gateway.errors import NotFoundError, UsageError
 from gateway.orders.model import CancelOutcome, MovedUnits, check_cancellation, check_id
@@ -47,6 +53,9 @@ def record_cancellation(conn: Connection, channel: str, cancellation: Cancellati
 
     at = as_utc(cancellation.cancelled_at)
     reason = (cancellation.reason or "").strip() or None
+    if cancelled_before_placement(as_utc(order.placed_at), at):
+        refused = _refuse(conn, ch, order, cancellation, at, reason)
+        return CancelOutcome(ch.name, order_id, (), already, None, None, None, None, (), order.status, refused)
     if order.status == "accepted":
         decision = _decide(ch, order_id, as_utc(order.placed_at), at, reason, cancellation)
     else:
@@ -57,6 +66,22 @@ def record_cancellation(conn: Connection, channel: str, cancellation: Cancellati
     return CancelOutcome(ch.name, order_id, tuple(line.line_id for line in still_open), already,
                          decision.restore, decision.rule, decision.reason_verdict, decision.explanation,
                          restored, status)
+
+
+def _refuse(conn: Connection, ch: ChannelRow, order: Row, cancellation: CancellationData, at: datetime,
+            reason: str | None) -> str:
+    """Keep the order as it is and remember the refused cancellation (once, however often it is delivered);
+    the sentence that says why."""
+    why = describe_cancelled_before_placement(as_utc(order.placed_at), at)
+    r = schema.refused_cancellations.c
+    lines = json.dumps(list(cancellation.line_ids)) if cancellation.line_ids is not None else None
+    seen = conn.execute(select(r.id).where(r.order_pk == order.id, r.cancelled_at == at,
+                                           r.cancel_where == cancellation.where)).scalars().first()
+    if seen is None:
+        conn.execute(schema.refused_cancellations.insert().values(
+            order_pk=order.id, cancelled_at=at, cancel_where=cancellation.where, reason=reason, line_ids=lines,
+            message=why, recorded_at=now()))
+    return f"order {ch.name}/{order.order_id}: cancellation refused, the order is kept: {why}"
 
 
 def _target_lines(ch: ChannelRow, order_id: str, lines: Sequence[Row], line_ids: Sequence[str] | None) -> list[Row]:

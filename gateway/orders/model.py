@@ -67,6 +67,7 @@ class CancelOutcome:
     explanation: str | None
     restored: tuple[MovedUnits, ...]
     order_status: str
+    refused: str | None = None          # why the cancellation was refused (the order is kept as it was)
 
     @property
     def changed(self) -> bool:

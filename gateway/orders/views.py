@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
 from sqlalchemy import Connection, func, select
@@ -72,10 +73,16 @@ def explain_order(conn: Connection, channel: str, order_id: str) -> dict:
         lines.append({"line_id": line.line_id, "sku": line.sku, "quantity": line.quantity,
                       "oversold": line.oversold, "status": line.status, "allocations": parts[line.id],
                       "cancellation": cancellation})
+    r = schema.refused_cancellations.c
+    refused = [{"cancelled_at": iso(x.cancelled_at), "where": x.cancel_where, "reason": x.reason,
+                "lines": json.loads(x.line_ids) if x.line_ids else None, "message": x.message,
+                "recorded_at": iso(x.recorded_at)}
+               for x in conn.execute(select(r.cancelled_at, r.cancel_where, r.reason, r.line_ids, r.message,
+                                            r.recorded_at).where(r.order_pk == order.id).order_by(r.id))]
     explained = {"channel": ch.name, "marketplace": ch.marketplace, "restore_policy": ch.restore_policy,
                  "order_id": order.order_id, "placed_at": iso(order.placed_at), "status": order.status,
                  "accepted_at": iso(order.accepted_at), "cancelled_at": iso(order.cancelled_at),
-                 "oversold": order.oversold, "lines": lines}
+                 "oversold": order.oversold, "lines": lines, "refused_cancellations": refused}
     explained["summary"] = _summary(explained)
     return explained
 
@@ -115,4 +122,8 @@ def _summary(order: dict) -> list[str]:
             if cancellation["restore"]:
                 text += f" Given back: {restored or 'nothing (no units were taken)'}."
         sentences.append(text)
+    for refused in order["refused_cancellations"]:
+        which = f"lines {', '.join(refused['lines'])}" if refused["lines"] else "the whole order"
+        sentences.append(f"A cancellation of {which} from the {refused['where']} was refused and the order "
+                         f"kept as it was (received {refused['recorded_at']}): {refused['message']}.")
     return sentences

@@ -26,21 +26,22 @@ def check_settings(s: Settings, prefix: str, database_key: str) -> None:
 
 
 def _check_references(s: Settings, prefix: str) -> None:
-    codes = {"MF"} | {w.code for w in s.warehouses}
+    # warehouse codes are unique and found without regard to case: `east` names warehouse `EAST`
+    codes = {"mf"} | {w.code.casefold() for w in s.warehouses}
     for i, w in enumerate(s.warehouses):
         if not is_warehouse_code(w.code):
             raise ConfigError(f"{prefix}warehouses[{i}].code: {w.code!r} must be 1-32 letters, digits, _ or -")
-    _unique([w.code for w in s.warehouses], f"{prefix}warehouses", "code")
+    _unique_code([w.code for w in s.warehouses], f"{prefix}warehouses")
     _unique([a.username for a in s.accounts], f"{prefix}accounts", "username")
     _unique([x.name for x in s.sources], f"{prefix}sources", "name")
     _unique([c.name for c in s.channels], f"{prefix}channels", "name")
     for i, a in enumerate(s.accounts):
         for code in a.warehouses:
-            if code not in codes:
+            if code.casefold() not in codes:
                 raise ConfigError(f"{prefix}accounts[{i}].warehouses: {code!r} is not a configured warehouse")
     for i, src in enumerate(s.sources):
         key = f"{prefix}sources[{i}]"
-        if src.warehouse not in codes:
+        if src.warehouse.casefold() not in codes:
             raise ConfigError(f"{key}.warehouse: {src.warehouse!r} is not a configured warehouse")
         if src.type == "folder" and not src.path:
             raise ConfigError(f"{key}.path: required for a folder source")
@@ -181,6 +182,17 @@ def _check_web(web: WebSettings, prefix: str) -> None:
     if web.enabled and not web.username and not is_loopback_host(web.host):
         raise ConfigError(f"{prefix}web.host: {web.host!r} is not a loopback address, so web.username and "
                           "web.password_hash are required (or set web.host = \"127.0.0.1\")")
+
+
+def _unique_code(codes: list[str], where: str) -> None:
+    """Warehouse codes differing only by case are one code defined twice."""
+    seen: dict[str, str] = {}
+    for i, code in enumerate(codes):
+        first = seen.get(code.casefold())
+        seen.setdefault(code.casefold(), code)
+        if first is not None:
+            same = "is defined twice" if first == code else f"is {first!r} again (codes are unique without regard to case)"
+            raise ConfigError(f"{where}[{i}].code: {code!r} {same}")
 
 
 def _unique(values: list[str], where: str, key: str) -> None:

@@ -3,11 +3,12 @@ Quantity Update template that shows them (`template`). The levels' functions are
 """
 
 from gateway.stock.levels import (
-    WarehouseRow, apply_stock_changes, catalog_ids, ensure_items, item_ids, ledger_sums, ledger_view,
-    read_warehouse_levels, set_stock, stock_view, warehouse_id, warehouses,
+    WarehouseRow, adjust_stock, apply_stock_changes, catalog_ids, ensure_items, find_warehouse, item_ids,
+    ledger_sums, ledger_view, read_warehouse_levels, set_stock, stock_view, warehouse_id, warehouses,
 )
 
 __all__ = [
-    "WarehouseRow", "apply_stock_changes", "catalog_ids", "ensure_items", "item_ids", "ledger_sums", "ledger_view",
-    "read_warehouse_levels", "set_stock", "stock_view", "warehouse_id", "warehouses",
+    "WarehouseRow", "adjust_stock", "apply_stock_changes", "catalog_ids", "ensure_items", "find_warehouse",
+    "item_ids", "ledger_sums", "ledger_view", "read_warehouse_levels", "set_stock", "stock_view", "warehouse_id",
+    "warehouses",
 ]

@@ -45,12 +45,19 @@ def warehouses(conn: Connection) -> dict[str, WarehouseRow]:
     return {r.code: WarehouseRow(*r) for r in rows}
 
 
-def warehouse_id(conn: Connection, code: str) -> int:
-    """The id of warehouse `code`; NotFoundError naming the known codes when there is none."""
+def find_warehouse(conn: Connection, code: str) -> WarehouseRow:
+    """Warehouse `code`, found without regard to case (`west` finds `WEST`; codes are unique that way);
+    NotFoundError naming the known codes when there is none."""
     found = warehouses(conn)
-    if code not in found:
+    row = found.get(code) or next((w for c, w in found.items() if c.casefold() == code.strip().casefold()), None)
+    if row is None:
         raise NotFoundError(f"unknown warehouse {code!r} (known: {', '.join(found) or 'none'})")
-    return found[code].id
+    return row
+
+
+def warehouse_id(conn: Connection, code: str) -> int:
+    """The id of warehouse `code` (any case); NotFoundError naming the known codes when there is none."""
+    return find_warehouse(conn, code).id
 
 
 # Bulk statements run on the driver cursor: a million rows as plain tuples, not SQLAlchemy Row objects.
@@ -238,6 +245,39 @@ def set_stock(conn: Connection, sku: str, warehouse: str, quantity: int, *, refe
     item = ensure_items(conn, [sku])[sku]
     entries = apply_stock_changes(conn, [StockChange((item, wh), ChangeKind.SET, quantity, reference=reference)],
                                   cause="manual")
+    return entries[0] if entries else None
+
+
+def adjust_stock(conn: Connection, sku: str, warehouse: str, delta: int, *, reference: str | None = None
+                 ) -> PlannedEntry | None:
+    """A manual movement: add `delta` (signed) to `sku` in `warehouse` (ledger cause `manual`).
+
+    Unlike a delta file's row, which is clamped at 0 and warned about, a manual adjustment that would take
+    the level below 0 or above the quantity limit is refused (UsageError naming the level) and changes
+    nothing: the operator is there to correct it. The level is read locked (PostgreSQL; SQLite's write
+    transaction holds the lock), so two adjustments at once both count.
+    """
+    from gateway.core.ledger import ChangeKind
+
+    try:
+        sku = clean_sku(sku)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    wh = find_warehouse(conn, warehouse)
+    if delta == 0:
+        return None
+    item = ensure_items(conn, [sku])[sku]
+    levels = read_warehouse_levels(conn, wh.id, [item], lock=conn.dialect.name == "postgresql")
+    before = levels.get(item, 0)
+    if before + delta < 0:
+        raise UsageError(f"{sku} in {wh.code} holds {before}: cannot take {-delta} away "
+                         f"(a level is never below 0; `stockgate set {sku} {wh.code} 0` zeroes it)")
+    if before + delta > QUANTITY_LIMIT:
+        raise UsageError(f"{sku} in {wh.code} holds {before}: adding {delta} would pass the limit of "
+                         f"{QUANTITY_LIMIT:,}")
+    current = {(item, wh.id): before} if item in levels else None
+    entries = apply_stock_changes(conn, [StockChange((item, wh.id), ChangeKind.ADD, delta, reference=reference)],
+                                  cause="manual", current=current)
     return entries[0] if entries else None
 
 

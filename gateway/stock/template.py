@@ -90,7 +90,8 @@ def write_template(conn: Connection, path: Path, *, fmt: str = "csv", warehouses
     if fmt not in FORMATS:
         raise UsageError(f"template format {fmt!r} is not one of {', '.join(FORMATS)}")
     known = all_warehouses(conn)
-    codes = list(warehouses) if warehouses is not None else list(known)
+    spelled = {code.casefold(): code for code in known}     # `west` is warehouse WEST, its column `WEST`
+    codes = [spelled.get(code.casefold(), code) for code in warehouses] if warehouses is not None else list(known)
     unknown = [code for code in codes if code not in known]
     if unknown:
         raise NotFoundError(f"unknown warehouse {unknown[0]!r} (known: {', '.join(known)})")

@@ -15,6 +15,7 @@ from gateway.channel_sync.listings import listings_view
 from gateway.clock import iso
 from gateway.db import schema
 from gateway.orders.views import list_orders
+from gateway.pipeline.history import file_history
 from gateway.stock import stock_view, warehouses
 
 PER_PAGE = 50
@@ -33,14 +34,9 @@ def _file_dict(r: Any) -> dict[str, Any]:
 
 def history(conn: Connection, *, status: str | None = None, warehouse: str | None = None, page: int = 1,
             per_page: int = PER_PAGE) -> tuple[list[dict], bool]:
-    """One page of the Bulk Upload History, newest first, and whether an older page exists."""
-    f = schema.files.c
-    query = select(schema.files).order_by(f.seq.desc()).offset((page - 1) * per_page).limit(per_page + 1)
-    if status:
-        query = query.where(f.status == status)
-    if warehouse:
-        query = query.where(f.warehouse == warehouse)
-    rows = conn.execute(query).all()
+    """One page of the Bulk Upload History, newest first, and whether an older page exists (`file_history`:
+    a warehouse's stock files and the Quantity Update files that changed it)."""
+    rows = file_history(conn, status=status, warehouse=warehouse, limit=per_page + 1, offset=(page - 1) * per_page)
     return [_file_dict(r) for r in rows[:per_page]], len(rows) > per_page
 
 

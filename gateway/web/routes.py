@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 from sqlalchemy import select
 
+from gateway.errors import NotFoundError
 from gateway.intake import Delivery, receive_bytes
 from gateway.pipeline.report import Report, issues_csv, report_basename
 from gateway.stock.template import write_template
@@ -41,7 +42,10 @@ def history(site: Site, req: Request) -> Response:
         return site.message(req, 400, "Upload history", f"unknown status {status!r}: use one of "
                             + ", ".join(pages.STATUSES))
     with site.db.read() as conn:
-        files, has_more = queries.history(conn, status=status or None, warehouse=warehouse or None, page=page)
+        try:
+            files, has_more = queries.history(conn, status=status or None, warehouse=warehouse or None, page=page)
+        except NotFoundError as exc:   # a warehouse no code matches, in any case
+            return site.message(req, 400, "Upload history", str(exc))
         codes = queries.warehouse_codes(conn)
     body = pages.history_page(files, status=status, warehouse=warehouse, warehouses=codes, page=page,
                               has_more=has_more)
@@ -158,6 +162,7 @@ def upload(site: Site, req: Request) -> Response:
     warehouse, mode = form.get("warehouse").strip(), form.get("mode", "partial").strip()
     with site.db.read() as conn:
         codes = queries.warehouse_codes(conn)
+    warehouse = next((code for code in codes if code.casefold() == warehouse.casefold()), warehouse)   # any case
     if warehouse and warehouse not in codes:
         return _upload_form(site, req, status=400, error=f"unknown warehouse {warehouse!r} (known: {', '.join(codes)})")
     if mode not in MODES:

@@ -1,7 +1,10 @@
 """The foundation's commands as a user runs them: init, set, stock, ledger, warehouses, hash-password."""
 
+import shutil
 import subprocess
 import sys
+
+import pytest
 
 from gateway.passwords import verify_password
 
@@ -58,6 +61,34 @@ def test_a_command_before_init_says_to_run_init(stockgate, tmp_path):
     config.write_text(f'data_dir = "{tmp_path / "fresh"}"\n')
     result = stockgate("stock", config=config)
     assert result.code == 2 and "stockgate init" in result.err
+
+
+@pytest.mark.parametrize("args", [("stock",), ("history",), ("ledger",), ("set", "A1", "MF", "3"),
+                                  ("warehouses", "list"), ("ingest", "PLACEHOLDER"), ("serve",)])
+def test_no_command_but_init_creates_the_data_folder_or_the_database(stockgate, tmp_path, args):
+    fresh = tmp_path / "fresh"
+    config = tmp_path / "fresh.toml"
+    config.write_text(f'data_dir = "{fresh / "var"}"\ndatabase_url = "sqlite:///{fresh / "db" / "sg.db"}"\n')
+    sample = tmp_path / "q.csv"
+    sample.write_text("SKU,MF\nA1,3\n")
+    result = stockgate(*[str(sample) if a == "PLACEHOLDER" else a for a in args], config=config)
+    assert result.code == 2, result
+    assert result.err == f"stockgate: error: no database at {fresh / 'db' / 'sg.db'}: run `stockgate init` to create it\n"
+    assert not fresh.exists()
+    assert stockgate("init", config=config).code == 0
+    assert (fresh / "var").is_dir() and (fresh / "db" / "sg.db").is_file()
+    assert stockgate("stock", "--json", config=config).json() == {"items": []}
+
+
+def test_a_missing_data_folder_beside_an_initialised_database_says_to_run_init(stockgate, write_config, data_dir):
+    config = write_config()
+    assert stockgate("init", config=config).code == 0
+    shutil.rmtree(data_dir)
+    result = stockgate("history", config=config)
+    assert result.code == 2 and result.err == (f"stockgate: error: no data folder at {data_dir}: run `stockgate init` "
+                                               "to create it\n"), result
+    assert not data_dir.exists()
+    assert stockgate("init", config=config).code == 0 and data_dir.is_dir()
 
 
 def test_config_errors_exit_2_with_one_line_naming_the_key(tmp_path):

@@ -135,3 +135,35 @@ def test_sandbox_cli_drives_orders_and_channels_pull_records_them(two_sandboxes,
                                   "pushes": 1}]
     assert stockgate("channels", "push", "amz").code == 0
     assert stockgate("sandbox", "show", "amz", "--json").json()["listings"][0]["quantity"] == 8
+
+
+def test_a_cancellation_dated_before_the_order_is_refused_the_order_kept_and_explained(two_sandboxes, stockgate,
+                                                                                      caplog):
+    ch = two_sandboxes
+    _linked_on_both(ch)
+    market = ch.sandbox("amz")
+    placed = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    market.place_order("O-1", [("HAT", 2)], placed_at=placed)
+    ch.jobs.pull("amz")
+    market.cancel_order("O-1", reason="Buyer Canceled", at=placed - timedelta(hours=3))
+    with caplog.at_level("WARNING", logger="gateway.channel_sync.order_pull"):
+        outcome = ch.jobs.pull("amz")
+    expected = ("channel amz: order amz/O-1: cancellation refused, the order is kept: cancelled at "
+                "2026-11-20T09:00:00+00:00, before the order was placed at 2026-11-20T12:00:00+00:00: a "
+                "cancellation cannot come before its order")
+    assert outcome.problems == [expected] and outcome.cancellations == 0
+    assert expected in caplog.messages
+    assert _available(ch, "HAT") == 8                       # the order still holds its 2 units
+    ch.jobs.pull("amz")                                      # delivered again: refused once, not twice
+
+    explained = stockgate("orders", "explain", "amz", "O-1", "--json", config=ch.config).json()
+    assert explained["status"] == "accepted" and explained["lines"][0]["status"] == "open"
+    assert [(r["cancelled_at"], r["where"], r["reason"], r["lines"]) for r in explained["refused_cancellations"]] == [
+        ("2026-11-20T09:00:00+00:00", "marketplace", "Buyer Canceled", None)]
+    text = stockgate("orders", "explain", "amz", "O-1", config=ch.config).out
+    assert ("A cancellation of the whole order from the marketplace was refused and the order kept as it was"
+            in text and "before the order was placed at 2026-11-20T12:00:00+00:00" in text)
+    decision = stockgate("restore-decision", "--marketplace", "amazon", "--policy", "smart", "--where",
+                         "marketplace", "--placed-at", placed.isoformat(),
+                         "--cancelled-at", (placed - timedelta(hours=3)).isoformat())
+    assert decision.code == 2 and "earlier than --placed-at" in decision.err

@@ -44,16 +44,21 @@ def test_history_filters_by_status_and_warehouse(site, stockgate, tmp_path):
     _, _, browser = site()
     stockgate("set", "A1", "MF", "1")
     applied = ingest(stockgate, tmp_path, "ok.csv", "SKU,MF\nA1,4\n")
-    ingest(stockgate, tmp_path, "bad.csv", HOSTILE_QU)
+    bad = ingest(stockgate, tmp_path, "bad.csv", HOSTILE_QU)       # a Quantity Update whose row 2 sets EAST
     east = ingest(stockgate, tmp_path, "east.csv", "SKU,Quantity\nA1,9\n", "--warehouse", "EAST")
+    same = ingest(stockgate, tmp_path, "same.csv", "SKU,EAST\nA1,9\n")   # names EAST, changes nothing there
 
     by_status = browser.get("/history?status=applied").table_rows()
     by_warehouse = browser.get("/history?warehouse=EAST").table_rows()
+    any_case = browser.get("/history?warehouse=east").table_rows()
     unknown_status = browser.get("/history?status=<b>")
+    unknown_warehouse = browser.get("/history?warehouse=NOPE")
 
-    assert {r[0] for r in by_status} == {applied["file_id"], east["file_id"]}
-    assert [r[0] for r in by_warehouse] == [east["file_id"]]
+    assert {r[0] for r in by_status} == {applied["file_id"], east["file_id"], same["file_id"]}
+    assert [r[0] for r in by_warehouse] == [east["file_id"], bad["file_id"]]
+    assert any_case == by_warehouse
     assert unknown_status.status == 400 and "&lt;b&gt;" in unknown_status.text
+    assert unknown_warehouse.status == 400 and "unknown warehouse" in unknown_warehouse.text
 
 
 def test_report_page_shows_issue_values_literally_never_as_markup_or_evaluated(site, stockgate, tmp_path):

@@ -78,6 +78,19 @@ def test_a_stock_file_upload_records_its_warehouse_mode_and_options(site, stockg
     assert (on_hand(app, "A1"), on_hand(app, "B2"), on_hand(app, "NEW-1")) == ({"EAST": 2}, {"EAST": 0}, {"EAST": 6})
 
 
+def test_a_stock_file_upload_names_its_warehouse_in_any_case(site):
+    app, _, browser = site()
+    token = browser.get("/upload").csrf_token()
+
+    page = browser.upload("/upload", {"csrf_token": token, "warehouse": "east", "mode": "partial",
+                                      "create_unknown_skus": "1"}, "east.csv", b"SKU,Quantity\nA1,2\n")
+
+    [row] = file_rows(app)
+    assert page.status == 303 and row.warehouse == "EAST"
+    process_next(app.db, app.settings, worker_id="t")
+    assert on_hand(app, "A1") == {"EAST": 2}
+
+
 def test_a_file_over_the_size_limit_is_refused_and_not_received(site):
     app, _, browser = site("[files]\nmax_file_mb = 1\n")
     token = browser.get("/upload").csrf_token()

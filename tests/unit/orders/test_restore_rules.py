@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from gateway.core.restore_policy import (
+    CancelledBeforePlacedError,
     ChoiceRequiredError,
     RestorePolicy,
     normalise_reason,
@@ -207,3 +208,10 @@ def test_the_old_switch_must_be_a_boolean():
 ])
 def test_reason_names_compare_ignoring_case_spaces_punctuation_and_dashes(variant):
     assert normalise_reason(variant) == "sellercanceloutofstock"
+
+
+@pytest.mark.parametrize("where, choice", [("marketplace", None), ("stockgate", "restore"), ("stockgate", None)])
+def test_a_cancellation_dated_before_the_order_is_refused_wherever_it_was_made(where, choice):
+    with pytest.raises(CancelledBeforePlacedError, match="before the order was placed at 2024-03-01T12:00:00"):
+        decide(where=where, choice=choice, after=-SECOND)
+    assert decide(where="marketplace", after=timedelta(0)).rule == "smart_reason_table"

@@ -25,36 +25,38 @@ STATUSES = ("received", "processing", "applied", "applied_with_errors", "rejecte
 
 def register(sub) -> None:
     p = sub.add_parser("ingest", help="put a local file through the pipeline and print its report")
-    p.add_argument("path", metavar="PATH")
+    p.add_argument("path", metavar="PATH", help="the CSV or XLSX file to put through the pipeline")
     p.add_argument("--warehouse", metavar="CODE", help="a stock file of this warehouse (default: Quantity Update)")
     p.add_argument("--mode", choices=("partial", "full", "delta"), help="stock files only (default partial)")
     p.add_argument("--as-of", metavar="ISO", help="the time the file's figures describe")
-    p.add_argument("--create-unknown-skus", action="store_true")
+    p.add_argument("--create-unknown-skus", action="store_true",
+                   help="create SKUs the catalog does not know (default: report them as UNKNOWN_SKU)")
     p.add_argument("--sheet", metavar="NAME", help="XLSX: the sheet to read (default: the first visible one)")
     p.add_argument("--dry-run", action="store_true", help="validate and show what would change; change nothing")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("release", help="apply a file held by the snapshot guard")
-    p.add_argument("file_id", metavar="FILE_ID")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("file_id", metavar="FILE_ID", help="the file's id (from `history` or its report)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     p.set_defaults(func=cmd_release)
 
     p = sub.add_parser("history", help="Bulk Upload History, newest first")
-    p.add_argument("--limit", type=positive_int, default=50)
-    p.add_argument("--status", choices=STATUSES)
-    p.add_argument("--warehouse", metavar="CODE")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=positive_int, default=50, help="at most this many files (default 50)")
+    p.add_argument("--status", choices=STATUSES, help="only files in this state")
+    p.add_argument("--warehouse", metavar="CODE", help="only files that changed this warehouse")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("report", help="one file's report")
-    p.add_argument("file_id", metavar="FILE_ID")
-    p.add_argument("--format", choices=("json", "csv", "text"), default="text")
+    p.add_argument("file_id", metavar="FILE_ID", help="the file's id (from `history` or its report)")
+    p.add_argument("--format", choices=("json", "csv", "text"), default="text",
+                   help="the report as text (default), its JSON document or its CSV")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("template", help="the Quantity Update template with current figures")
-    p.add_argument("--format", choices=("csv", "xlsx"))
-    p.add_argument("-o", "--output", required=True, metavar="PATH")
+    p.add_argument("--format", choices=("csv", "xlsx"), help="default: from the --output name (.xlsx, else csv)")
+    p.add_argument("-o", "--output", required=True, metavar="PATH", help="where to write the template")
     p.add_argument("--warehouse", action="append", metavar="CODE", help="only these warehouse columns")
     p.set_defaults(func=cmd_template)
 

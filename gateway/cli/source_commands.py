@@ -43,7 +43,7 @@ def cmd_sources_poll(app, args) -> int:
             print(f"fetched {f['name']} ({f['size']} bytes) as file {f['file_id']}, {f['after']}")
         for name in result.waiting:
             print(f"waiting {name} (still changing, or no .done/.ok marker yet)")
-        if not result.fetched and not result.waiting:
+        if not result.fetched and not result.waiting and not result.errors:
             print("nothing to fetch")
     for error in result.errors:
         sys.stderr.write(f"stockgate: error: source {args.name}: {error}\n")

@@ -24,6 +24,7 @@ from gateway.settings.model import (
 )
 from gateway.settings.paths import with_absolute_paths
 
+NOT_TOML_KEYS = ("config_path", "config_key")   # filled by the loader: where the settings were read
 _CHOICES = {
     ("warehouses", "kind"): ("merchant", "3pl", "fba"),
     ("accounts", "mode"): ("partial", "full", "delta"),
@@ -84,7 +85,7 @@ def _build(cls: type, table: Any, where: str, section: str) -> Any:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: expected a table, got {table!r}")
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "config_path"}
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in NOT_TOML_KEYS}
     for key in table:
         if key not in fields:
             raise ConfigError(f"{where}.{key}: unknown key (known: {', '.join(sorted(fields))})")
@@ -100,6 +101,8 @@ def _build(cls: type, table: Any, where: str, section: str) -> Any:
         if choices and value not in choices:
             raise ConfigError(f"{key}: {value!r} is not one of {', '.join(choices)}")
         values[name] = value
+    if "config_key" in {f.name for f in dataclasses.fields(cls)}:
+        values["config_key"] = where
     return cls(**values)
 
 
@@ -145,7 +148,8 @@ def _legacy_channel_policy(table: dict, where: str) -> dict:
     return table
 
 
-def parse_settings(table: dict, config_path: Path | None = None, environ: typing.Mapping[str, str] | None = None) -> Settings:
+def parse_settings(table: dict, config_path: Path | None = None,
+                   environ: typing.Mapping[str, str] | None = None) -> Settings:
     """Validate a parsed TOML table (plus environment overrides) into Settings."""
     environ = os.environ if environ is None else environ
     prefix = f"{config_path}: " if config_path else ""

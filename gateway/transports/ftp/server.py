@@ -147,12 +147,9 @@ class FtpServer:
         return self._server.address
 
     def start(self) -> None:
-        """Quarantine partial uploads left by a crash, write templates, bind and start serving."""
+        """Quarantine partial uploads left by a crash, bind and start serving; the templates are written by
+        the refresher's thread, so the port answers at once whatever the size of the catalog."""
         quarantine_partial_uploads(self.data_dir, self.homes, self.records)
-        try:
-            self.templates.refresh_if_changed()
-        except Exception:
-            log.exception("templates could not be written at start (the refresher tries again)")
         try:
             self._server = self._server_class()((self.ftp.host, self.ftp.port), self._handler_class(),
                                                 ioloop=IOLoop())

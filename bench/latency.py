@@ -13,8 +13,8 @@ import argparse
 import ftplib
 import io
 import os
+import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,19 +31,29 @@ from gateway.passwords import hash_password  # noqa: E402
 CHANNELS = (("amz", "amazon"), ("shop", "shopify"))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+LISTENING = re.compile(r"ftp server listening on 127\.0\.0\.1:(\d+)")
 
 
-def write_config(folder: Path, database_url: str, port: int) -> Path:
+def listening_port(log: Path, process: subprocess.Popen) -> int:
+    """The port `serve` bound (FTP on port 0: a free one the kernel picks), read from its log line."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        match = LISTENING.search(log.read_text(errors="replace"))
+        if match:
+            return int(match[1])
+        if process.poll() is not None:
+            sys.exit("serve exited before it listened")
+        time.sleep(0.05)
+    sys.exit("timed out waiting for serve to listen")
+
+
+def write_config(folder: Path, database_url: str) -> Path:
     channels = "".join(f'[[channels]]\nname = "{n}"\nmarketplace = "{m}"\nadapter = "sandbox"\n'
                        "push_interval_seconds = 60\norder_interval_seconds = 60\nlisting_interval_seconds = 3600\n"
                        for n, m in CHANNELS)
     config = folder / "stockgate.toml"
     config.write_text(f'data_dir = "{folder / "var"}"\ndatabase_url = "{database_url or ""}"\n'
-                      f'[ftp]\nhost = "127.0.0.1"\nport = {port}\npassive_ports = ""\n[web]\nenabled = false\n'
+                      f'[ftp]\nhost = "127.0.0.1"\nport = 0\npassive_ports = ""\n[web]\nenabled = false\n'
                       '[[warehouses]]\ncode = "EAST"\n'
                       f'[[accounts]]\nusername = "bench"\npassword_hash = "{hash_password("bench")}"\n'
                       f'warehouses = ["MF", "EAST"]\n{channels}')
@@ -79,8 +89,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="stockgate-latency-") as tmp:
         folder = Path(tmp)
-        port = free_port()
-        config = write_config(folder, args.database_url, port)
+        config = write_config(folder, args.database_url)
         run = [sys.executable, "-m", "gateway", "--config", str(config)]
         subprocess.run([*run, "init"], check=True, cwd=ROOT, capture_output=True)
         skus = [f"SKU-{n:05d}" for n in range(args.skus)]
@@ -89,8 +98,9 @@ def main() -> None:
             market.add_listings([(f"L-{sku}", sku, 10, None, None) for sku in skus])
         log = open(folder / "serve.log", "wb")
         serve = subprocess.Popen([*run, "serve"], cwd=ROOT, stdout=log, stderr=log,
-                                 env={**os.environ, "PYTHONPATH": str(ROOT), "STOCKGATE_LOG_LEVEL": "WARNING"})
+                                 env={**os.environ, "PYTHONPATH": str(ROOT), "STOCKGATE_LOG_LEVEL": "INFO"})
         try:
+            port = listening_port(folder / "serve.log", serve)
             wait_until(lambda: shows(markets, {s: 10 for s in skus}), 120, "the first import", serve)
             latencies = []
             for r in range(1, args.rounds + 1):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -33,6 +33,8 @@ class ParseOptions:
     max_compression_ratio: float = 200.0
     max_columns: int = 1_000
     max_sheet_bytes: int = 320 * 1024 * 1024  # XLSX: one sheet's XML (and its shared strings); see xlsx_parts
+    # told (rows read, rows in the file when known) as the rows are read, for a progress bar
+    progress: Callable[[int, int | None], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass

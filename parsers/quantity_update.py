@@ -57,7 +57,7 @@ def parse_quantity_update(table: Table, options: ParseOptions) -> ParsedFile:
     parsed.quantities = {name: [] for name in names}
     layout = RowLayout(sku=sku_index, quantities=list(zip(warehouses, names)), as_of=as_of_index,
                        unnamed=unnamed, check_extra_cells=True)
-    collect_rows(table, layout, parsed)
+    collect_rows(table, layout, parsed, options.progress)
     if parsed.total_rows == 0 and not parsed.rejected:
         parsed.issues.append(make_issue("HEADER_ONLY"))
     return parsed

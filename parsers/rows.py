@@ -7,6 +7,7 @@ row, where the slower rule functions run only when the plain-digits fast path do
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -32,8 +33,10 @@ class RowLayout:
     signed: bool = False  # delta mode
 
 
-def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
-    """Validate every data row of `table` into `parsed` (columns, failed SKUs, issues, as_of)."""
+def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
+                 progress: Callable[[int, int | None], None] | None = None) -> None:
+    """Validate every data row of `table` into `parsed` (columns, failed SKUs, issues, as_of); `progress`, when
+    given, is told (rows read, rows in the file if known) after each chunk of rows."""
     header = table.header
     width = len(header)
     sku_index, as_of_index, signed = layout.sku, layout.as_of, layout.signed
@@ -59,7 +62,10 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
     row_number = table.header_row
     plain = PlainChunks(table, layout, parsed, seen, as_of)
     rows, failure, last = table.rows, None, None
+    progress = _row_progress(table, progress)
     while failure is None:
+        if last is not None and progress is not None:
+            progress(last[0])
         chunk: list = []
         try:
             chunk.extend(islice(rows, CHUNK_ROWS))   # rows read before a read error stay in the chunk
@@ -145,6 +151,16 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
     elif table.unterminated_end and last is not None and last[0] > table.header_row:
         _truncated_row(table, layout, parsed, last, as_of)
     _finish(parsed, total, conflicted, unnamed_found, as_of)
+
+
+def _row_progress(table: Table, report: Callable[[int, int | None], None] | None):
+    """A function telling `report` (rows read, rows in the file) from the last row number read, or None when
+    nobody asked (`ParseOptions.progress`)."""
+    if report is None:
+        return None
+    header = table.header_row
+    total = table.last_row - header if table.last_row and table.last_row > header else None
+    return lambda row_number: report(row_number - header, total)
 
 
 def _truncated_row(table: Table, layout: RowLayout, parsed: ParsedFile, last: tuple[int, list[str]],

@@ -28,7 +28,7 @@ def parse_stock_file(table: Table, options: ParseOptions) -> ParsedFile:
         return parsed
     layout = RowLayout(sku=sku_index, quantities=[(quantity_index, "quantity")], as_of=as_of_index,
                        empty_is_error=True, signed=options.mode == "delta")
-    collect_rows(table, layout, parsed)
+    collect_rows(table, layout, parsed, options.progress)
     if parsed.total_rows == 0 and not parsed.rejected:
         parsed.issues.append(make_issue("HEADER_ONLY"))
     return parsed

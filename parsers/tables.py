@@ -67,6 +67,7 @@ class Table:
     utf8_rows: dict[int, int] = field(default_factory=dict)
     unterminated_end: bool = False
     read_errors: tuple[type[Exception], ...] = ()  # raised while iterating rows: the file is unreadable
+    last_row: int | None = None  # the last row's number as far as known before reading (for progress only)
 
 
 def read_table(data: bytes, name: str, options: ParseOptions = ParseOptions(),
@@ -196,7 +197,8 @@ def read_csv(data: bytes, knows_header: Callable[[list[str]], bool] | None = Non
     lines, unterminated_end = _lines_to_read(text)
     reader = csv.reader(lines, delimiter=delimiter, quotechar='"', strict=False)
     table = Table("csv", [], header_row, iter(()), encoding=encoding, delimiter=delimiter, issues=issues,
-                  unterminated_end=unterminated_end, read_errors=(csv.Error,))
+                  unterminated_end=unterminated_end, read_errors=(csv.Error,),
+                  last_row=max(text.count("\n"), text.count("\r")) + unterminated_end)   # quoted line ends: more
     try:
         for _ in range(header_row - 1):
             next(reader)

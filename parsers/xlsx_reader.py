@@ -168,7 +168,7 @@ def _calamine_table(data: bytes, sheet_name: str, issues: list, formulas: dict, 
     except Exception as exc:  # calamine's own error types vary by version; all mean "cannot read"
         raise refuse("UNREADABLE_FILE", reason=f"the workbook is damaged ({type(exc).__name__}: {exc})") from None
     table = Table("xlsx", [], 0, iter(()), sheet=sheet_name, first_column=first_column, issues=issues,
-                  read_errors=(python_calamine.CalamineError,))
+                  read_errors=(python_calamine.CalamineError,), last_row=getattr(sheet, "height", None))
     for (row, column), text in formulas.items():
         table.formula_cells.setdefault(row, {})[column - first_column] = text
     for (row, column), text in errors.items():

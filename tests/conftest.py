@@ -3,6 +3,10 @@ PostgreSQL too; a data folder; a way to run the `stockgate` command line in-proc
 
 PostgreSQL tests use a database of their own (created for this pytest run, dropped after), so parallel
 runs on one server never see each other's rows.
+
+Every test runs as if `make run` were running beside it: the demo's FTP and web ports (config/demo.toml,
+also the built-in defaults) are held for the whole session, so a test that binds a fixed port fails here
+as it would beside a running demo. Servers in tests listen on port 0 and read their port back.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import contextlib
 import io
 import os
 import shutil
+import socket
+import tomllib
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -23,9 +29,41 @@ from gateway.db import schema
 from gateway.db.engine import make_database
 from gateway.db.migrate import ensure_default_warehouse, upgrade
 
+ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get("STOCKGATE_TEST_POSTGRES_URL", "")
 ENGINES = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 _engine_counts: Counter = Counter()
+
+
+def demo_ports() -> list[int]:
+    """The ports `make run` listens on (config/demo.toml) and the built-in defaults' (FTP, web)."""
+    from gateway.settings import FtpSettings, WebSettings
+
+    with open(ROOT / "config" / "demo.toml", "rb") as fh:
+        demo = tomllib.load(fh)
+    return sorted({demo["ftp"]["port"], demo["web"]["port"], FtpSettings().port, WebSettings().port})
+
+
+@pytest.fixture(scope="session", autouse=True)
+def demo_ports_taken():
+    """With STOCKGATE_TEST_HOLD_DEMO_PORTS=1 (as `.ci/run` sets), hold the demo's ports on 127.0.0.1 for the
+    session, as a running `make run` would (a port already taken is left to its holder): the suite passes
+    beside a running demo only if no test needs those ports. Off by default, so that a `make run` started
+    while `make test` runs still gets its ports."""
+    held = []
+    ports = demo_ports() if os.environ.get("STOCKGATE_TEST_HOLD_DEMO_PORTS") == "1" else []
+    for port in ports:
+        listener = socket.socket()
+        try:
+            listener.bind(("127.0.0.1", port))
+            listener.listen(1)
+        except OSError:
+            listener.close()
+            continue
+        held.append(listener)
+    yield demo_ports()
+    for listener in held:
+        listener.close()
 
 
 @pytest.fixture(scope="session")

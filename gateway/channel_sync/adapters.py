@@ -50,17 +50,18 @@ def sandbox_adapter(channel, data_dir: Path, transport=None) -> SandboxAdapter:
 def feed_adapter(channel, data_dir: Path, transport=None) -> FeedAdapter:
     """The adapter for a `[[channels]]` entry with `adapter = "feed"` (options: see config/example.toml)."""
     options = dict(channel.options)
-    opener = transport or open_feed_store(channel.name, options, data_dir)
+    key = channel.key("options")          # errors name `channels[1].options.<option>`
+    opener = transport or open_feed_store(channel.name, options, data_dir, key=key)
     state_path = Path(data_dir) / "feed-state" / f"{re.sub(r'[^A-Za-z0-9._-]', '_', channel.name)}.json"
-    stable = _stable_seconds(options.get("stable_seconds", DEFAULT_STABLE_SECONDS), channel.name)
+    stable = _stable_seconds(options.get("stable_seconds", DEFAULT_STABLE_SECONDS), key)
     return FeedAdapter(channel.name, opener, state_path,
                        feed_name=options.get("feed_name", "inventory.csv"),
                        orders_dir=options.get("orders_dir", "orders"),
                        listings_file=options.get("listings_file", "listings.csv"),
-                       columns=feed_columns(options.get("columns", ["sku", "quantity"]), channel.name),
+                       columns=feed_columns(options.get("columns", ["sku", "quantity"]), key),
                        orders_pattern=options.get("orders_pattern", "*.csv"),
                        stable_seconds=stable,
-                       done_marker=_flag(options.get("done_marker", False), "done_marker", channel.name))
+                       done_marker=_flag(options.get("done_marker", False), f"{key}.done_marker"))
 
 
 ADAPTERS: dict[str, Callable[..., Any]] = {
@@ -73,31 +74,31 @@ def make_adapter(channel, data_dir: Path, transport: Any = None):
     """Build the adapter configured for `channel` (a `ChannelSettings`)."""
     builder = ADAPTERS.get(channel.adapter)
     if builder is None:
-        raise ConfigError(f"channel {channel.name!r}: unknown adapter {channel.adapter!r} "
+        raise ConfigError(f"{channel.key('adapter')}: unknown adapter {channel.adapter!r} "
                           f"(known: {', '.join(sorted(ADAPTERS))})")
     return builder(channel, Path(data_dir), transport)
 
 
-def feed_columns(value: Any, channel: str) -> list[tuple[str, str]]:
-    """(header, field) pairs from the `columns` option: a list of fields or a table header -> field."""
+def feed_columns(value: Any, key: str) -> list[tuple[str, str]]:
+    """(header, field) pairs from the `columns` option: a list of fields or a table header -> field; `key` is
+    the channel's options key (`channels[1].options`) that errors name."""
     pairs = [(v, v) for v in value] if isinstance(value, list) else list(value.items()) if isinstance(value, dict) \
         else None
     if not pairs:
-        raise ConfigError(f"channel {channel!r}: options.columns must be a list of fields or a table, got {value!r}")
+        raise ConfigError(f"{key}.columns: must be a list of fields or a table, got {value!r}")
     for header, field in pairs:
         if field not in FIELDS:
-            raise ConfigError(f"channel {channel!r}: options.columns: {field!r} is not one of {', '.join(FIELDS)}")
+            raise ConfigError(f"{key}.columns: {field!r} is not one of {', '.join(FIELDS)}")
     return pairs
 
 
-def _stable_seconds(value: Any, channel: str) -> float:
+def _stable_seconds(value: Any, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ConfigError(f"channel {channel!r}: options.stable_seconds must be a number of seconds, 0 or more; "
-                          f"got {value!r}")
+        raise ConfigError(f"{key}.stable_seconds: must be a number of seconds, 0 or more; got {value!r}")
     return float(value)
 
 
-def _flag(value: Any, key: str, channel: str) -> bool:
+def _flag(value: Any, key: str) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(f"channel {channel!r}: options.{key} must be true or false; got {value!r}")
+        raise ConfigError(f"{key}: must be true or false; got {value!r}")
     return value

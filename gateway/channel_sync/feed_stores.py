@@ -189,12 +189,12 @@ def _mlsd_time(value: str | None) -> float:
         return 0.0
 
 
-def _secret(options: dict[str, Any], channel: str) -> str | None:
+def _secret(options: dict[str, Any], key: str) -> str | None:
     name = options.get("password_env")
     if not name:
         return None
     if name not in os.environ:
-        raise ConfigError(f"channel {channel!r}: environment variable {name} (password_env) is not set")
+        raise ConfigError(f"{key}.password_env: environment variable {name} is not set")
     return os.environ[name]
 
 
@@ -216,8 +216,10 @@ def _translated(channel: str, target: str) -> Iterator[None]:
         raise RetryableChannelError(f"channel {channel}: {target} failed: {exc}") from exc
 
 
-def open_feed_store(channel: str, options: dict[str, Any], data_dir: Path) -> FeedOpener:
-    """The opener for a feed channel's `target` ("folder", "sftp" or "ftp") from its options."""
+def open_feed_store(channel: str, options: dict[str, Any], data_dir: Path, *, key: str = "") -> FeedOpener:
+    """The opener for a feed channel's `target` ("folder", "sftp" or "ftp") from its options; `key` is the
+    options' key in the configuration (`channels[1].options`) that a ConfigError names."""
+    key = key or f"channels[{channel!r}].options"
     target = options.get("target", "folder")
     timeout = float(options.get("timeout_seconds", 30))
     if target == "folder":
@@ -229,13 +231,16 @@ def open_feed_store(channel: str, options: dict[str, Any], data_dir: Path) -> Fe
                 base.mkdir(parents=True, exist_ok=True)
                 yield FolderSession(base)
         return open_folder
-    for key in ("host", "username"):
-        if not options.get(key):
-            raise ConfigError(f"channel {channel!r}: options.{key} is required for target = {target!r}")
+    if target not in ("sftp", "ftp"):
+        raise ConfigError(f"{key}.target: {target!r} is not one of folder, sftp, ftp")
+    for name in ("host", "username"):
+        if not options.get(name):
+            raise ConfigError(f"{key}.{name}: required for target = {target!r}")
     host, base = options["host"], options.get("path") or "/"
+    password = _secret(options, key)        # a variable that is not set is an error now, not at the first push
     if target == "sftp":
         if not options.get("known_hosts"):
-            raise ConfigError(f"channel {channel!r}: options.known_hosts is required for target = \"sftp\"")
+            raise ConfigError(f"{key}.known_hosts: required for target = \"sftp\"")
         port = int(options.get("port", 22))
 
         @contextlib.contextmanager
@@ -247,7 +252,7 @@ def open_feed_store(channel: str, options: dict[str, Any], data_dir: Path) -> Fe
                 client.load_host_keys(str(options["known_hosts"]))
                 client.set_missing_host_key_policy(paramiko.RejectPolicy())
                 try:
-                    client.connect(host, port=port, username=options["username"], password=_secret(options, channel),
+                    client.connect(host, port=port, username=options["username"], password=password,
                                    key_filename=options.get("key_file") or None, timeout=timeout,
                                    banner_timeout=timeout, auth_timeout=timeout, look_for_keys=False,
                                    allow_agent=False)
@@ -257,20 +262,19 @@ def open_feed_store(channel: str, options: dict[str, Any], data_dir: Path) -> Fe
                 finally:
                     client.close()
         return open_sftp
-    if target == "ftp":
-        port = int(options.get("port", 21))
+    # target == "ftp"
+    port = int(options.get("port", 21))
 
-        @contextlib.contextmanager
-        def open_ftp() -> Iterator[FeedSession]:
-            with _translated(channel, f"ftp {host}:{port}"):
-                ftp = ftplib.FTP(timeout=timeout)
-                try:
-                    ftp.connect(host, port)
-                    ftp.login(options["username"], _secret(options, channel) or "")
-                    yield FtpSession(ftp, base)
-                finally:
-                    with contextlib.suppress(*ftplib.all_errors):
-                        ftp.quit()
-                    ftp.close()
-        return open_ftp
-    raise ConfigError(f"channel {channel!r}: options.target {target!r} is not one of folder, sftp, ftp")
+    @contextlib.contextmanager
+    def open_ftp() -> Iterator[FeedSession]:
+        with _translated(channel, f"ftp {host}:{port}"):
+            ftp = ftplib.FTP(timeout=timeout)
+            try:
+                ftp.connect(host, port)
+                ftp.login(options["username"], password or "")
+                yield FtpSession(ftp, base)
+            finally:
+                with contextlib.suppress(*ftplib.all_errors):
+                    ftp.quit()
+                ftp.close()
+    return open_ftp

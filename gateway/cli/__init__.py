@@ -33,9 +33,21 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _version() -> str:
+    """The installed package's version (pyproject.toml), or "unknown" when run from a bare source tree."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("stockgate")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full `stockgate` parser with every command group registered."""
     parser = _Parser(prog="stockgate", description="StockGate: file-drop inventory integration gateway")
+    parser.add_argument("--version", action="version", version=f"stockgate {_version()}",
+                        help="print StockGate's version and exit")
     parser.add_argument("--config", metavar="PATH", help="configuration file (default: $STOCKGATE_CONFIG, "
                                                           "else ./stockgate.toml, else built-in defaults)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

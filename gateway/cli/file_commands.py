@@ -18,66 +18,79 @@ from gateway.stock import find_warehouse
 # The pipeline (and the parsers, calamine, openpyxl behind it) load when a file command runs, not for
 # every `stockgate` invocation.
 
-PROGRESS_FROM_BYTES = 5 * 1024 * 1024
-_PHASES = ("reading", "validating", "applying", "reporting")
+PROGRESS_FROM_BYTES = 1024 * 1024     # smaller files are done before a bar would say anything
 STATUSES = ("received", "processing", "applied", "applied_with_errors", "rejected", "duplicate", "held")
 
 
 def register(sub) -> None:
     p = sub.add_parser("ingest", help="put a local file through the pipeline and print its report")
-    p.add_argument("path", metavar="PATH")
+    p.add_argument("path", metavar="PATH", help="the CSV or XLSX file to put through the pipeline")
     p.add_argument("--warehouse", metavar="CODE", help="a stock file of this warehouse (default: Quantity Update)")
     p.add_argument("--mode", choices=("partial", "full", "delta"), help="stock files only (default partial)")
     p.add_argument("--as-of", metavar="ISO", help="the time the file's figures describe")
-    p.add_argument("--create-unknown-skus", action="store_true")
+    p.add_argument("--create-unknown-skus", action="store_true",
+                   help="create SKUs the catalog does not know (default: report them as UNKNOWN_SKU)")
     p.add_argument("--sheet", metavar="NAME", help="XLSX: the sheet to read (default: the first visible one)")
     p.add_argument("--dry-run", action="store_true", help="validate and show what would change; change nothing")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("release", help="apply a file held by the snapshot guard")
-    p.add_argument("file_id", metavar="FILE_ID")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("file_id", metavar="FILE_ID", help="the file's id (from `history` or its report)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     p.set_defaults(func=cmd_release)
 
     p = sub.add_parser("history", help="Bulk Upload History, newest first")
-    p.add_argument("--limit", type=positive_int, default=50)
-    p.add_argument("--status", choices=STATUSES)
+    p.add_argument("--limit", type=positive_int, default=50, help="at most this many files (default 50)")
+    p.add_argument("--status", choices=STATUSES, help="only files in this state")
     p.add_argument("--warehouse", metavar="CODE", help="its stock files and the Quantity Update files that "
                                                        "changed it (code in any case)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("report", help="one file's report")
-    p.add_argument("file_id", metavar="FILE_ID")
-    p.add_argument("--format", choices=("json", "csv", "text"), default="text")
+    p.add_argument("file_id", metavar="FILE_ID", help="the file's id (from `history` or its report)")
+    p.add_argument("--format", choices=("json", "csv", "text"), default="text",
+                   help="the report as text (default), its JSON document or its CSV")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("template", help="the Quantity Update template with current figures")
-    p.add_argument("--format", choices=("csv", "xlsx"))
-    p.add_argument("-o", "--output", required=True, metavar="PATH")
+    p.add_argument("--format", choices=("csv", "xlsx"), help="default: from the --output name (.xlsx, else csv)")
+    p.add_argument("-o", "--output", required=True, metavar="PATH", help="where to write the template")
     p.add_argument("--warehouse", action="append", metavar="CODE", help="only these warehouse columns")
     p.set_defaults(func=cmd_template)
 
 
 class _Progress:
-    """A one-line phase bar on stderr, for large files on a terminal only."""
+    """A progress bar on stderr (tqdm) for a large file on a terminal: the rows read and checked of the rows
+    in the file, rows per second and the time left; then the phase it is in (applying, reporting). It is
+    cleared when the report is printed."""
 
-    def __init__(self, enabled: bool, label: str):
-        self.enabled, self.label = enabled, label
+    def __init__(self, label: str):
+        self.label = label
+        self._bar = None
 
     def __call__(self, phase: str) -> None:
-        if not self.enabled:
-            return
-        done = _PHASES.index(phase) + 1 if phase in _PHASES else 0
-        bar = "#" * (done * 5) + "-" * ((len(_PHASES) - done) * 5)
-        sys.stderr.write(f"\r{self.label} [{bar}] {phase:<10}")
-        sys.stderr.flush()
+        if self._bar is not None:
+            self._bar.set_description_str(f"{self.label} {phase}")
+
+    def rows(self, done: int, total: int | None) -> None:
+        """Told by the parser after each chunk of rows."""
+        if self._bar is None:
+            import shutil
+
+            from tqdm import tqdm
+
+            # the terminal's width, 80 when it does not say (tqdm would draw nothing on a width of 0)
+            self._bar = tqdm(total=total, desc=f"{self.label} validating", unit=" rows", file=sys.stderr,
+                             leave=False, ncols=shutil.get_terminal_size().columns, mininterval=0.25)
+        if self._bar.total is not None and done > self._bar.total:
+            self._bar.total = done                      # quoted line breaks made the estimate short
+        self._bar.update(done - self._bar.n)
 
     def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r" + " " * (len(self.label) + 40) + "\r")
-            sys.stderr.flush()
+        if self._bar is not None:
+            self._bar.close()
 
 
 def _print_report(report, as_json: bool, dry_run: bool = False) -> int:
@@ -109,13 +122,14 @@ def cmd_ingest(app, args) -> int:
                                  **({"sheet": args.sheet} if args.sheet else {})})
     if args.dry_run:
         return _print_report(preview(app.db, app.settings, delivery, _read_bytes(path)), args.json, dry_run=True)
-    progress = _Progress(not args.json and sys.stderr.isatty() and path.stat().st_size >= PROGRESS_FROM_BYTES,
-                         path.name[:30])
+    shown = not args.json and sys.stderr.isatty() and path.stat().st_size >= PROGRESS_FROM_BYTES
+    progress = _Progress(path.name[:30]) if shown else None
     try:
         file_id = receive_file(app.db, app.settings.data_dir, delivery, path)
         report = process_in_turn(app.db, app.settings, file_id, on_phase=progress)   # after earlier files
     finally:
-        progress.close()
+        if progress is not None:
+            progress.close()
     return _print_report(report, args.json)
 
 

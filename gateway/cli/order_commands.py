@@ -15,14 +15,14 @@ from gateway.settings import MARKETPLACES
 
 def register(sub) -> None:
     p = sub.add_parser("orders", help="orders; `orders cancel` cancels in StockGate; `orders explain` says why")
-    p.add_argument("--channel", metavar="NAME")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--channel", metavar="NAME", help="only this channel's orders")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     p.set_defaults(func=cmd_orders)
     osub = p.add_subparsers(dest="action", metavar="ACTION")
 
     cp = osub.add_parser("cancel", help="cancel an order (or lines) in StockGate: restore its stock or keep it")
-    cp.add_argument("channel_name", metavar="CHANNEL")
-    cp.add_argument("order_id", metavar="ORDER_ID")
+    cp.add_argument("channel_name", metavar="CHANNEL", help="the channel the order came from")
+    cp.add_argument("order_id", metavar="ORDER_ID", help="the marketplace's order id")
     choice = cp.add_mutually_exclusive_group(required=True)
     choice.add_argument("--restore", dest="choice", action="store_const", const="restore",
                         help="give the allocated units back to the warehouses they came from")
@@ -30,25 +30,28 @@ def register(sub) -> None:
                         help="leave stock as it is")
     cp.add_argument("--line", dest="lines", action="extend", nargs="+", metavar="LINE_ID",
                     help="cancel only these lines (default: every open line)")
-    cp.add_argument("--reason", metavar="TEXT")
-    cp.add_argument("--json", action="store_true")
+    cp.add_argument("--reason", metavar="TEXT", help="why, kept with the cancellation")
+    cp.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     cp.set_defaults(func=cmd_orders_cancel)
 
     ep = osub.add_parser("explain", help="an order's allocations and why its cancellation did or did not restore")
-    ep.add_argument("channel_name", metavar="CHANNEL")
-    ep.add_argument("order_id", metavar="ORDER_ID")
-    ep.add_argument("--json", action="store_true")
+    ep.add_argument("channel_name", metavar="CHANNEL", help="the channel the order came from")
+    ep.add_argument("order_id", metavar="ORDER_ID", help="the marketplace's order id")
+    ep.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     ep.set_defaults(func=cmd_orders_explain)
 
     rp = sub.add_parser("restore-decision", help="what a cancellation would do, without an order")
-    rp.add_argument("--marketplace", required=True, choices=MARKETPLACES)
-    rp.add_argument("--policy", required=True, choices=("always", "never", "smart"))
-    rp.add_argument("--reason", metavar="TEXT")
-    rp.add_argument("--placed-at", required=True, metavar="ISO")
-    rp.add_argument("--cancelled-at", required=True, metavar="ISO")
-    rp.add_argument("--where", required=True, choices=("marketplace", "stockgate"))
-    rp.add_argument("--choice", choices=("restore", "keep"))
-    rp.add_argument("--json", action="store_true")
+    rp.add_argument("--marketplace", required=True, choices=MARKETPLACES, help="whose reason table to use")
+    rp.add_argument("--policy", required=True, choices=("always", "never", "smart"),
+                    help="the channel's restore_policy")
+    rp.add_argument("--reason", metavar="TEXT", help="the cancellation reason in the marketplace's words or code")
+    rp.add_argument("--placed-at", required=True, metavar="ISO", help="when the order was placed (ISO 8601)")
+    rp.add_argument("--cancelled-at", required=True, metavar="ISO", help="when it was cancelled (ISO 8601)")
+    rp.add_argument("--where", required=True, choices=("marketplace", "stockgate"),
+                    help="cancelled on the marketplace, or in StockGate by `orders cancel`")
+    rp.add_argument("--choice", choices=("restore", "keep"),
+                    help="a StockGate cancellation's --restore or --no-restore")
+    rp.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     rp.set_defaults(func=cmd_restore_decision)
 
 

@@ -10,12 +10,12 @@ from gateway.transports.sources.runner import find_source, poll_source, source_s
 
 def register(sub) -> None:
     p = sub.add_parser("sources", help="SFTP and folder sources: last poll, last success, last error")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     p.set_defaults(func=cmd_sources)
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     poll = actions.add_parser("poll", help="poll one source now and print what was fetched")
-    poll.add_argument("name", metavar="NAME")
-    poll.add_argument("--json", action="store_true")
+    poll.add_argument("name", metavar="NAME", help="the source's name in the configuration ([[sources]] name)")
+    poll.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     poll.set_defaults(func=cmd_sources_poll)
 
 
@@ -43,7 +43,7 @@ def cmd_sources_poll(app, args) -> int:
             print(f"fetched {f['name']} ({f['size']} bytes) as file {f['file_id']}, {f['after']}")
         for name in result.waiting:
             print(f"waiting {name} (still changing, or no .done/.ok marker yet)")
-        if not result.fetched and not result.waiting:
+        if not result.fetched and not result.waiting and not result.errors:
             print("nothing to fetch")
     for error in result.errors:
         sys.stderr.write(f"stockgate: error: source {args.name}: {error}\n")

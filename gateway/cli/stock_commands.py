@@ -49,41 +49,43 @@ def register(sub) -> None:
     p = sub.add_parser("stock", help="stock levels per warehouse and available quantity")
     p.add_argument("skus", nargs="*", metavar="SKU",
                    help="only these SKUs (exit 1 naming any that StockGate does not know)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     p.set_defaults(func=cmd_stock)
 
     p = sub.add_parser("ledger", help="ledger entries, oldest first")
-    p.add_argument("sku", nargs="?", metavar="SKU")
+    p.add_argument("sku", nargs="?", metavar="SKU", help="only this SKU's entries")
     p.add_argument("--limit", type=positive_int, help="at most this many entries (oldest first)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     p.set_defaults(func=cmd_ledger)
 
     p = sub.add_parser("set", help="manual edit of one stock level (ledger cause `manual`)")
-    p.add_argument("sku", metavar="SKU")
-    p.add_argument("warehouse", metavar="WAREHOUSE")
+    p.add_argument("sku", metavar="SKU", help="the SKU to set")
+    p.add_argument("warehouse", metavar="WAREHOUSE", help="the warehouse code, e.g. MF (any case)")
     p.add_argument("quantity", metavar="QTY", help="the new level, a whole number without a sign (to add or "
                                                    "take away, use `adjust`)")
     p.set_defaults(func=cmd_set)
 
     p = sub.add_parser("adjust", help="manual movement of one stock level by a signed delta (ledger cause `manual`)")
-    p.add_argument("sku", metavar="SKU")
-    p.add_argument("warehouse", metavar="WAREHOUSE")
-    p.add_argument("delta", metavar="DELTA", help="units to add (+4 or 4) or take away (-4); a level never goes "
-                                                  "below 0")
+    p.add_argument("sku", metavar="SKU", help="the SKU to adjust (created when unknown)")
+    p.add_argument("warehouse", metavar="WAREHOUSE", help="the warehouse code, e.g. MF (any case)")
+    p.add_argument("delta", metavar="DELTA", help="units to add (+4 or 4) or take away (-4); refused when the "
+                                                  "level would go below 0")
     p.set_defaults(func=cmd_adjust)
 
     p = sub.add_parser("warehouses", help="inventory sources")
     wsub = p.add_subparsers(dest="action", metavar="ACTION")
     wsub.required = True
     lp = wsub.add_parser("list", help="list warehouses")
-    lp.add_argument("--json", action="store_true")
+    lp.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     lp.set_defaults(func=cmd_warehouses_list)
     ap = wsub.add_parser("add", help="add a warehouse")
-    ap.add_argument("code", metavar="CODE")
-    ap.add_argument("--name", default="")
-    ap.add_argument("--kind", choices=("merchant", "3pl", "fba"), default="merchant")
+    ap.add_argument("code", metavar="CODE", help="1-32 letters, digits, _ or -")
+    ap.add_argument("--name", default="", help="a display name (default: the code)")
+    ap.add_argument("--kind", choices=("merchant", "3pl", "fba"), default="merchant",
+                    help="who holds the stock (default merchant)")
     ap.add_argument("--priority", type=priority, default=100, help="order allocation, lowest first")
-    ap.add_argument("--not-sellable", dest="sellable", action="store_false")
+    ap.add_argument("--not-sellable", dest="sellable", action="store_false",
+                    help="its stock is counted but never offered on channels")
     ap.set_defaults(func=cmd_warehouses_add)
 
     p = sub.add_parser("hash-password", help="read a password on stdin, print its hash for the config")

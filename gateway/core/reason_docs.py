@@ -61,6 +61,11 @@ the same reason.
 A channel configured with the retired switch still loads, with a deprecation warning:
 `restore_qty_on_cancel = true` is read as `restore_policy = "always"`, and
 `restore_qty_on_cancel = false` as `restore_policy = "never"`, which is what each used to do.
+Beside an explicit `restore_policy` the two must agree: `restore_policy = "always"` with
+`restore_qty_on_cancel = true` loads with the same warning (remove the old key), while a conflict
+(`restore_policy = "smart"` with `restore_qty_on_cancel = true`, say) stops start-up with one line naming
+both keys (`channels[1].restore_qty_on_cancel: true ... conflicts with channels[1].restore_policy =
+"smart"`): neither reading is guessed, since the wrong one would give stock back, or keep it, by mistake.
 """
 
 

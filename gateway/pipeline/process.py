@@ -35,7 +35,8 @@ from gateway.settings import Settings
 from gateway.stock import apply_stock_changes, warehouses
 from parsers import Issue, ParsedFile, ParseOptions, make_issue, parse_file
 
-Phase = Callable[[str], None]
+Phase = Callable[[str], None]   # told each phase's name; one with a `rows` method (RowProgress) is told rows too
+RowProgress = Callable[[int, int | None], None]   # (rows read, rows in the file when known)
 DUPLICATE_OF = (FileStatus.APPLIED.value, FileStatus.APPLIED_WITH_ERRORS.value, FileStatus.HELD.value)
 
 
@@ -127,9 +128,10 @@ def earlier_copy(conn: Connection, facts: FileFacts) -> Any:
     return conn.execute(query).first()
 
 
-def read_and_parse(settings: Settings, facts: FileFacts, data: bytes | None, warehouse_codes: set[str]
-                   ) -> tuple[FileKind, ParseOptions, ParsedFile]:
-    """Decide the file's kind and parse it (`data` None: the file was over the size limit, unread)."""
+def read_and_parse(settings: Settings, facts: FileFacts, data: bytes | None, warehouse_codes: set[str],
+                   rows: RowProgress | None = None) -> tuple[FileKind, ParseOptions, ParsedFile]:
+    """Decide the file's kind and parse it (`data` None: the file was over the size limit, unread); `rows`
+    is told (rows read, rows in the file) as the parser goes."""
     if data is None:
         kind = delivered_kind(facts.warehouse, facts.mode)
         options = parse_options(settings, kind, facts.options)
@@ -138,7 +140,8 @@ def read_and_parse(settings: Settings, facts: FileFacts, data: bytes | None, war
         return kind, options, parsed
     kind = decide_kind(data, facts.name, facts, facts.options, settings, warehouse_codes)
     options = parse_options(settings, kind, facts.options)
-    return kind, options, parse_file(data, facts.name, options)
+    parsed = parse_file(data, facts.name, dataclasses.replace(options, progress=rows) if rows else options)
+    return kind, options, parsed
 
 
 def effective_as_of(settings: Settings, facts: FileFacts, parsed: ParsedFile | None) -> datetime:
@@ -242,7 +245,8 @@ def _parse_and_apply(db: Database, settings: Settings, facts: FileFacts, codes: 
         parsed, options = ParsedFile(kind=kind.kind, format=""), parse_options(settings, kind, facts.options)
     else:
         phase("validating")
-        kind, options, parsed = read_and_parse(settings, facts, read_spool(settings, facts), codes)
+        kind, options, parsed = read_and_parse(settings, facts, read_spool(settings, facts), codes,
+                                               getattr(phase, "rows", None))
     phase("applying")
     with db.write() as conn:
         outcome = decide(conn, settings, facts, kind, options, parsed, guard=guard, create_items=True,

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 PRIORITY_LIMIT = 2_147_483_647          # warehouse priority: a 32-bit database integer
 DATABASE_SCHEMES = ("sqlite", "postgresql")
+FTP_USERNAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$")   # also the name of the account's FTP home
 
 
 def check_settings(s: Settings, prefix: str, database_key: str) -> None:
@@ -36,6 +37,9 @@ def _check_references(s: Settings, prefix: str) -> None:
     _unique([x.name for x in s.sources], f"{prefix}sources", "name")
     _unique([c.name for c in s.channels], f"{prefix}channels", "name")
     for i, a in enumerate(s.accounts):
+        if not FTP_USERNAME.match(a.username):
+            raise ConfigError(f"{prefix}accounts[{i}].username: {a.username!r} must be 1-64 letters, digits, "
+                              "_ . @ or -, not starting with . @ or -")
         for code in a.warehouses:
             if code.casefold() not in codes:
                 raise ConfigError(f"{prefix}accounts[{i}].warehouses: {code!r} is not a configured warehouse")
@@ -54,8 +58,8 @@ def _check_references(s: Settings, prefix: str) -> None:
         if src.after == "move" and not src.move_to and src.type == "sftp":
             raise ConfigError(f"{key}.move_to: required when after = \"move\"")
     for i, c in enumerate(s.channels):
-        if c.buffer < 0 or c.max_qty < 0:
-            raise ConfigError(f"{prefix}channels[{i}]: buffer and max_qty must be 0 or more")
+        for name in ("buffer", "max_qty"):
+            _check_at_least(getattr(c, name), 0, f"{prefix}channels[{i}].{name}")
     _check_web(s.web, prefix)
 
 

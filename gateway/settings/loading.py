@@ -24,6 +24,7 @@ from gateway.settings.model import (
 )
 from gateway.settings.paths import with_absolute_paths
 
+NOT_TOML_KEYS = ("config_path", "config_key")   # filled by the loader: where the settings were read
 _CHOICES = {
     ("warehouses", "kind"): ("merchant", "3pl", "fba"),
     ("accounts", "mode"): ("partial", "full", "delta"),
@@ -84,7 +85,7 @@ def _build(cls: type, table: Any, where: str, section: str) -> Any:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: expected a table, got {table!r}")
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "config_path"}
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in NOT_TOML_KEYS}
     for key in table:
         if key not in fields:
             raise ConfigError(f"{where}.{key}: unknown key (known: {', '.join(sorted(fields))})")
@@ -100,6 +101,8 @@ def _build(cls: type, table: Any, where: str, section: str) -> Any:
         if choices and value not in choices:
             raise ConfigError(f"{key}: {value!r} is not one of {', '.join(choices)}")
         values[name] = value
+    if "config_key" in {f.name for f in dataclasses.fields(cls)}:
+        values["config_key"] = where
     return cls(**values)
 
 
@@ -114,21 +117,39 @@ class ConfigDeprecationWarning(DeprecationWarning):
 
 
 def _legacy_channel_policy(table: dict, where: str) -> dict:
-    """Read the deprecated `restore_qty_on_cancel` as a restore policy, with a ConfigDeprecationWarning."""
+    """Read the deprecated `restore_qty_on_cancel` as a restore policy, with a ConfigDeprecationWarning.
+
+    Beside an explicit `restore_policy` it must say the same thing (then it only warns); a conflict
+    between the two is a ConfigError naming both keys, since either reading could give stock away wrongly.
+    """
     from gateway.core.restore_policy import policy_from_legacy
 
     channels = table.get("channels")
     for i, channel in enumerate(channels if isinstance(channels, list) else []):
         legacy = channel.get("restore_qty_on_cancel") if isinstance(channel, dict) else None
-        if isinstance(legacy, bool) and "restore_policy" not in channel:
-            policy, message = policy_from_legacy(legacy)
+        if not isinstance(legacy, bool):
+            continue                           # absent, or a wrong type that _coerce names
+        policy, message = policy_from_legacy(legacy)
+        key = f"{where}channels[{i}]"
+        setting = "true" if legacy else "false"
+        explicit = channel.get("restore_policy")
+        if explicit is None:
             channel["restore_policy"] = str(policy)
-            warnings.warn(f"{where}channels[{i}] ({channel.get('name')!r}): {message}", ConfigDeprecationWarning,
-                          stacklevel=3)
+        elif explicit not in _CHOICES[("channels", "restore_policy")]:
+            continue                           # the choice check names the bad value
+        elif explicit != str(policy):
+            raise ConfigError(f"{key}.restore_qty_on_cancel: {setting} (the deprecated switch, read as "
+                              f"restore_policy = \"{policy}\") conflicts with {key}.restore_policy = "
+                              f"\"{explicit}\": remove restore_qty_on_cancel and keep the restore_policy you mean")
+        else:
+            message = (f"restore_qty_on_cancel = {setting} is deprecated and agrees with restore_policy = "
+                       f"\"{explicit}\"; remove restore_qty_on_cancel")
+        warnings.warn(f"{key} ({channel.get('name')!r}): {message}", ConfigDeprecationWarning, stacklevel=3)
     return table
 
 
-def parse_settings(table: dict, config_path: Path | None = None, environ: typing.Mapping[str, str] | None = None) -> Settings:
+def parse_settings(table: dict, config_path: Path | None = None,
+                   environ: typing.Mapping[str, str] | None = None) -> Settings:
     """Validate a parsed TOML table (plus environment overrides) into Settings."""
     environ = os.environ if environ is None else environ
     prefix = f"{config_path}: " if config_path else ""

@@ -1,6 +1,8 @@
 """The settings objects: one small frozen dataclass per section of the TOML configuration.
 
 `gateway.settings.loading` fills them from a file and checks every key; nothing here reads a file.
+An entry of a list section keeps where it was read (`config_key`, e.g. `stockgate.toml: channels[1]`),
+so an error found later, at a connection or a feed's first use, still names the key (`key("buffer")`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,11 @@ from pathlib import Path
 from typing import Any
 
 MARKETPLACES = ("amazon", "ebay", "walmart", "shopify", "wish", "newegg", "reverb", "wayfair", "other")
+
+
+def _config_key(entry: Any, section: str, name: str) -> str:
+    """Where `entry` was read (`<file>: sources[0]`), or `sources['<name>']` for an entry made in code."""
+    return f"{entry.config_key or f'{section}[{getattr(entry, name)!r}]'}"
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,11 @@ class AccountSettings:
     max_zero_fraction: float = 0.5
     min_rows: int = 1
     sheet: str = ""                # XLSX: the sheet to read (default: the first visible one)
+    config_key: str = field(default="", compare=False, repr=False)   # set by the loader, not a TOML key
+
+    def key(self, name: str) -> str:
+        """The full key of one of this entry's settings, for an error message: `accounts[0].{name}`."""
+        return f"{_config_key(self, 'accounts', 'username')}.{name}"
 
 
 @dataclass(frozen=True)
@@ -89,6 +101,11 @@ class SourceSettings:
     max_zero_fraction: float = 0.5
     min_rows: int = 1
     sheet: str = ""                # XLSX: the sheet to read (default: the first visible one)
+    config_key: str = field(default="", compare=False, repr=False)   # set by the loader, not a TOML key
+
+    def key(self, name: str) -> str:
+        """The full key of one of this entry's settings, for an error message: `sources[0].{name}`."""
+        return f"{_config_key(self, 'sources', 'name')}.{name}"
 
 
 @dataclass(frozen=True)
@@ -107,6 +124,11 @@ class ChannelSettings:
     retry_base_seconds: float = 1.0      # failed pushes: first retry after 0.5-1 x this, doubling ...
     retry_max_seconds: float = 300.0     # ... up to this
     options: dict[str, Any] = field(default_factory=dict)   # adapter-specific settings
+    config_key: str = field(default="", compare=False, repr=False)   # set by the loader, not a TOML key
+
+    def key(self, name: str) -> str:
+        """The full key of one of this entry's settings, for an error message: `channels[0].{name}`."""
+        return f"{_config_key(self, 'channels', 'name')}.{name}"
 
 
 @dataclass(frozen=True)
@@ -136,6 +158,10 @@ class Settings:
     def account(self, username: str) -> AccountSettings | None:
         """The FTP account with this user name, if configured."""
         return next((a for a in self.accounts if a.username == username), None)
+
+    def key(self, name: str) -> str:
+        """A key of the configuration named for an error message: `<file>: ftp.port`, or `ftp.port`."""
+        return f"{self.config_path}: {name}" if self.config_path else name
 
     def channel(self, name: str) -> ChannelSettings | None:
         """The channel with this name, if configured."""

@@ -259,7 +259,8 @@ class WebServer:
         try:
             self._server = _HttpServer((web.host, web.port), WebHandler, self.site)
         except OSError as exc:
-            raise ConfigError(f"web: cannot listen on {web.host}:{web.port}: {exc.strerror or exc}") from exc
+            raise ConfigError(f"{self.settings.key('web.port')}: cannot listen on {web.host}:{web.port}: "
+                              f"{exc.strerror or exc}") from exc
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
                                         name="web", daemon=True)
         self._thread.start()

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from serve_harness import Serve, config_text, free_port
+from serve_harness import Serve, config_text
 
 
 @pytest.fixture
 def serve_gateway(tmp_path, database_url):
     """An initialised configuration (FTP account `wh`, sandbox channels `amz` and `shop`); call `.start()`."""
     data_dir = tmp_path / "var"
-    port = free_port()
     config = tmp_path / "stockgate.toml"
-    config.write_text(config_text(data_dir, database_url, port))
-    gateway = Serve(config, data_dir, port, tmp_path / "serve.log")
+    config.write_text(config_text(data_dir, database_url))
+    gateway = Serve(config, data_dir, 0, tmp_path / "serve.log")
     init = gateway.cli("init")
     assert init.returncode == 0, init.stderr
     yield gateway

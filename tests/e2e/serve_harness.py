@@ -1,13 +1,17 @@
 """Run the real `stockgate serve` as a subprocess for end-to-end tests: a temporary configuration with an
-FTP account and two sandbox channels, helpers to upload over FTP and to wait for what the sandboxes show."""
+FTP account and two sandbox channels, helpers to upload over FTP and to wait for what the sandboxes show.
+
+The FTP server listens on port 0 (a free port the kernel picks as it binds) and the harness reads the port
+back from serve's log line: no port is chosen before the server binds it, so nothing else can take it in
+between (a `make run` on 2121, or another test)."""
 
 from __future__ import annotations
 
 import ftplib
 import io
 import os
+import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,13 +26,10 @@ PASSWORD = "e2e-secret"
 _hash: list[str] = []
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+LISTENING = re.compile(r"ftp server listening on 127\.0\.0\.1:(\d+)")
 
 
-def config_text(data_dir: Path, database_url: str, ftp_port: int, channel_keys: str = "") -> str:
+def config_text(data_dir: Path, database_url: str, ftp_port: int = 0, channel_keys: str = "") -> str:
     """Account `wh` writing MF and EAST over FTP (Quantity Update files); sandbox channels `amz` (amazon)
     and `shop` (shopify), both smart, pulling orders every second."""
     if not _hash:
@@ -47,11 +48,12 @@ def config_text(data_dir: Path, database_url: str, ftp_port: int, channel_keys: 
 
 @dataclass
 class Serve:
-    """A `stockgate serve` subprocess and what a test does with it."""
+    """A `stockgate serve` subprocess and what a test does with it; `ftp_port` is the port the running
+    server bound (read from its log at `start`)."""
 
     config: Path
     data_dir: Path
-    ftp_port: int
+    ftp_port: int                   # 0 until started
     log_path: Path
     process: subprocess.Popen | None = None
     cwd: Path = ROOT                # the folder `serve` runs in (relative paths in the config are taken from it)
@@ -63,19 +65,20 @@ class Serve:
 
     def start(self) -> None:
         env = {**os.environ, "STOCKGATE_LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT)}
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen([sys.executable, "-m", "gateway", "--config", str(self.config), "serve"],
                                         stdout=log, stderr=log, cwd=self.cwd, env=env)
         log.close()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.ftp_port), timeout=1):
-                    return
-            except OSError:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.1)
+            match = LISTENING.search(self.log()[offset:])
+            if match:
+                self.ftp_port = int(match[1])
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
         raise AssertionError(f"serve did not start:\n{self.log()}")
 
     def stop(self) -> int:

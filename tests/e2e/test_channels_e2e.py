@@ -79,14 +79,13 @@ def test_a_change_made_while_serve_is_stopped_is_pushed_after_the_restart(runnin
 def test_two_serve_processes_on_one_postgresql_take_each_order_once(database_url, tmp_path, request):
     if not database_url.startswith("postgresql"):
         pytest.skip("two serve processes share a database only on PostgreSQL")
-    from serve_harness import Serve, config_text, free_port
+    from serve_harness import Serve, config_text
 
     running = request.getfixturevalue("running")
 
-    port = free_port()
     config = tmp_path / "second.toml"
-    config.write_text(config_text(running.data_dir, database_url, port))
-    second = Serve(config, running.data_dir, port, tmp_path / "second.log")
+    config.write_text(config_text(running.data_dir, database_url))
+    second = Serve(config, running.data_dir, 0, tmp_path / "second.log")
     second.start()
     try:
         amz = running.sandbox("amz", "amazon")

@@ -14,7 +14,7 @@ import pytest
 from gateway.db.engine import make_database
 from gateway.passwords import hash_password
 from gateway.stock import stock_view
-from serve_harness import Serve, free_port
+from serve_harness import Serve
 
 PASSWORD = "clients-secret"
 
@@ -32,13 +32,12 @@ def test_lftp_and_curl_uploads_are_applied_without_a_451_or_an_error_line(tmp_pa
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     url = database_url if database_url.startswith("postgresql") else "sqlite:///var/stockgate.db"
-    port = free_port()
     config = tmp_path / "stockgate.toml"
-    config.write_text(f'data_dir = "var"\ndatabase_url = "{url}"\n[ftp]\nhost = "127.0.0.1"\nport = {port}\n'
+    config.write_text(f'data_dir = "var"\ndatabase_url = "{url}"\n[ftp]\nhost = "127.0.0.1"\nport = 0\n'
                       f'passive_ports = ""\n[web]\nenabled = false\n[[warehouses]]\ncode = "EAST"\n'
                       f'[[accounts]]\nusername = "east"\npassword_hash = "{hash_password(PASSWORD)}"\n'
                       f'warehouses = ["EAST"]\ncreate_unknown_skus = true\n')
-    serve = Serve(config, run_dir / "var", port, tmp_path / "serve.log", cwd=run_dir)
+    serve = Serve(config, run_dir / "var", 0, tmp_path / "serve.log", cwd=run_dir)
     assert serve.cli("init").returncode == 0
     expected = {"L1": 101, "L2": 102, "L3": 103, "T1": 41, "U1": 51, "C1": 61, "M1": 71, "M2": 72}
     for sku, qty in expected.items():
@@ -47,6 +46,7 @@ def test_lftp_and_curl_uploads_are_applied_without_a_451_or_an_error_line(tmp_pa
     (tmp_path / "m1.csv").rename(tmp_path / "tree" / "sub" / "m1.csv")
     (tmp_path / "m2.csv").rename(tmp_path / "tree" / "sub" / "deeper" / "m2.csv")
     serve.start()
+    port = serve.ftp_port
     try:
         runs = [
             _lftp(port, "cd inbox; put l1.csv; cd /; cd inbox; put l2.csv; put l3.csv; cd /", tmp_path),

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from gateway.db import schema
 from gateway.db.engine import make_database
 from gateway.passwords import hash_password
-from serve_harness import Serve, free_port
+from serve_harness import Serve
 
 PASSWORD = "cwd-race-secret"
 FILES_IN_ALL = 104
@@ -132,10 +132,9 @@ def test_a_cwd_loop_beside_concurrent_uploads_loses_nothing_and_leaks_nothing(tm
     password_hash = hash_password(PASSWORD)
     serves = []
     for p in range(processes):
-        port = free_port()
         config = tmp_path / f"stockgate-{p}.toml"
-        config.write_text(_config(url, port, [u for group in uploaders for u in group], password_hash))
-        serves.append(Serve(config, run_dir / "var", port, tmp_path / f"serve-{p}.log", cwd=run_dir))
+        config.write_text(_config(url, 0, [u for group in uploaders for u in group], password_hash))
+        serves.append(Serve(config, run_dir / "var", 0, tmp_path / f"serve-{p}.log", cwd=run_dir))
     init = serves[0].cli("init")
     assert init.returncode == 0, init.stderr
     replies: dict[str, str] = {}

@@ -32,6 +32,8 @@ def serve_config(write_config):
 host = "127.0.0.1"
 port = 0
 passive_ports = ""
+[web]
+port = 0
 [[warehouses]]
 code = "EAST"
 [[accounts]]

@@ -96,6 +96,31 @@ def test_the_deprecated_restore_switch_warns_naming_the_file_and_channel(tmp_pat
     assert message.startswith(f"{path}: channels[0] ('ebay'): restore_qty_on_cancel = false is deprecated")
 
 
+@pytest.mark.parametrize("legacy, policy", [("true", "smart"), ("true", "never"), ("false", "always"),
+                                            ("false", "smart")])
+def test_a_restore_policy_that_conflicts_with_the_deprecated_switch_stops_start_up_naming_both_keys(
+        tmp_path, legacy, policy):
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, f'[[channels]]\nname = "a"\n[[channels]]\nname = "ebay"\nrestore_policy = "{policy}"\n'
+                        f'restore_qty_on_cancel = {legacy}')
+    message = str(err.value)
+    assert message.startswith(f"{tmp_path / 'stockgate.toml'}: channels[1].restore_qty_on_cancel: {legacy} "), message
+    assert f'channels[1].restore_policy = "{policy}"' in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("legacy, policy", [("true", "always"), ("false", "never")])
+def test_a_restore_policy_that_agrees_with_the_deprecated_switch_loads_with_the_deprecation_warning(
+        tmp_path, legacy, policy):
+    with pytest.warns(ConfigDeprecationWarning) as caught:
+        path, settings = _load(tmp_path, f'[[channels]]\nname = "ebay"\nrestore_policy = "{policy}"\n'
+                                         f'restore_qty_on_cancel = {legacy}')
+    assert settings.channels[0].restore_policy == policy
+    assert [str(w.message) for w in caught] == [
+        f"{path}: channels[0] ('ebay'): restore_qty_on_cancel = {legacy} is deprecated and agrees with "
+        f'restore_policy = "{policy}"; remove restore_qty_on_cancel']
+
+
 def _sections_of_example() -> dict[str, set[str]]:
     """Key names per section of config/example.toml, commented-out examples (`# key = ...`) included."""
     keys: dict[str, set[str]] = {"": set()}
@@ -112,7 +137,7 @@ def _sections_of_example() -> dict[str, set[str]]:
 
 
 def _field_names(cls) -> set[str]:
-    return {f.name for f in dataclasses.fields(cls)}
+    return {f.name for f in dataclasses.fields(cls) if f.name != "config_key"}   # the loader's, not a TOML key
 
 
 def test_the_example_config_shows_every_key_in_its_own_section():

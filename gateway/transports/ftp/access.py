@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 from pathlib import Path
 
 from pyftpdlib.authorizers import AuthenticationFailed, DummyAuthorizer
@@ -21,11 +20,11 @@ from channels.stability import is_temporary_name
 from gateway.errors import ConfigError
 from gateway.passwords import hash_password, verify_password
 from gateway.settings import AccountSettings, Settings
+from gateway.settings.checks import FTP_USERNAME
 
 INBOX, REPORTS, TEMPLATES = "inbox", "reports", "templates"
 FOLDERS = (INBOX, REPORTS, TEMPLATES)
 MAX_INBOX_DEPTH = 8        # levels of sub-folders below inbox/ (lftp mirror -R of a folder tree)
-USERNAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$")
 
 
 def ftp_root(data_dir: Path) -> Path:
@@ -41,9 +40,9 @@ def account_home(data_dir: Path, username: str) -> Path:
 def make_homes(settings: Settings) -> dict[str, Path]:
     """Create every account's home with its three folders; return {username: resolved home}."""
     homes = {}
-    for i, account in enumerate(settings.accounts):
-        if not USERNAME.match(account.username):
-            raise ConfigError(f"accounts[{i}].username: {account.username!r} must be 1-64 letters, digits, "
+    for account in settings.accounts:
+        if not FTP_USERNAME.match(account.username):     # checked at load; settings made in code come here too
+            raise ConfigError(f"{account.key('username')}: {account.username!r} must be 1-64 letters, digits, "
                               "_ . @ or -, not starting with . @ or -")
         home = account_home(settings.data_dir, account.username)
         for folder in FOLDERS:

@@ -52,16 +52,16 @@ class StagedUpload:
     reply: str                  # e.g. "226 Transfer complete" (the file id is appended)
 
 
-def passive_port_range(text: str) -> list[int] | None:
+def passive_port_range(text: str, key: str = "ftp.passive_ports") -> list[int] | None:
     """`"30000-30049"` as a list of ports; an empty text means any free port."""
     if not text.strip():
         return None
     try:
         low, high = (int(part) for part in text.split("-", 1))
     except ValueError:
-        raise ConfigError(f"ftp.passive_ports: {text!r} must look like \"30000-30049\"") from None
+        raise ConfigError(f"{key}: {text!r} must look like \"30000-30049\"") from None
     if not 1024 <= low <= high <= 65535:
-        raise ConfigError(f"ftp.passive_ports: {text!r} must be a range within 1024-65535")
+        raise ConfigError(f"{key}: {text!r} must be a range within 1024-65535")
     return list(range(low, high + 1))
 
 
@@ -93,8 +93,9 @@ class FtpServer:
         self.data_dir = Path(settings.data_dir)
         self.auth_failed_delay = auth_failed_delay
         if self.ftp.require_tls and not self.ftp.tls_certfile:
-            raise ConfigError("ftp.require_tls: needs ftp.tls_certfile (and tls_keyfile unless the key is in it)")
-        self.passive_ports = passive_port_range(self.ftp.passive_ports)
+            raise ConfigError(f"{settings.key('ftp.require_tls')}: needs ftp.tls_certfile (and tls_keyfile unless the "
+                              "key is in it)")
+        self.passive_ports = passive_port_range(self.ftp.passive_ports, settings.key("ftp.passive_ports"))
         self.homes = make_homes(settings)
         self.records = UploadRecords(self.data_dir)
         self.guard = LoginGuard(self.ftp.max_failed_logins, self.ftp.lockout_minutes * 60)
@@ -146,21 +147,19 @@ class FtpServer:
         return self._server.address
 
     def start(self) -> None:
-        """Quarantine partial uploads left by a crash, write templates, bind and start serving."""
+        """Quarantine partial uploads left by a crash, bind and start serving; the templates are written by
+        the refresher's thread, so the port answers at once whatever the size of the catalog."""
         quarantine_partial_uploads(self.data_dir, self.homes, self.records)
-        try:
-            self.templates.refresh_if_changed()
-        except Exception:
-            log.exception("templates could not be written at start (the refresher tries again)")
         try:
             self._server = self._server_class()((self.ftp.host, self.ftp.port), self._handler_class(),
                                                 ioloop=IOLoop())
         except OSError as exc:
-            raise ConfigError(f"ftp: cannot listen on {self.ftp.host}:{self.ftp.port}: {exc.strerror}") from exc
+            raise ConfigError(f"{self.settings.key('ftp.port')}: cannot listen on {self.ftp.host}:{self.ftp.port}: "
+                              f"{exc.strerror}") from exc
         except (ValueError, FileNotFoundError) as exc:
-            raise ConfigError(f"ftp.tls_certfile: {exc}") from exc
+            raise ConfigError(f"{self.settings.key('ftp.tls_certfile')}: {exc}") from exc
         except Exception as exc:  # pyOpenSSL rejecting the certificate or key
-            raise ConfigError(f"ftp.tls_certfile/tls_keyfile: cannot be used: {exc}") from exc
+            raise ConfigError(f"{self.settings.key('ftp.tls_certfile')} / tls_keyfile: cannot be used: {exc}") from exc
         for target, name in ((self._serve, "ftp-loop"), (self._receive_staged, "ftp-intake")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()

@@ -1,7 +1,7 @@
 """Keep each FTP account's `templates/` holding a current Quantity Update template for its warehouses (their
-columns, and only the SKUs stocked in them or created by the account's own files): written at start, then
-rewritten whenever stock, items or warehouses changed (checked every few seconds, in its own thread, never
-on the FTP event loop).
+columns, and only the SKUs stocked in them or created by the account's own files): written in the background
+as the server starts (the FTP port answers before; a large catalog takes a while), then rewritten whenever
+stock, items or warehouses changed (checked every few seconds, in its own thread, never on the FTP event loop).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def write_account_templates(db: Database, account: AccountSettings, home: Path, 
 
 
 class TemplateRefresher:
-    """A thread that rewrites every account's templates at start and after each change."""
+    """A thread that writes every account's templates as it starts, and again after each change."""
 
     def __init__(self, db: Database, accounts: tuple[AccountSettings, ...], homes: dict[str, Path], scratch: Path,
                  *, formats: tuple[str, ...] = ("csv", "xlsx"), interval_seconds: float = 3.0):
@@ -63,15 +63,18 @@ class TemplateRefresher:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._written_for: tuple | None = None
+        self.written = threading.Event()     # set once every account's templates have been written
 
     def refresh_if_changed(self) -> bool:
         """Rewrite the templates when the database changed since the last write; True when written."""
         signature = _signature(self.db)
         if signature == self._written_for:
             return False
-        for account in self.accounts:
-            write_account_templates(self.db, account, self.homes[account.username], self.formats, self.scratch)
+        for fmt in self.formats:        # every account's CSV first: it is quick, the XLSX of a big catalog is not
+            for account in self.accounts:
+                write_account_templates(self.db, account, self.homes[account.username], (fmt,), self.scratch)
         self._written_for = signature
+        self.written.set()
         return True
 
     def wake(self) -> None:

@@ -128,8 +128,7 @@ class Pickup:
                 self._pick(store, entry, row, markers_for(entry.name, look.names), result)
             except FileNotFoundError:
                 self.tracker.forget(entry.name)          # gone between the listing and the fetch
-            except Exception as exc:  # one file's failure is reported; the others still go through
-                log.warning("source %s: %s: %s", self.source.name, entry.name, exc)
+            except Exception as exc:  # one file's failure is reported (by the caller); the others still go through
                 result.errors.append(f"{entry.name}: {exc}")
         result.waiting = sorted({*look.waiting, *result.waiting})
         return result

@@ -52,10 +52,10 @@ class Schedule:
             try:
                 self.cron = CronTrigger.from_crontab(source.cron)
             except ValueError as exc:
-                raise ConfigError(f"sources[{source.name}].cron: {source.cron!r} is not a 5-field cron "
+                raise ConfigError(f"{source.key('cron')}: {source.cron!r} is not a 5-field cron "
                                   f"expression ({exc})") from exc
         elif source.interval_seconds <= 0:
-            raise ConfigError(f"sources[{source.name}].interval_seconds: must be more than 0")
+            raise ConfigError(f"{source.key('interval_seconds')}: {source.interval_seconds} must be more than 0")
 
     def next_regular(self, after: datetime) -> datetime:
         """The next scheduled poll after `after`."""
@@ -105,7 +105,8 @@ def poll_source(db: Database, settings: Settings, name: str, *, pickup: Pickup |
     """Poll the source `name` once now: fetch what is ready, record the outcome in `source_state`.
 
     A connection failure (refused host key, network, login) is recorded and raised; a failure of single
-    files is recorded and listed in the result's `errors`.
+    files is recorded and listed in the result's `errors`. Nothing is logged here: the caller says it once
+    (`stockgate sources poll` as one error line, the runner of `serve` as one log line).
     """
     source = find_source(settings, name)
     pickup = pickup or Pickup(db, settings.data_dir, source, receive=receive,
@@ -123,7 +124,6 @@ def poll_source(db: Database, settings: Settings, name: str, *, pickup: Pickup |
             _record(db, name, {"last_poll_at": started, "last_error_at": ended, "last_error": str(exc)[:2000],
                                "failures": failures,
                                "next_poll_at": schedule.next_after(ended, failures=failures, waiting=False)})
-            log.warning("source %s: poll failed (%d in a row): %s", name, failures, exc)
             raise
         ended = now()
         values = {"last_poll_at": started}
@@ -229,6 +229,8 @@ class SourceRunner:
     def _poll(self, name: str) -> PickupResult:
         result = poll_source(self.db, self.settings, name, pickup=self._pickups[name],
                              schedule=self._schedules[name], stop=self._stop)
+        for error in result.errors:
+            log.warning("source %s: %s", name, error)
         if self.on_received:
             for fetched in result.fetched:
                 self.on_received(fetched["file_id"])
@@ -255,18 +257,22 @@ class SourceRunner:
 
     def _poll_in_loop(self, name: str) -> datetime:
         """Poll from the source's thread; never raises; returns when to poll next."""
+        failed = None
         with self._locks[name]:
             try:
                 self._poll(name)
             except SourceBusyError as exc:
                 log.info("%s: polled again in %ds", exc, BUSY_RETRY_SECONDS)
                 return now() + timedelta(seconds=BUSY_RETRY_SECONDS)
-            except Exception:  # recorded in source_state by poll_source; the thread keeps going
-                log.debug("source %s: poll failed", name, exc_info=True)
+            except Exception as exc:  # recorded in source_state by poll_source; the thread keeps going
+                failed = exc
         try:
             state = _state(self.db, name)
         except RetryableError:
             state = None                     # database unavailable: try again after a backoff delay
+        if failed is not None:
+            log.warning("source %s: poll failed (%s in a row): %s", name, state.failures if state else "?", failed,
+                        exc_info=log.isEnabledFor(logging.DEBUG))
         if state is None or state.next_poll_at is None:
             return now() + timedelta(seconds=self._schedules[name].backoff_base)
         return max(as_utc(state.next_poll_at), now() + timedelta(seconds=0.5))

@@ -39,11 +39,11 @@ __all__ = ["HostKeyRefusedError", "SftpStore", "connect"]
 def _credentials(source: SourceSettings) -> dict:
     if source.key_file:
         if not Path(source.key_file).is_file():
-            raise ConfigError(f"source {source.name}: key_file {source.key_file} does not exist")
+            raise ConfigError(f"{source.key('key_file')}: {source.key_file} does not exist")
         return {"key_filename": source.key_file}
     password = os.environ.get(source.password_env)
     if password is None:
-        raise ConfigError(f"source {source.name}: environment variable {source.password_env} is not set")
+        raise ConfigError(f"{source.key('password_env')}: environment variable {source.password_env} is not set")
     return {"password": password}
 
 
@@ -52,8 +52,8 @@ def connect(source: SourceSettings) -> Iterator[paramiko.SFTPClient]:
     """An SFTP session with `source`'s server, host key checked against its known_hosts file only."""
     known_hosts = Path(source.known_hosts)
     if not known_hosts.is_file():
-        raise ConfigError(f"source {source.name}: known_hosts file {known_hosts} does not exist")
-    known = read_known_hosts(known_hosts, source.name)
+        raise ConfigError(f"{source.key('known_hosts')}: {known_hosts} does not exist")
+    known = read_known_hosts(known_hosts, source.key("known_hosts"))
     credentials = _credentials(source)
     where = f"{source.username}@{source.host}:{source.port}"
     client = paramiko.SSHClient()

@@ -62,12 +62,13 @@ class KnownHosts:
                                       f"of {self.path} marks it @revoked: refused")
 
 
-def read_known_hosts(path: Path, source: str) -> KnownHosts:
-    """Parse `path`; ConfigError naming the file and line for one that is not a host key line."""
+def read_known_hosts(path: Path, key: str) -> KnownHosts:
+    """Parse `path`; ConfigError naming the setting `key` (`sources[0].known_hosts`), the file and the line
+    for one that is not a host key line."""
     try:
         text = Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise ConfigError(f"source {source}: cannot read known_hosts {path}: {exc.strerror}") from exc
+        raise ConfigError(f"{key}: cannot read {path}: {exc.strerror}") from exc
     known = KnownHosts(Path(path))
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -78,12 +79,12 @@ def read_known_hosts(path: Path, source: str) -> KnownHosts:
             marker, _, line = line.partition(" ")
             line = line.strip()
             if marker not in (REVOKED, CERT_AUTHORITY):
-                raise ConfigError(f"source {source}: known_hosts {path} line {lineno}: unknown marker {marker!r} "
+                raise ConfigError(f"{key}: {path} line {lineno}: unknown marker {marker!r} "
                                   f"(OpenSSH knows {REVOKED} and {CERT_AUTHORITY})")
         try:
             entry = HostKeyEntry.from_line(" ".join(line.split()), lineno)
         except (InvalidHostKey, paramiko.SSHException) as exc:
-            raise ConfigError(f"source {source}: known_hosts {path} line {lineno}: not a host key line "
+            raise ConfigError(f"{key}: {path} line {lineno}: not a host key line "
                               f"(host names, key type, base64 key)") from exc
         if entry is None or marker == CERT_AUTHORITY:
             continue            # too few fields, or a key type paramiko does not know: as ssh, skipped

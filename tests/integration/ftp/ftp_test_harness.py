@@ -135,6 +135,7 @@ def start_gateway(config_path: Path, db: Database, *, worker: bool = True) -> Ft
                        template_interval_seconds=0.5)
     processing.on_processed.append(lambda _id: server.templates.wake())
     server.start()
+    assert server.templates.written.wait(30), "the templates were not written"   # written in the background
     if worker:
         processing.start()
     return FtpGateway(settings, db, server, processing)

@@ -32,7 +32,7 @@ def _rows(db) -> dict:
 
 def test_recovery_reports_the_file_it_cannot_finish_and_finishes_the_others(sg, write_config, db, data_dir,
                                                                           tmp_path, caplog):
-    settings = load_settings(write_config(WAREHOUSES_TOML))
+    settings = load_settings(write_config("[web]\nport = 0\n" + WAREHOUSES_TOML))   # serve() runs the web page
     blocked_a, blocked_b = tmp_path / "blocked-a", tmp_path / "blocked-b"
     blocked_a.write_text("a file where the report folder's parent should be")
     blocked_b.write_text("the same, until the operator fixes it")

@@ -37,7 +37,9 @@ def known_hosts_line(host: str, port: int, key: paramiko.PKey) -> str:
     return f"[{host}]:{port} {key.get_name()} {key.get_base64()}\n"
 
 
-def _free_port() -> int:
+def _unused_port_for_sshd() -> int:
+    """A port free a moment ago, for sshd, which cannot listen on port 0 and say which port it got. Another
+    program may take it before sshd binds: `_start_sshd` then sees sshd fail and tries another one."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -80,23 +82,32 @@ def start_sftp_server(tmp: Path) -> SftpServer:
     client_key = write_ed25519_key(tmp / "client_key")
     folder = tmp / "outbound"
     folder.mkdir()
-    port = _free_port()
-    known_hosts = tmp / "known_hosts"
-    known_hosts.write_text(known_hosts_line("127.0.0.1", port, host_key))
     user = os.environ.get("USER") or "root"
     if os.environ.get("STOCKGATE_TEST_SFTP_SERVER") != "paramiko" and os.access(SSHD, os.X_OK) and os.geteuid() == 0:
-        stop = _start_sshd(tmp, port, client_key)
+        port, stop = _start_sshd(tmp, client_key)
         kind, user = "openssh", "root"
     else:
-        stop = _start_paramiko(port, host_key, client_key)
+        port, stop = _start_paramiko(host_key, client_key)
         kind = "paramiko"
+    known_hosts = tmp / "known_hosts"
+    known_hosts.write_text(known_hosts_line("127.0.0.1", port, host_key))
     return SftpServer(kind, "127.0.0.1", port, user, tmp / "client_key", known_hosts, host_key, folder, stop)
 
 
-def _start_sshd(tmp: Path, port: int, client_key: paramiko.PKey):
+def _start_sshd(tmp: Path, client_key: paramiko.PKey, attempts: int = 5):
+    """sshd on a free port: (port, stop). A port taken between the choice and sshd's bind is tried again."""
     Path("/run/sshd").mkdir(mode=0o755, parents=True, exist_ok=True)   # sshd's privilege-separation folder
     authorized = tmp / "authorized_keys"
     authorized.write_text(f"{client_key.get_name()} {client_key.get_base64()}\n")
+    for _ in range(attempts):
+        port = _unused_port_for_sshd()
+        stop = _try_sshd(tmp, port, authorized)
+        if stop is not None:
+            return port, stop
+    raise RuntimeError(f"sshd did not start in {attempts} attempts: {(tmp / 'sshd.log').read_text()}")
+
+
+def _try_sshd(tmp: Path, port: int, authorized: Path):
     config = tmp / "sshd_config"
     config.write_text("\n".join([
         f"Port {port}", "ListenAddress 127.0.0.1", f"HostKey {tmp / 'host_key'}", f"PidFile {tmp / 'sshd.pid'}",
@@ -106,9 +117,11 @@ def _start_sshd(tmp: Path, port: int, client_key: paramiko.PKey):
     log = open(tmp / "sshd.log", "wb")
     proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config), "-o", f"PidFile={tmp / 'sshd.pid'}"],
                             stdout=log, stderr=log)
-    if not _wait_for_banner(port, time.monotonic() + 5):
-        proc.kill()
-        raise RuntimeError(f"sshd did not start: {(tmp / 'sshd.log').read_text()}")
+    if proc.poll() is not None or not _wait_for_banner(port, time.monotonic() + 5) or proc.poll() is not None:
+        proc.kill()                   # it could not bind (the port was taken meanwhile), or did not answer
+        proc.wait(5)
+        log.close()
+        return None
 
     def stop():
         proc.terminate()
@@ -199,11 +212,12 @@ class _LocalFiles(SFTPServerInterface):
         return os.path.normpath(path if os.path.isabs(path) else "/" + path)
 
 
-def _start_paramiko(port: int, host_key: paramiko.PKey, client_key: paramiko.PKey):
+def _start_paramiko(host_key: paramiko.PKey, client_key: paramiko.PKey):
+    """The paramiko stand-in, listening on port 0 (the kernel's free port): (port, stop)."""
     listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", port))
+    listener.bind(("127.0.0.1", 0))
     listener.listen(8)
+    port = listener.getsockname()[1]
     transports: list[paramiko.Transport] = []
 
     def serve():
@@ -227,7 +241,7 @@ def _start_paramiko(port: int, host_key: paramiko.PKey, client_key: paramiko.PKe
         listener.close()
         for transport in transports:
             transport.close()
-    return stop
+    return port, stop
 
 
 def server_kind_note(server: SftpServer) -> str:

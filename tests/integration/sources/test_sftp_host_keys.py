@@ -71,4 +71,4 @@ def test_a_line_that_is_no_host_key_is_a_clear_error_naming_it(sftp_server, sftp
     result = stockgate("sources", "poll", "erp")
 
     assert result.code == 2 and "internal error" not in result.err
-    assert f"known_hosts {sftp_server.known_hosts} line 2" in result.err
+    assert f"sources[0].known_hosts: {sftp_server.known_hosts} line 2" in result.err

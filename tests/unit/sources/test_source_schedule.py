@@ -37,5 +37,5 @@ def test_failures_back_off_exponentially_up_to_the_cap():
 
 
 def test_a_bad_cron_expression_is_a_configuration_error_naming_the_source():
-    with pytest.raises(ConfigError, match=r"sources\[erp\]\.cron: '61 \* \* \* \*'"):
+    with pytest.raises(ConfigError, match=r"sources\['erp'\]\.cron: '61 \* \* \* \*'"):
         Schedule(source(cron="61 * * * *"))

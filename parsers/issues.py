@@ -207,6 +207,17 @@ _ENTRIES = [
               "a snapshot stale.",
               {"as_of": "2024-03-01T02:00:00+00:00", "newest_as_of": "2024-03-02T02:00:00+00:00",
                "warehouse": "WEST"}, raised_by="pipeline", scope="file"),
+    IssueCode("FUTURE_AS_OF", "error",
+              "the file describes {as_of} (from {source}), later than its receipt at {received_at} by more "
+              "than the allowed {skew}; nothing applied: correct that time (or the sender's clock) and send "
+              "the file again",
+              "The moment a file describes (an `as_of` column, a timestamp in its name, `--as-of`) is later than "
+              "its receipt by more than `[files] future_as_of_skew_seconds` (default 600): figures from the "
+              "future are a wrong clock or a wrong name, and applying them would make every later file of the "
+              "warehouse `STALE_FILE`.",
+              {"as_of": "2099-12-31T23:59:59+00:00", "source": "the timestamp in its name",
+               "received_at": "2026-11-26T08:30:12+00:00", "skew": "10 minutes"},
+              raised_by="pipeline", scope="file"),
     IssueCode("DUPLICATE_FILE", "warning",
               "same content as file {original_id} received {received_at}; nothing applied",
               "The same bytes from the same warehouse again (replaying a snapshot would undo later orders).",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import compress
 from operator import itemgetter, ne
 
@@ -48,6 +48,7 @@ class PlanRules:
     min_rows: int = 1
     guard: bool = True                           # False when releasing a held file
     create_items: bool = True                    # False in a dry run: unknown SKUs get provisional ids
+    future_skew: timedelta = timedelta(minutes=10)   # a mark later than its file's receipt by more is untrusted
 
 
 @dataclass
@@ -66,6 +67,7 @@ class FilePlan:
     decreased: int = 0
     zeroed: int = 0
     warehouse_ids: list[int] = field(default_factory=list)   # every warehouse the file writes
+    untrusted_marks: list[int] = field(default_factory=list)  # warehouses whose as_of mark came from the future
 
 
 def resolve_warehouses(parsed: ParsedFile, rules: PlanRules, known: dict[str, WarehouseRow]
@@ -104,13 +106,27 @@ def is_snapshot(mode: str) -> bool:
     return mode != "delta"
 
 
-def stale_issues(conn: Connection, pairs: list[tuple[str, WarehouseRow]], as_of: datetime) -> list[Issue]:
-    """STALE_FILE when `as_of` is older than the newest snapshot already applied for one of the warehouses."""
-    m = schema.warehouse_file_marks.c
+def stale_issues(conn: Connection, pairs: list[tuple[str, WarehouseRow]], as_of: datetime,
+                 skew: timedelta = timedelta(minutes=10), untrusted: list[int] | None = None) -> list[Issue]:
+    """STALE_FILE when `as_of` is older than the newest snapshot already applied for one of the warehouses.
+
+    A mark later than the receipt of the file that set it by more than `skew` was set by a file from the
+    future (applied before FUTURE_AS_OF refused such files): it counts as that file's receipt time, and
+    its warehouse is added to `untrusted`, so the next applied file replaces the mark.
+    """
+    m, f = schema.warehouse_file_marks.c, schema.files.c
     ids = {wh.id: wh.code for _, wh in pairs}
     problems = []
-    for wh_id, last in conn.execute(select(m.warehouse_id, m.last_as_of).where(m.warehouse_id.in_(list(ids)))):
-        if as_utc(as_of) < as_utc(last):
+    query = (select(m.warehouse_id, m.last_as_of, f.received_at)
+             .join_from(schema.warehouse_file_marks, schema.files, f.seq == m.last_file_seq, isouter=True)
+             .where(m.warehouse_id.in_(list(ids))))
+    for wh_id, last, received in conn.execute(query):
+        last = as_utc(last)
+        if received is not None and last > as_utc(received) + skew:
+            last = as_utc(received)
+            if untrusted is not None:
+                untrusted.append(wh_id)
+        if as_utc(as_of) < last:
             problems.append(make_issue("STALE_FILE", as_of=iso(as_of), newest_as_of=iso(last),
                                        warehouse=ids[wh_id]))
     return problems
@@ -205,7 +221,7 @@ def plan_file(conn: Connection, parsed: ParsedFile, options: ParseOptions, rules
     if is_snapshot(rules.mode):
         if lock:
             lock_warehouse_marks(conn, [wh.id for _, wh in pairs])
-        plan.rejected = stale_issues(conn, pairs, as_of)
+        plan.rejected = stale_issues(conn, pairs, as_of, rules.future_skew, plan.untrusted_marks)
         if plan.rejected:
             return plan
     plan.warehouse_ids = [wh.id for _, wh in pairs]

@@ -14,9 +14,9 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -143,8 +143,35 @@ def read_and_parse(settings: Settings, facts: FileFacts, data: bytes | None, war
 
 def effective_as_of(settings: Settings, facts: FileFacts, parsed: ParsedFile | None) -> datetime:
     """as_of: an `as_of` column, else a timestamp in the name, else the delivery's, else receipt time."""
-    return as_utc((parsed.as_of if parsed else None) or as_of_from_name(facts.name, settings.files.as_of_pattern)
-                  or facts.as_of or facts.received_at)
+    return as_of_and_source(settings, facts, parsed)[0]
+
+
+def as_of_and_source(settings: Settings, facts: FileFacts, parsed: ParsedFile | None) -> tuple[datetime, str]:
+    """The file's as_of and, in words, where it came from (for FUTURE_AS_OF)."""
+    for moment, source in ((parsed.as_of if parsed else None, "its as_of column"),
+                           (as_of_from_name(facts.name, settings.files.as_of_pattern), "the timestamp in its name"),
+                           (facts.as_of, "the time given with it (--as-of, or the remote file's modification time)"), (facts.received_at, "its receipt")):
+        if moment is not None:
+            return as_utc(moment), source
+    raise ValueError("a file always has a receipt time")
+
+
+def future_as_of(settings: Settings, facts: FileFacts, parsed: ParsedFile | None) -> Issue | None:
+    """FUTURE_AS_OF when the file's as_of is later than its receipt by more than the allowed skew."""
+    as_of, source = as_of_and_source(settings, facts, parsed)
+    skew = settings.files.future_as_of_skew_seconds
+    if as_of <= as_utc(facts.received_at) + timedelta(seconds=skew):
+        return None
+    return make_issue("FUTURE_AS_OF", as_of=iso(as_of), source=source, received_at=iso(facts.received_at),
+                      skew=_duration(skew))
+
+
+def _duration(seconds: float) -> str:
+    """`600` as "10 minutes", `90` as "90 seconds"."""
+    if seconds >= 60 and seconds % 60 == 0:
+        minutes = int(seconds // 60)
+        return f"{minutes} minute" + ("" if minutes == 1 else "s")
+    return f"{seconds:g} second" + ("" if seconds == 1 else "s")
 
 
 def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKind, options: ParseOptions,
@@ -159,13 +186,17 @@ def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKin
             "DUPLICATE_FILE", original_id=copy.file_id, received_at=iso(copy.received_at))])
     if parsed.rejected:
         return Outcome(FileStatus.REJECTED, kind, as_of, parsed, issues=list(parsed.issues))
+    future = future_as_of(settings, facts, parsed)
+    if future is not None:   # never applied, so it never sets a mark that would make later files stale
+        return Outcome(FileStatus.REJECTED, kind, as_of, parsed, issues=[future, *parsed.issues])
     o = facts.options
     allowed = o.get("allowed_warehouses")
     rules = PlanRules(mode=kind.mode, warehouse=kind.warehouse,
                       allowed=frozenset(allowed) if allowed is not None else None,
                       create_unknown_skus=bool(o.get("create_unknown_skus")),
                       max_zero_fraction=float(o.get("max_zero_fraction", 0.5)), min_rows=int(o.get("min_rows", 1)),
-                      guard=guard, create_items=create_items)
+                      guard=guard, create_items=create_items,
+                      future_skew=timedelta(seconds=settings.files.future_as_of_skew_seconds))
     plan = plan_file(conn, parsed, options, rules, warehouses(conn), as_of, file_id=facts.file_id, lock=lock)
     held = [held_issue(plan)] if plan.held else []
     issues = sorted([*parsed.issues, *plan.issues, *plan.rejected, *held],
@@ -280,15 +311,22 @@ def record_outcome(conn: Connection, facts: FileFacts, outcome: Outcome, report:
              "code": i.code, "message": i.message} for i in outcome.issues])
     if outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS) and outcome.plan \
             and is_snapshot(outcome.kind.mode):
-        mark_warehouses(conn, outcome.plan.warehouse_ids, outcome.as_of, facts.seq)
+        mark_warehouses(conn, outcome.plan.warehouse_ids, outcome.as_of, facts.seq,
+                        replace=outcome.plan.untrusted_marks)
 
 
-def mark_warehouses(conn: Connection, warehouse_ids: list[int], as_of: datetime, file_seq: int) -> None:
+def mark_warehouses(conn: Connection, warehouse_ids: list[int], as_of: datetime, file_seq: int, *,
+                    replace: Iterable[int] = ()) -> None:
     """Record that a file applied to these warehouses: their `last_as_of` becomes the later of the stored
-    one and `as_of` (never moving backwards), with the seq of the file that set it."""
+    one and `as_of` (never moving backwards), with the seq of the file that set it. The marks of
+    `replace` (set by a file from the future, before FUTURE_AS_OF existed: `plan.untrusted_marks`) are
+    overwritten, so the warehouse is never stuck behind them."""
     if not warehouse_ids:
         return
     table = schema.warehouse_file_marks
+    replace = [wh for wh in replace if wh in warehouse_ids]
+    if replace:
+        conn.execute(delete(table).where(table.c.warehouse_id.in_(replace)))
     insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
     newer = insert.excluded.last_as_of >= table.c.last_as_of
     conn.execute(insert.on_conflict_do_update(index_elements=["warehouse_id"], set_={

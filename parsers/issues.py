@@ -22,11 +22,13 @@ class Issue:
     row: int | None = None
     column: str | None = None
     value: str | None = None
+    sku: str | None = None   # the SKU of the issue's row (None for a file-level issue)
 
     def as_dict(self) -> dict[str, Any]:
         """The issue as the report JSON writes it (keys in the contract's order)."""
         return {
             "row": self.row,
+            "sku": self.sku,
             "column": self.column,
             "value": self.value,
             "severity": self.severity,
@@ -243,15 +245,16 @@ CODES: dict[str, IssueCode] = {entry.code: entry for entry in _ENTRIES}
 
 
 def make_issue(code: str, *, row: int | None = None, column: str | None = None,
-               value: Any = None, **fmt: Any) -> Issue:
-    """Build an issue of a registered code; the message comes from the code's template."""
+               value: Any = None, sku: str | None = None, **fmt: Any) -> Issue:
+    """Build an issue of a registered code; the message comes from the code's template. `sku` is the SKU
+    of the issue's row (every row-level issue names it)."""
     entry = CODES[code]
     text = None if value is None else str(value)
     try:
-        message = entry.template.format(value=shown(text), column=column, **fmt)
+        message = entry.template.format(value=shown(text), column=column, sku=shown(sku), **fmt)
     except KeyError as missing:
         raise ValueError(f"issue {code} needs the field {missing} for its message") from None
-    return Issue(code, entry.severity, message, row, column, text)
+    return Issue(code, entry.severity, message, row, column, text, sku)
 
 
 def shown(text: str | None, limit: int = 80) -> str | None:

@@ -92,7 +92,7 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
                 if problem:
                     sku_valid = False
                     row_issues.append(make_issue("INVALID_SKU", row=row_number, column=sku_column,
-                                                 value=printable(sku), reason=problem))
+                                                 value=printable(sku), sku=printable(sku), reason=problem))
             position = len(skus)
             for index, append in pairs:
                 text = cells[index]
@@ -103,22 +103,22 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
                 else:
                     quantity, code = parse_quantity(text, signed=signed)
                     if code:
-                        row_issues.append(make_issue(code, row=row_number, column=header[index], value=text))
+                        row_issues.append(make_issue(code, row=row_number, column=header[index], value=text, sku=sku))
                     elif quantity is None and empty_is_error:
                         row_issues.append(make_issue("EMPTY_QUANTITY", row=row_number, column=header[index],
-                                                     value=text))
+                                                     value=text, sku=sku))
                     append(quantity)
             if special or notes:
                 _special_cells(table, row_number, sku, sku_index, used_columns, row_issues, issues)
             if utf8_rows and row_number in utf8_rows:
-                row_issues.append(_mixed_encoding(header, row_number, cells))
+                row_issues.append(_mixed_encoding(header, row_number, cells, sku))
             if "+" in sku:
                 reason = sku_text_looks_mangled(sku)
                 if reason:
                     issues.append(make_issue("SKU_LOOKS_MANGLED", row=row_number, column=sku_column,
                                              value=sku, reason=reason))
             if watch_unnamed and not unnamed_found and (unnamed or length > extra_from):
-                _unnamed_values(table, row_number, cells, unnamed, extra_from, unnamed_found)
+                _unnamed_values(table, row_number, cells, unnamed, extra_from, unnamed_found, sku)
             if as_of_index is not None:
                 as_of.see(row_number, cells[as_of_index])
             if sku_valid:
@@ -166,7 +166,8 @@ def _truncated_row(table: Table, layout: RowLayout, parsed: ParsedFile, last: tu
     while cells and not cells[-1].strip():
         cells = cells[:-1]
     parsed.issues.append(make_issue("TRUNCATED_ROW", row=row_number, column=table.header[layout.sku],
-                                    value=(table.delimiter or ",").join(cells)))
+                                    value=(table.delimiter or ",").join(cells),
+                                    sku=cells[layout.sku].strip() if layout.sku < len(cells) else ""))
 
 
 def _duplicate(sku: str, row_number: int, previous: int, position: int, columns: list[list],
@@ -180,13 +181,13 @@ def _duplicate(sku: str, row_number: int, previous: int, position: int, columns:
         for column in columns:
             del column[position:]
         issues.append(make_issue("DUPLICATE_SKU_AGREES", row=row_number, column=sku_column,
-                                 value=sku, other_row=first_row))
+                                 value=sku, sku=sku, other_row=first_row))
         return True
     conflicted.add(sku)
     row_issues.append(make_issue("DUPLICATE_SKU", row=row_number, column=sku_column,
-                                 value=sku, other_row=first_row))
+                                 value=sku, sku=sku, other_row=first_row))
     issues.append(make_issue("DUPLICATE_SKU", row=first_row, column=sku_column,
-                             value=sku, other_row=row_number))
+                             value=sku, sku=sku, other_row=row_number))
     return False
 
 
@@ -207,30 +208,31 @@ def _special_cells(table: Table, row_number: int, sku: str, sku_index: int, used
     header = table.header
     for column, text in table.formula_cells.get(row_number, {}).items():
         if column in used_columns:
-            row_issues.append(make_issue("UNCACHED_FORMULA", row=row_number, column=header[column], value=text))
+            row_issues.append(make_issue("UNCACHED_FORMULA", row=row_number, column=header[column], value=text,
+                                         sku=sku))
     for column, text in table.error_cells.get(row_number, {}).items():
         if column in used_columns:
-            row_issues.append(make_issue("CELL_ERROR", row=row_number, column=header[column], value=text))
+            row_issues.append(make_issue("CELL_ERROR", row=row_number, column=header[column], value=text, sku=sku))
     note = table.cell_notes.get(row_number, {}).get(sku_index)
     if note:
         issues.append(make_issue("SKU_LOOKS_MANGLED", row=row_number, column=header[sku_index],
                                  value=sku, reason=note))
 
 
-def _mixed_encoding(header: list[str], row_number: int, cells: list[str]):
+def _mixed_encoding(header: list[str], row_number: int, cells: list[str], sku: str):
     """MIXED_ENCODING for a row whose text is UTF-8 in a file read as Windows-1252, at its first such cell."""
     index = next((i for i, cell in enumerate(cells) if not cell.isascii()), 0)
     column = header[index] if index < len(header) else None
-    return make_issue("MIXED_ENCODING", row=row_number, column=column, value=cells[index],
+    return make_issue("MIXED_ENCODING", row=row_number, column=column, value=cells[index], sku=sku,
                       utf8=shown(as_utf8(cells[index])))
 
 
 def _unnamed_values(table: Table, row_number: int, cells: list[str], unnamed: list[int],
-                    extra_from: int, found: list) -> None:
+                    extra_from: int, found: list, sku: str) -> None:
     """Record the first value found in a column that has no header."""
     for index in [*unnamed, *range(extra_from, len(cells))]:
         if cells[index].strip():
-            found.append(make_issue("UNNAMED_COLUMN", row=row_number, value=cells[index],
+            found.append(make_issue("UNNAMED_COLUMN", row=row_number, value=cells[index], sku=sku or None,
                                     position=spreadsheet_column(index + table.first_column)))
             return
 

@@ -173,7 +173,7 @@ def _unknown_skus(conn: Connection, parsed: ParsedFile, rules: PlanRules, plan: 
             return ensure_items(conn, new, created_by_file=file_id)
         return {sku: -n for n, sku in enumerate(new, 1)}
     for i in unknown:
-        plan.issues.append(make_issue("UNKNOWN_SKU", row=rows[i], column=sku_column, value=skus[i]))
+        plan.issues.append(make_issue("UNKNOWN_SKU", row=rows[i], column=sku_column, value=skus[i], sku=skus[i]))
         plan.error_rows.add(rows[i])
     return {}
 
@@ -328,7 +328,7 @@ def _plan_cells(plan: FilePlan, cells: Iterable[tuple[int, int | None, int | Non
             elif after > QUANTITY_LIMIT:   # the row fails: a level never goes above the parsers' limit
                 plan.issues.append(Issue("QUANTITY_TOO_LARGE", "error", f"{parsed.skus[i]} in {wh.code}: {before:,} "
                                          f"{value:+,d} would be {after:,}, above the limit of {QUANTITY_LIMIT:,}",
-                                         rows[i], column, f"{value:+d}"))
+                                         rows[i], column, f"{value:+d}", parsed.skus[i]))
                 plan.error_rows.add(rows[i])
                 continue
             if after == before:

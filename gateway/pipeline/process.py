@@ -307,7 +307,7 @@ def record_outcome(conn: Connection, facts: FileFacts, outcome: Outcome, report:
     conn.execute(delete(schema.file_issues).where(schema.file_issues.c.file_seq == facts.seq))
     if outcome.issues:
         conn.execute(schema.file_issues.insert(), [
-            {"file_seq": facts.seq, "row": i.row, "column": i.column, "value": i.value, "severity": i.severity,
+            {"file_seq": facts.seq, "row": i.row, "sku": i.sku, "column": i.column, "value": i.value, "severity": i.severity,
              "code": i.code, "message": i.message} for i in outcome.issues])
     if outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS) and outcome.plan \
             and is_snapshot(outcome.kind.mode):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "info"]
 QUANTITY_LIMIT = 2_000_000_000
 
 
@@ -47,7 +47,7 @@ class IssueCode:
     meaning: str
     example: dict[str, Any] = field(default_factory=dict)
     raised_by: str = "parser"  # "parser" | "pipeline"
-    scope: str = "row"  # "row" | "file"
+    scope: str = "row"  # "row" | "file" | "sku" (a SKU the file did not name)
 
 
 _ENTRIES = [
@@ -123,6 +123,12 @@ _ENTRIES = [
               "A delta that would make a stock level negative; the level is set to 0 instead.",
               {"row": 3, "column": "Qty", "value": "-8", "sku": "A1", "warehouse": "EAST",
                "on_hand": 5, "result": -3}, raised_by="pipeline"),
+    IssueCode("ZEROED_BY_SNAPSHOT", "info",
+              "SKU '{sku}' in {warehouse} set from {on_hand:,} to 0: it is not in this full snapshot",
+              "A `full` stock file sets every stocked SKU of its warehouse that it leaves out to 0; one such "
+              "issue per SKU it zeroed, so the report shows exactly what the snapshot did (a SKU whose row "
+              "failed is never zeroed). Not raised for a `held` file, which changes nothing.",
+              {"sku": "B-200", "warehouse": "EAST", "on_hand": 12}, raised_by="pipeline", scope="sku"),
     IssueCode("ORDER_ADJUSTMENT", "warning",
               "quantity {value} for SKU '{sku}' lowered to {adjusted}: {units} units were ordered after "
               "the file's as_of",

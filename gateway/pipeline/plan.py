@@ -26,6 +26,7 @@ from gateway.stock import (
     ensure_items,
     item_ids,
     read_warehouse_levels,
+    skus_of,
 )
 from parsers import Issue, ParsedFile, ParseOptions, make_issue
 from parsers.columns import find_column
@@ -68,6 +69,7 @@ class FilePlan:
     zeroed: int = 0
     warehouse_ids: list[int] = field(default_factory=list)   # every warehouse the file writes
     untrusted_marks: list[int] = field(default_factory=list)  # warehouses whose as_of mark came from the future
+    zeroed_issues: list[Issue] = field(default_factory=list)  # `full`: ZEROED_BY_SNAPSHOT, one per SKU, by SKU
 
 
 def resolve_warehouses(parsed: ParsedFile, rules: PlanRules, known: dict[str, WarehouseRow]
@@ -351,16 +353,23 @@ def _plan_zeroing(conn, plan: FilePlan, absent: Iterable[tuple[int, int]], stock
     then the guard (`stocked`: how many levels of the warehouse are above 0).
     """
     failed = set(item_ids(conn, parsed.failed_skus).values()) if parsed.failed_skus else set()
+    zeroed: list[tuple[int, int]] = []
     for item, on_hand in absent:
         if item not in failed:
             plan.changes.append(StockChange((item, wh.id), ChangeKind.SET, 0, reference=ABSENT_FROM_SNAPSHOT))
             plan.current[(item, wh.id)] = on_hand
             plan.zeroed += 1
-    if not rules.guard:
-        return
-    shown_id = file_id or "FILE_ID"
-    if parsed.total_rows < rules.min_rows:
-        plan.held = make_issue("TOO_FEW_ROWS", rows=parsed.total_rows, min_rows=rules.min_rows, file_id=shown_id)
-    elif stocked and plan.zeroed / stocked > rules.max_zero_fraction:
-        plan.held = make_issue("SNAPSHOT_GUARD", zeroed=plan.zeroed, stocked=stocked,
-                               allowed=rules.max_zero_fraction, file_id=shown_id)
+            zeroed.append((item, on_hand))
+    if rules.guard:
+        shown_id = file_id or "FILE_ID"
+        if parsed.total_rows < rules.min_rows:
+            plan.held = make_issue("TOO_FEW_ROWS", rows=parsed.total_rows, min_rows=rules.min_rows,
+                                   file_id=shown_id)
+        elif stocked and plan.zeroed / stocked > rules.max_zero_fraction:
+            plan.held = make_issue("SNAPSHOT_GUARD", zeroed=plan.zeroed, stocked=stocked,
+                                   allowed=rules.max_zero_fraction, file_id=shown_id)
+    if plan.held is None and zeroed:   # a held file changes nothing: its guard issue gives the count
+        skus = skus_of(conn, [item for item, _ in zeroed])
+        plan.zeroed_issues = sorted(
+            (make_issue("ZEROED_BY_SNAPSHOT", sku=skus[item], warehouse=wh.code, on_hand=on_hand)
+             for item, on_hand in zeroed), key=lambda issue: issue.sku)

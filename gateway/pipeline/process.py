@@ -199,8 +199,8 @@ def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKin
                       future_skew=timedelta(seconds=settings.files.future_as_of_skew_seconds))
     plan = plan_file(conn, parsed, options, rules, warehouses(conn), as_of, file_id=facts.file_id, lock=lock)
     held = [held_issue(plan)] if plan.held else []
-    issues = sorted([*parsed.issues, *plan.issues, *plan.rejected, *held],
-                    key=lambda i: i.row or 0)
+    issues = [*sorted([*parsed.issues, *plan.issues, *plan.rejected, *held], key=lambda i: i.row or 0),
+              *plan.zeroed_issues]   # the SKUs a full snapshot zeroed come last, by SKU
     if plan.rejected:
         status = FileStatus.REJECTED
     elif plan.held:

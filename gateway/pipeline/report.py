@@ -116,7 +116,7 @@ def report_text(document: dict[str, Any]) -> str:
         for issue in issues[:TEXT_ISSUE_LIMIT]:
             place = "file" if issue["row"] is None else f"row {issue['row']}"
             if issue.get("sku"):
-                place += f", SKU {issue['sku']}"
+                place = f"SKU {issue['sku']}" if issue["row"] is None else f"{place}, SKU {issue['sku']}"
             if issue["column"]:
                 place += f", column {issue['column']}"
             lines.append(f"  {place}: {issue['severity']} {issue['code']}: {issue['message']}")

@@ -4,10 +4,10 @@ Quantity Update template that shows them (`template`). The levels' functions are
 
 from gateway.stock.levels import (
     WarehouseRow, apply_stock_changes, catalog_ids, ensure_items, item_ids, ledger_sums, ledger_view,
-    read_warehouse_levels, set_stock, stock_view, warehouse_id, warehouses,
+    read_warehouse_levels, set_stock, skus_of, stock_view, warehouse_id, warehouses,
 )
 
 __all__ = [
     "WarehouseRow", "apply_stock_changes", "catalog_ids", "ensure_items", "item_ids", "ledger_sums", "ledger_view",
-    "read_warehouse_levels", "set_stock", "stock_view", "warehouse_id", "warehouses",
+    "read_warehouse_levels", "set_stock", "skus_of", "stock_view", "warehouse_id", "warehouses",
 ]

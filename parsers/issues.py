@@ -85,9 +85,17 @@ _ENTRIES = [
               "The same SKU on two rows that disagree. Both rows are errors.",
               {"row": 12, "column": "SKU", "value": "A1", "other_row": 4}),
     IssueCode("DUPLICATE_SKU_AGREES", "warning",
-              "SKU '{value}' repeats row {other_row} with the same values; applied once",
-              "The same SKU on two rows with identical values: the later row is ignored.",
-              {"row": 13, "column": "SKU", "value": "A2", "other_row": 5}),
+              "SKU '{value}' repeats row {other_row} with the same values; {outcome}",
+              "The same SKU on two rows of a file that sets absolute levels, with identical values: the later "
+              "row is ignored. When the first row turns out to be an error (an unknown SKU), the message "
+              "says that neither was applied.",
+              {"row": 13, "column": "SKU", "value": "A2", "other_row": 5, "outcome": "only row 5 counts"}),
+    IssueCode("DUPLICATE_SKU_SUMMED", "info",
+              "SKU '{sku}' also appears on row {other_row}: in a delta file every row is a movement, so this "
+              "row's {value} {outcome}",
+              "A `delta` file naming a SKU on several rows: each row is a movement (two `A,+1` rows add 2), "
+              "so they are added together into the first one; a row with an error is left out on its own.",
+              {"row": 9, "column": "Qty", "value": "+1", "sku": "A1", "other_row": 4, "outcome": "was added to it"}),
     IssueCode("UNCACHED_FORMULA", "error",
               "the cell in column '{column}' is a formula with no saved result; open the file in a "
               "spreadsheet program, let it calculate and save it again",

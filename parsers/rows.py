@@ -55,6 +55,7 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
     conflicted: set[str] = set()
     as_of = _AsOf(header[as_of_index] if as_of_index is not None else "")
     unnamed_found: list = []
+    last_summed: list = [None]   # delta: (row number, output index, values) of the last row added to another
     total = 0
     row_number = table.header_row
     plain = PlainChunks(table, layout, parsed, seen, as_of)
@@ -129,6 +130,18 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
                         row_numbers.append(row_number)
                         skus.append(sku)
                         continue
+                elif signed:   # delta: every row is a movement, a repeated SKU's rows add up
+                    if not row_issues:
+                        if previous < 0:   # its earlier rows failed: this is the SKU's first kept row
+                            seen[sku] = position
+                            row_numbers.append(row_number)
+                            skus.append(sku)
+                        else:
+                            index = quantity_indexes[0]
+                            last_summed[0] = _add_movement(sku, row_number, previous, position, columns,
+                                                           row_numbers, header[index], cells[index].strip(),
+                                                           issues)
+                        continue
                 elif _duplicate(sku, row_number, previous, position, columns, row_numbers, conflicted,
                                 sku_column, row_issues, issues):
                     continue
@@ -143,12 +156,12 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
         parsed.reject(make_issue("UNREADABLE_FILE", row=row_number + 1,
                                  reason=f"row {row_number + 1} cannot be read ({failure})"))
     elif table.unterminated_end and last is not None and last[0] > table.header_row:
-        _truncated_row(table, layout, parsed, last, as_of)
+        _truncated_row(table, layout, parsed, last, as_of, last_summed[0])
     _finish(parsed, total, conflicted, unnamed_found, as_of)
 
 
 def _truncated_row(table: Table, layout: RowLayout, parsed: ParsedFile, last: tuple[int, list[str]],
-                   as_of: _AsOf) -> None:
+                   as_of: _AsOf, summed: tuple | None = None) -> None:
     """The file's last record has no line end: unless it is blank, take it back and report it.
 
     It went through the row loop like any row (so the loop needs no look-ahead); nothing after it can
@@ -162,12 +175,35 @@ def _truncated_row(table: Table, layout: RowLayout, parsed: ParsedFile, last: tu
         parsed.failed_skus.add(parsed.skus.pop())
         for values in parsed.quantities.values():
             values.pop()
+    elif summed is not None and summed[0] == row_number:   # a delta row added to an earlier one: take it out
+        _, position, added = summed
+        for values, value in zip(parsed.quantities.values(), added):
+            if value is not None:
+                values[position] -= value
+        parsed.issues = [i for i in parsed.issues if not (i.row == row_number and i.code == "DUPLICATE_SKU_SUMMED")]
     as_of.forget(row_number)
     while cells and not cells[-1].strip():
         cells = cells[:-1]
     parsed.issues.append(make_issue("TRUNCATED_ROW", row=row_number, column=table.header[layout.sku],
                                     value=(table.delimiter or ",").join(cells),
                                     sku=cells[layout.sku].strip() if layout.sku < len(cells) else ""))
+
+
+def _add_movement(sku: str, row_number: int, previous: int, position: int, columns: list[list],
+                  row_numbers: list[int], column_name: str, text: str, issues: list) -> tuple:
+    """Delta: add a repeated SKU's row (at `position`) to its first kept row (at `previous`), with an
+    info issue; (row number, output index, values added), so a cut-off last row can be taken out again."""
+    added = []
+    for column in columns:
+        value = column[position]
+        added.append(value)
+        if value is not None:
+            column[previous] = value if column[previous] is None else column[previous] + value
+        del column[position:]
+    first_row = row_numbers[previous]
+    issues.append(make_issue("DUPLICATE_SKU_SUMMED", row=row_number, column=column_name, value=text, sku=sku,
+                             other_row=first_row, outcome="was added to it"))
+    return row_number, previous, added
 
 
 def _duplicate(sku: str, row_number: int, previous: int, position: int, columns: list[list],
@@ -181,7 +217,7 @@ def _duplicate(sku: str, row_number: int, previous: int, position: int, columns:
         for column in columns:
             del column[position:]
         issues.append(make_issue("DUPLICATE_SKU_AGREES", row=row_number, column=sku_column,
-                                 value=sku, sku=sku, other_row=first_row))
+                                 value=sku, sku=sku, other_row=first_row, outcome=f"only row {first_row} counts"))
         return True
     conflicted.add(sku)
     row_issues.append(make_issue("DUPLICATE_SKU", row=row_number, column=sku_column,

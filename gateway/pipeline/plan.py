@@ -202,6 +202,29 @@ def _adjust_for_orders(conn: Connection, parsed: ParsedFile, pairs, quantities: 
                                       sku=sku, adjusted=quantities[key][i], units=units))
 
 
+_REPEATS = ("DUPLICATE_SKU_AGREES", "DUPLICATE_SKU_SUMMED")
+
+
+def repeats_of_failed_rows(parsed: ParsedFile, plan: FilePlan) -> list[Issue]:
+    """The parser's issues, where a repeated SKU's row (DUPLICATE_SKU_AGREES, DUPLICATE_SKU_SUMMED) points
+    at a kept row that failed here (an unknown SKU...): its message then says it was not applied either,
+    never "only row N counts"."""
+    repeats = {i.sku for i in parsed.issues if i.code in _REPEATS} if plan.error_rows else set()
+    if not repeats:
+        return parsed.issues
+    first = {sku: row for sku, row in zip(parsed.skus, parsed.row_numbers) if sku in repeats}
+    issues = []
+    for issue in parsed.issues:
+        row = first.get(issue.sku) if issue.code in _REPEATS else None
+        if row in plan.error_rows:
+            outcome = (f"neither was applied: row {row} has an error" if issue.code == "DUPLICATE_SKU_AGREES"
+                       else f"was not applied either: row {row} has an error")
+            issue = make_issue(issue.code, row=issue.row, column=issue.column, value=issue.value, sku=issue.sku,
+                               other_row=row, outcome=outcome)
+        issues.append(issue)
+    return issues
+
+
 def column_names(parsed: ParsedFile, options: ParseOptions) -> tuple[str | None, str | None]:
     """The header text of the SKU column and (stock files) the quantity column, for issue locations."""
     names = []

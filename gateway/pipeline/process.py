@@ -29,7 +29,7 @@ from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.errors import RetryableError
 from gateway.pipeline.kinds import FileKind, as_of_from_name, decide_kind, delivered_kind, parse_options
-from gateway.pipeline.plan import FilePlan, PlanRules, is_snapshot, plan_file
+from gateway.pipeline.plan import FilePlan, PlanRules, is_snapshot, plan_file, repeats_of_failed_rows
 from gateway.pipeline.report import Report, empty_counts, make_report
 from gateway.settings import Settings
 from gateway.stock import apply_stock_changes, warehouses
@@ -199,7 +199,7 @@ def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKin
                       future_skew=timedelta(seconds=settings.files.future_as_of_skew_seconds))
     plan = plan_file(conn, parsed, options, rules, warehouses(conn), as_of, file_id=facts.file_id, lock=lock)
     held = [held_issue(plan)] if plan.held else []
-    issues = [*sorted([*parsed.issues, *plan.issues, *plan.rejected, *held], key=lambda i: i.row or 0),
+    issues = [*sorted([*repeats_of_failed_rows(parsed, plan), *plan.issues, *plan.rejected, *held], key=lambda i: i.row or 0),
               *plan.zeroed_issues]   # the SKUs a full snapshot zeroed come last, by SKU
     if plan.rejected:
         status = FileStatus.REJECTED

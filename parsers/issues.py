@@ -75,11 +75,20 @@ _ENTRIES = [
               "A SKU that is empty while the row has values, longer than 100 characters, or contains a "
               "control or invisible character.",
               {"row": 6, "column": "SKU", "value": "", "reason": "the row has values but no SKU"}),
-    IssueCode("SKU_LOOKS_MANGLED", "warning",
-              "SKU '{value}' looks changed by a spreadsheet ({reason}); check it against the original",
-              "A SKU in scientific notation, a date, a fraction or a number of more than 15 digits read "
-              "from a numeric cell: a spreadsheet has probably converted it. The row is still read.",
-              {"row": 8, "column": "SKU", "value": "1.23E+11", "reason": "scientific notation"}),
+    IssueCode("SKU_LOOKS_MANGLED", "error",
+              "SKU '{value}' looks changed by a spreadsheet ({reason}): {known}; the row was not applied. "
+              "Format the SKU column as text, correct the SKU and send the file again",
+              "A SKU the catalog does not have that a spreadsheet probably made from a real one: a known SKU "
+              "but for leading zeros lost (`00123` saved as `123`), digits past the 15th lost "
+              "(`1234567890123456789` as `1234567890123450000`) or written in scientific notation "
+              "(`1.23457E+18`); or a SKU in such a form (scientific notation, a date or fraction from an "
+              "XLSX cell) that matches nothing. The message names the known SKU it probably was. The row "
+              "is not applied, a `full` snapshot never zeroes that known SKU, and `create_unknown_skus` "
+              "never creates the mangled one. An XLSX number cell of more than 15 significant digits is "
+              "always this error (its real digits are gone). A SKU the catalog has as written is read as "
+              "it is.",
+              {"row": 8, "column": "SKU", "value": "123", "reason": "leading zeros lost",
+               "known": "it is probably the known SKU '00123'"}, raised_by="pipeline"),
     IssueCode("DUPLICATE_SKU", "error",
               "SKU '{value}' also appears on row {other_row} with different values; neither row was applied",
               "The same SKU on two rows that disagree. Both rows are errors.",

@@ -10,7 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import islice
 
-from parsers.cells import as_utf8, parse_as_of, parse_quantity, printable, sku_problem, sku_text_looks_mangled
+from parsers.cells import (
+    LOST_DIGITS,
+    as_utf8,
+    lost_digits,
+    parse_as_of,
+    parse_quantity,
+    printable,
+    sku_problem,
+    sku_text_looks_mangled,
+)
 from parsers.columns import spreadsheet_column
 from parsers.formula_cells import read_back
 from parsers.issues import make_issue, shown
@@ -47,6 +56,7 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
     pairs = [(index, column.append) for index, column in zip(quantity_indexes, columns)]
     need = max([width, sku_index + 1, *(i + 1 for i in quantity_indexes), (as_of_index or 0) + 1])
     row_numbers, skus, issues, failed_skus = parsed.row_numbers, parsed.skus, parsed.issues, parsed.failed_skus
+    suspect = parsed.suspect_skus
     notes = table.cell_notes  # filled by the XLSX reader as rows are read, so tested per row
     utf8_rows = table.utf8_rows  # filled by the CSV reader as rows are read (Windows-1252 files)
     special = bool(table.formula_cells or table.error_cells)
@@ -110,14 +120,13 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
                                                      value=text, sku=sku))
                     append(quantity)
             if special or notes:
-                _special_cells(table, row_number, sku, sku_index, used_columns, row_issues, issues)
+                _special_cells(table, row_number, sku, sku_index, used_columns, row_issues, suspect)
             if utf8_rows and row_number in utf8_rows:
                 row_issues.append(_mixed_encoding(header, row_number, cells, sku))
             if "+" in sku:
                 reason = sku_text_looks_mangled(sku)
                 if reason:
-                    issues.append(make_issue("SKU_LOOKS_MANGLED", row=row_number, column=sku_column,
-                                             value=sku, reason=reason))
+                    suspect[sku] = reason
             if watch_unnamed and not unnamed_found and (unnamed or length > extra_from):
                 _unnamed_values(table, row_number, cells, unnamed, extra_from, unnamed_found, sku)
             if as_of_index is not None:
@@ -239,8 +248,10 @@ def _finish(parsed: ParsedFile, total: int, conflicted: set[str], unnamed_found:
 
 
 def _special_cells(table: Table, row_number: int, sku: str, sku_index: int, used_columns: set[int],
-                   row_issues: list, issues: list) -> None:
-    """Issues from what the XLSX reader noticed: uncached formulas, error values, mangled SKUs."""
+                   row_issues: list, suspect: dict[str, str]) -> None:
+    """Issues from what the XLSX reader noticed: uncached formulas, error values, SKUs read from number or
+    date cells. A number of more than 15 significant digits has lost its tail: the row is an error; a
+    SKU in another converted form is kept as a suspect (the pipeline refuses it unless the catalog has it)."""
     header = table.header
     for column, text in table.formula_cells.get(row_number, {}).items():
         if column in used_columns:
@@ -250,9 +261,11 @@ def _special_cells(table: Table, row_number: int, sku: str, sku_index: int, used
         if column in used_columns:
             row_issues.append(make_issue("CELL_ERROR", row=row_number, column=header[column], value=text, sku=sku))
     note = table.cell_notes.get(row_number, {}).get(sku_index)
-    if note:
-        issues.append(make_issue("SKU_LOOKS_MANGLED", row=row_number, column=header[sku_index],
-                                 value=sku, reason=note))
+    if note and lost_digits(sku):
+        row_issues.append(make_issue("SKU_LOOKS_MANGLED", row=row_number, column=header[sku_index], value=sku,
+                                     sku=sku, reason=note, known=LOST_DIGITS))
+    elif note:
+        suspect[sku] = note
 
 
 def _mixed_encoding(header: list[str], row_number: int, cells: list[str], sku: str):

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, func, select, text
 
 from gateway.clock import as_utc, iso
 from gateway.core.ledger import ChangeKind, StockChange
+from gateway.core.skus import DigitSkus, spreadsheet_form, spreadsheet_originals
 from gateway.db import schema
 from gateway.pipeline import file_table
 from gateway.stock import (
@@ -70,6 +71,9 @@ class FilePlan:
     warehouse_ids: list[int] = field(default_factory=list)   # every warehouse the file writes
     untrusted_marks: list[int] = field(default_factory=list)  # warehouses whose as_of mark came from the future
     zeroed_issues: list[Issue] = field(default_factory=list)  # `full`: ZEROED_BY_SNAPSHOT, one per SKU, by SKU
+    protected_items: set[int] = field(default_factory=set)    # known items a mangled SKU probably meant
+    replaced: dict[int, Issue] = field(default_factory=dict)  # id(parser issue) -> the issue to report instead
+    digit_skus: DigitSkus | None = None                       # the catalog's digit SKUs, once read
 
 
 def resolve_warehouses(parsed: ParsedFile, rules: PlanRules, known: dict[str, WarehouseRow]
@@ -164,11 +168,15 @@ def _item_ids(conn: Connection, parsed: ParsedFile, rules: PlanRules, plan: File
 
 def _unknown_skus(conn: Connection, parsed: ParsedFile, rules: PlanRules, plan: FilePlan, sku_column: str | None,
                   unknown: list[int], file_id: str | None) -> dict[str, int]:
-    """The rows (indexes) whose SKU is not in the catalog: their new item ids by SKU when the source may
-    create items (provisional negative ids in a dry run, never written; each new item remembers `file_id`),
-    else UNKNOWN_SKU each and {}.
+    """The rows (indexes) whose SKU is not in the catalog: SKU_LOOKS_MANGLED for those a spreadsheet
+    probably made from a known SKU (or that are in a spreadsheet's form), never created; for the others
+    their new item ids by SKU when the source may create items (provisional negative ids in a dry run,
+    never written; each new item remembers `file_id`), else UNKNOWN_SKU each and {}.
     """
     skus, rows = parsed.skus, parsed.row_numbers
+    unknown = _refuse_mangled(conn, parsed, plan, sku_column, unknown)
+    if not unknown:
+        return {}
     if rules.create_unknown_skus:
         new = [skus[i] for i in unknown]
         if rules.create_items:
@@ -178,6 +186,70 @@ def _unknown_skus(conn: Connection, parsed: ParsedFile, rules: PlanRules, plan: 
         plan.issues.append(make_issue("UNKNOWN_SKU", row=rows[i], column=sku_column, value=skus[i], sku=skus[i]))
         plan.error_rows.add(rows[i])
     return {}
+
+
+def _digit_skus(conn: Connection, plan: FilePlan) -> DigitSkus:
+    """The catalog's SKUs made of digits only, indexed (read once per file, when a SKU needs it)."""
+    if plan.digit_skus is None:
+        where = ("sku NOT GLOB '*[^0-9]*'" if conn.dialect.name == "sqlite" else "sku ~ '^[0-9]+$'")
+        plan.digit_skus = DigitSkus(conn.execute(text(f"SELECT sku FROM items WHERE {where}")).scalars())
+    return plan.digit_skus
+
+
+def _known_text(found: list[str]) -> str:
+    if len(found) == 1:
+        return f"it is probably the known SKU '{found[0]}'"
+    more = f" or {len(found) - 3:,} more" if len(found) > 3 else ""
+    return "it is probably one of the known SKUs " + ", ".join(f"'{k}'" for k in found[:3]) + more
+
+
+def _protect(conn: Connection, plan: FilePlan, found: list[str]) -> None:
+    """A `full` snapshot never zeroes a known SKU that a mangled row probably meant."""
+    plan.protected_items.update(item_ids(conn, found).values())
+
+
+def _refuse_mangled(conn: Connection, parsed: ParsedFile, plan: FilePlan, sku_column: str | None,
+                    unknown: list[int]) -> list[int]:
+    """SKU_LOOKS_MANGLED for the unknown SKUs a spreadsheet probably changed; the rest of `unknown`."""
+    skus, rows, suspect = parsed.skus, parsed.row_numbers, parsed.suspect_skus
+
+    def maybe(sku: str) -> bool:
+        return sku in suspect or (sku.isascii() and sku.isdigit()) or "+" in sku
+
+    if not any(maybe(skus[i]) for i in unknown):
+        return unknown
+    known = _digit_skus(conn, plan)
+    rest = []
+    for i in unknown:
+        sku = skus[i]
+        reason, found = spreadsheet_originals(sku, known) if maybe(sku) else ("", [])
+        if found:
+            _protect(conn, plan, found)
+            text_known = _known_text(found)
+        elif sku in suspect or (spreadsheet_form(sku) or ("",))[0] == "scientific notation":
+            reason = suspect.get(sku) or "scientific notation"
+            text_known = "no SKU in the catalog matches it, and none is created from it"
+        else:
+            rest.append(i)
+            continue
+        plan.issues.append(make_issue("SKU_LOOKS_MANGLED", row=rows[i], column=sku_column, value=sku, sku=sku,
+                                      reason=reason, known=text_known))
+        plan.error_rows.add(rows[i])
+    return rest
+
+
+def _name_mangled_parser_rows(conn: Connection, parsed: ParsedFile, plan: FilePlan) -> None:
+    """The parser's SKU_LOOKS_MANGLED rows (XLSX numbers past 15 digits): name the known SKU they probably
+    were, and keep a `full` snapshot from zeroing it."""
+    for issue in parsed.issues:
+        if issue.code != "SKU_LOOKS_MANGLED" or not issue.sku:
+            continue
+        reason, found = spreadsheet_originals(issue.sku, _digit_skus(conn, plan))
+        if found:
+            _protect(conn, plan, found)
+            plan.replaced[id(issue)] = make_issue(
+                "SKU_LOOKS_MANGLED", row=issue.row, column=issue.column, value=issue.value, sku=issue.sku,
+                reason=f"a number cell: {reason}", known=_known_text(found))
 
 
 def _adjust_for_orders(conn: Connection, parsed: ParsedFile, pairs, quantities: dict[str, list],
@@ -211,10 +283,11 @@ def repeats_of_failed_rows(parsed: ParsedFile, plan: FilePlan) -> list[Issue]:
     never "only row N counts"."""
     repeats = {i.sku for i in parsed.issues if i.code in _REPEATS} if plan.error_rows else set()
     if not repeats:
-        return parsed.issues
+        return [plan.replaced.get(id(i), i) for i in parsed.issues] if plan.replaced else parsed.issues
     first = {sku: row for sku, row in zip(parsed.skus, parsed.row_numbers) if sku in repeats}
     issues = []
     for issue in parsed.issues:
+        issue = plan.replaced.get(id(issue), issue)
         row = first.get(issue.sku) if issue.code in _REPEATS else None
         if row in plan.error_rows:
             outcome = (f"neither was applied: row {row} has an error" if issue.code == "DUPLICATE_SKU_AGREES"
@@ -250,6 +323,7 @@ def plan_file(conn: Connection, parsed: ParsedFile, options: ParseOptions, rules
         if plan.rejected:
             return plan
     plan.warehouse_ids = [wh.id for _, wh in pairs]
+    _name_mangled_parser_rows(conn, parsed, plan)
     sku_column, quantity_column = column_names(parsed, options)
     quantities = dict(parsed.quantities)
     if rules.mode != "delta":
@@ -304,9 +378,11 @@ def _plan_in_sqlite(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules:
         if unknown:
             found = _unknown_skus(conn, parsed, rules, plan, sku_column, [rows[n][0] for n in unknown], file_id)
             if found:
-                known_rows += len(unknown)
                 for n in unknown:
-                    rows[n] = (rows[n][0], found[parsed.skus[rows[n][0]]], *rows[n][2:])
+                    item = found.get(parsed.skus[rows[n][0]])   # None: refused as mangled, never created
+                    if item is not None:
+                        known_rows += 1
+                        rows[n] = (rows[n][0], item, *rows[n][2:])
         changed_rows: set[int] = set()
         for k, (_, wh, column) in enumerate(columns, 1):
             value, level = itemgetter(2 * k), itemgetter(2 * k + 1)
@@ -376,6 +452,7 @@ def _plan_zeroing(conn, plan: FilePlan, absent: Iterable[tuple[int, int]], stock
     then the guard (`stocked`: how many levels of the warehouse are above 0).
     """
     failed = set(item_ids(conn, parsed.failed_skus).values()) if parsed.failed_skus else set()
+    failed |= plan.protected_items
     zeroed: list[tuple[int, int]] = []
     for item, on_hand in absent:
         if item not in failed:

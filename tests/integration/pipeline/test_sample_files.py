@@ -36,7 +36,7 @@ def test_the_erp_export_is_read_by_alias_as_windows_1252_in_full_mode(sg):
 
 
 def test_every_issue_sample_raises_each_row_level_code_it_names(sg):
-    seed(sg, "A1 EAST 1", "A2 EAST 1", "B-100 EAST 1", "C-1 EAST 1", "C-2 EAST 1", "1.23E+11 EAST 1")
+    seed(sg, "A1 EAST 1", "A2 EAST 1", "B-100 EAST 1", "C-1 EAST 1", "C-2 EAST 1")   # 1.23E+11 unknown: SKU_LOOKS_MANGLED
     code, report = ingest(sg, str(SAMPLES / "every_issue.csv"), "--warehouse", "EAST")
     assert code == 3
     assert set(codes(report)) >= {"NOT_AN_INTEGER", "NEGATIVE_QUANTITY", "SIGNED_QUANTITY", "QUANTITY_TOO_LARGE",

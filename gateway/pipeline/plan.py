@@ -412,7 +412,8 @@ def _count(plan: FilePlan, before: int, after: int) -> None:
 def _plan_cells(plan: FilePlan, cells: Iterable[tuple[int, int | None, int | None, int | None]], wh: WarehouseRow,
                 rules: PlanRules, changed_rows: set[int], parsed: ParsedFile, column: str) -> None:
     """Changes for one warehouse column from candidate cells (row index, item id, value, current level):
-    a SET where the value differs, an ADD for a delta. Cells without an item or a value change nothing.
+    a SET where the value differs, an ADD for a delta. Cells without an item or a value change nothing; a
+    0 for a level that does not exist yet creates it at 0 (the row counts as unchanged: nothing moved).
     """
     append, wid, current_plan, rows = plan.changes.append, wh.id, plan.current, parsed.row_numbers
     delta = rules.mode == "delta"
@@ -437,6 +438,8 @@ def _plan_cells(plan: FilePlan, cells: Iterable[tuple[int, int | None, int | Non
             append(StockChange((item, wid), ChangeKind.ADD, value, file_row=rows[i]))
         else:
             if before == value:
+                if current is None:   # a level named 0 that does not exist yet: created at 0, nothing moved
+                    append(StockChange((item, wid), ChangeKind.SET, 0, file_row=rows[i]))
                 continue
             after = value
             append(StockChange((item, wid), ChangeKind.SET, value, file_row=rows[i]))

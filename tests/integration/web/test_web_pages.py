@@ -204,3 +204,18 @@ def test_template_download_holds_every_sku_with_current_quantities(site):
     header, *rows = csv.reader(io.StringIO(page.body.decode()))
     assert header[:2] == ["SKU", "Title"] and sorted(header[2:]) == ["EAST", "MF", "WEST"]
     assert [dict(zip(header, row)) for row in rows] == [{"SKU": "00123", "Title": "", "EAST": "4", "WEST": "0", "MF": "0"}]
+
+
+def test_a_level_a_file_names_at_0_for_a_new_sku_shows_0_not_blank(site, stockgate, tmp_path):
+    _, _, browser = site()
+    ingest(stockgate, tmp_path, "new.csv", "SKU,Qty\nNEW-0,0\nNEW-5,5\n", "--warehouse", "EAST",
+           "--create-unknown-skus")
+    ingest(stockgate, tmp_path, "qu.csv", "SKU,MF,WEST\nNEW-5,0,0\n")
+
+    items = {i["sku"]: i["warehouses"] for i in stockgate("stock", "--json").json()["items"]}
+    assert items == {"NEW-0": {"EAST": 0}, "NEW-5": {"MF": 0, "EAST": 5, "WEST": 0}}
+    page = browser.get("/stock")
+    header = page.table_headers()
+    by_sku = {row[0]: dict(zip(header[1:], row[1:])) for row in page.table_rows()}
+    assert by_sku["NEW-0"]["EAST"] == "0" and by_sku["NEW-0"]["MF"] == ""
+    assert by_sku["NEW-5"]["MF"] == "0" and by_sku["NEW-5"]["WEST"] == "0"

@@ -222,6 +222,18 @@ _ENTRIES = [
               "A Quantity Update column that is neither the SKU, an informational column nor a warehouse "
               "code. The whole file is rejected, so a typo never silently drops an update.",
               {"row": 1, "column": "EASTT", "known": "MF, EAST, WEST"}, raised_by="pipeline", scope="file"),
+    IssueCode("STOCK_FILE_NEEDS_WAREHOUSE", "error",
+              "the file looks like the stock file of one warehouse (column '{column}' holds the quantities), "
+              "but {sender} writes {warehouses}, so a file from it is read as a Quantity Update with one column "
+              "per warehouse: {how}",
+              "A file with a quantity column (`Qty`, `QtyOnHand`...) and no warehouse column, from a sender "
+              "that writes several warehouses (an FTP login of more than one, or `ingest` without "
+              "`--warehouse`): it cannot tell which warehouse the quantities are for, so it is rejected, "
+              "with how to send it.",
+              {"column": "Qty", "sender": "login 'erp'", "warehouses": "EAST, WEST",
+               "how": "name the quantity column after its warehouse (header SKU,EAST), or send the file "
+                      "through the login bound to its warehouse (EAST: 'east'; WEST: 'west')"},
+              raised_by="pipeline", scope="file"),
     IssueCode("WAREHOUSE_NOT_ALLOWED", "error", "this login may not change warehouse '{column}'",
               "The file changes a warehouse its account or source is not allowed to write.",
               {"row": 1, "column": "WEST"}, raised_by="pipeline", scope="file"),

@@ -28,12 +28,20 @@ from gateway.core.files import FileStatus, check_transition
 from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.errors import RetryableError
-from gateway.pipeline.kinds import FileKind, as_of_from_name, decide_kind, delivered_kind, parse_options
+from gateway.pipeline.kinds import (
+    FileKind,
+    as_of_from_name,
+    decide_kind,
+    delivered_kind,
+    header_says_stock_file,
+    parse_options,
+)
 from gateway.pipeline.plan import FilePlan, PlanRules, is_snapshot, plan_file, repeats_of_failed_rows
 from gateway.pipeline.report import Report, empty_counts, make_report
 from gateway.settings import Settings
 from gateway.stock import apply_stock_changes, warehouses
 from parsers import Issue, ParsedFile, ParseOptions, make_issue, parse_file
+from parsers.columns import normalise_header
 
 Phase = Callable[[str], None]
 DUPLICATE_OF = (FileStatus.APPLIED.value, FileStatus.APPLIED_WITH_ERRORS.value, FileStatus.HELD.value)
@@ -197,7 +205,10 @@ def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKin
                       max_zero_fraction=float(o.get("max_zero_fraction", 0.5)), min_rows=int(o.get("min_rows", 1)),
                       guard=guard, create_items=create_items,
                       future_skew=timedelta(seconds=settings.files.future_as_of_skew_seconds))
-    plan = plan_file(conn, parsed, options, rules, warehouses(conn), as_of, file_id=facts.file_id, lock=lock)
+    known = warehouses(conn)
+    plan = plan_file(conn, parsed, options, rules, known, as_of, file_id=facts.file_id, lock=lock)
+    if kind.kind == "quantity_update" and any(i.code == "UNKNOWN_WAREHOUSE" for i in plan.rejected):
+        plan.rejected = stock_file_for_several(settings, facts, options, parsed, list(known)) or plan.rejected
     held = [held_issue(plan)] if plan.held else []
     issues = [*sorted([*repeats_of_failed_rows(parsed, plan), *plan.issues, *plan.rejected, *held], key=lambda i: i.row or 0),
               *plan.zeroed_issues]   # the SKUs a full snapshot zeroed come last, by SKU
@@ -211,6 +222,34 @@ def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKin
     else:
         status = FileStatus.APPLIED
     return Outcome(status, kind, as_of, parsed, plan, issues)
+
+
+def stock_file_for_several(settings: Settings, facts: FileFacts, options: ParseOptions, parsed: ParsedFile,
+                           codes: list[str]) -> list[Issue]:
+    """A one-warehouse stock file read as a Quantity Update (its sender writes several warehouses): the
+    issue saying how to send it, or [] when the header does not look like a stock file."""
+    aliases = options.quantity_aliases + tuple(filter(None, [(options.columns or {}).get("quantity")]))
+    if not header_says_stock_file(parsed.header, aliases, set(codes)):
+        return []
+    wanted = {normalise_header(alias) for alias in aliases}
+    column = next(name for name in parsed.header if normalise_header(name) in wanted)
+    allowed = facts.options.get("allowed_warehouses")
+    targets = list(allowed) if allowed is not None else codes
+    example = targets[0] if targets else "EAST"
+    how = f"name the quantity column after its warehouse (header SKU,{example})"
+    if facts.dedupe_scope.startswith("account:"):
+        login = facts.dedupe_scope.split(":", 1)[1]
+        sender = f"login '{login}'"
+        bound = [f"{a.warehouses[0]}: '{a.username}'" for a in settings.accounts
+                 if len(a.warehouses) == 1 and a.warehouses[0] in targets]
+        how += (f", or send the file through the login bound to its warehouse ({'; '.join(bound)})" if bound
+                else ", or ask for a login bound to its one warehouse, which takes stock files")
+    elif facts.transport == "web":
+        sender, how = "an upload without a warehouse", how + ", or choose its warehouse on the upload form"
+    else:
+        sender, how = "`ingest` without --warehouse", how + f", or ingest it with --warehouse {example}"
+    return [make_issue("STOCK_FILE_NEEDS_WAREHOUSE", column=column, sender=sender, warehouses=", ".join(targets),
+                       how=how)]
 
 
 def held_issue(plan: FilePlan) -> Issue:

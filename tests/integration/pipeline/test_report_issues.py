@@ -38,3 +38,12 @@ def test_a_held_snapshot_lists_nothing_as_zeroed(sg, files):
     seed(sg, "A1 EAST 5", "B2 EAST 3", "C3 EAST 4")
     _code, report = ingest(sg, files.csv("full.csv", "SKU,Qty\nA1,6\n"), "--warehouse", "EAST", "--mode", "full")
     assert (report["status"], codes(report)) == ("held", ["SNAPSHOT_GUARD"])
+
+
+def test_a_stock_file_ingested_without_a_warehouse_says_to_name_one(sg, files):
+    seed(sg, "A1 EAST 5")
+    code, report = ingest(sg, files.csv("s.csv", "SKU,Qty\nA1,7\n"))
+    assert (code, codes(report)) == (4, ["STOCK_FILE_NEEDS_WAREHOUSE"])
+    message = report["issues"][0]["message"]
+    assert "column 'Qty'" in message and "--warehouse MF" in message and "header SKU,MF" in message
+    assert stock(sg)["A1"] == {"EAST": 5}

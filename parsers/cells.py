@@ -67,6 +67,15 @@ def sku_text_looks_mangled(sku: str) -> str | None:
     return None
 
 
+LOST_DIGITS = "its digits past the 15th are lost, so it can be neither matched nor created"
+
+
+def lost_digits(sku: str) -> bool:
+    """Whether a SKU read from a number cell has more significant digits than a spreadsheet keeps (15)."""
+    digits = sku.lstrip("-")
+    return digits.isascii() and digits.isdigit() and len(digits.lstrip("0")) > 15
+
+
 def as_utf8(text: str) -> str:
     """Text that was decoded as Windows-1252 read again as the UTF-8 it was (`cafÃ©` -> `café`)."""
     try:

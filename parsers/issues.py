@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "info"]
 QUANTITY_LIMIT = 2_000_000_000
 
 
@@ -22,11 +22,13 @@ class Issue:
     row: int | None = None
     column: str | None = None
     value: str | None = None
+    sku: str | None = None   # the SKU of the issue's row (None for a file-level issue)
 
     def as_dict(self) -> dict[str, Any]:
         """The issue as the report JSON writes it (keys in the contract's order)."""
         return {
             "row": self.row,
+            "sku": self.sku,
             "column": self.column,
             "value": self.value,
             "severity": self.severity,
@@ -45,7 +47,7 @@ class IssueCode:
     meaning: str
     example: dict[str, Any] = field(default_factory=dict)
     raised_by: str = "parser"  # "parser" | "pipeline"
-    scope: str = "row"  # "row" | "file"
+    scope: str = "row"  # "row" | "file" | "sku" (a SKU the file did not name)
 
 
 _ENTRIES = [
@@ -73,19 +75,36 @@ _ENTRIES = [
               "A SKU that is empty while the row has values, longer than 100 characters, or contains a "
               "control or invisible character.",
               {"row": 6, "column": "SKU", "value": "", "reason": "the row has values but no SKU"}),
-    IssueCode("SKU_LOOKS_MANGLED", "warning",
-              "SKU '{value}' looks changed by a spreadsheet ({reason}); check it against the original",
-              "A SKU in scientific notation, a date, a fraction or a number of more than 15 digits read "
-              "from a numeric cell: a spreadsheet has probably converted it. The row is still read.",
-              {"row": 8, "column": "SKU", "value": "1.23E+11", "reason": "scientific notation"}),
+    IssueCode("SKU_LOOKS_MANGLED", "error",
+              "SKU '{value}' looks changed by a spreadsheet ({reason}): {known}; the row was not applied. "
+              "Format the SKU column as text, correct the SKU and send the file again",
+              "A SKU the catalog does not have that a spreadsheet probably made from a real one: a known SKU "
+              "but for leading zeros lost (`00123` saved as `123`), digits past the 15th lost "
+              "(`1234567890123456789` as `1234567890123450000`) or written in scientific notation "
+              "(`1.23457E+18`); or a SKU in such a form (scientific notation, a date or fraction from an "
+              "XLSX cell) that matches nothing. The message names the known SKU it probably was. The row "
+              "is not applied, a `full` snapshot never zeroes that known SKU, and `create_unknown_skus` "
+              "never creates the mangled one. An XLSX number cell of more than 15 significant digits is "
+              "always this error (its real digits are gone). A SKU the catalog has as written is read as "
+              "it is.",
+              {"row": 8, "column": "SKU", "value": "123", "reason": "leading zeros lost",
+               "known": "it is probably the known SKU '00123'"}, raised_by="pipeline"),
     IssueCode("DUPLICATE_SKU", "error",
               "SKU '{value}' also appears on row {other_row} with different values; neither row was applied",
               "The same SKU on two rows that disagree. Both rows are errors.",
               {"row": 12, "column": "SKU", "value": "A1", "other_row": 4}),
     IssueCode("DUPLICATE_SKU_AGREES", "warning",
-              "SKU '{value}' repeats row {other_row} with the same values; applied once",
-              "The same SKU on two rows with identical values: the later row is ignored.",
-              {"row": 13, "column": "SKU", "value": "A2", "other_row": 5}),
+              "SKU '{value}' repeats row {other_row} with the same values; {outcome}",
+              "The same SKU on two rows of a file that sets absolute levels, with identical values: the later "
+              "row is ignored. When the first row turns out to be an error (an unknown SKU), the message "
+              "says that neither was applied.",
+              {"row": 13, "column": "SKU", "value": "A2", "other_row": 5, "outcome": "only row 5 counts"}),
+    IssueCode("DUPLICATE_SKU_SUMMED", "info",
+              "SKU '{sku}' also appears on row {other_row}: in a delta file every row is a movement, so this "
+              "row's {value} {outcome}",
+              "A `delta` file naming a SKU on several rows: each row is a movement (two `A,+1` rows add 2), "
+              "so they are added together into the first one; a row with an error is left out on its own.",
+              {"row": 9, "column": "Qty", "value": "+1", "sku": "A1", "other_row": 4, "outcome": "was added to it"}),
     IssueCode("UNCACHED_FORMULA", "error",
               "the cell in column '{column}' is a formula with no saved result; open the file in a "
               "spreadsheet program, let it calculate and save it again",
@@ -121,6 +140,12 @@ _ENTRIES = [
               "A delta that would make a stock level negative; the level is set to 0 instead.",
               {"row": 3, "column": "Qty", "value": "-8", "sku": "A1", "warehouse": "EAST",
                "on_hand": 5, "result": -3}, raised_by="pipeline"),
+    IssueCode("ZEROED_BY_SNAPSHOT", "info",
+              "SKU '{sku}' in {warehouse} set from {on_hand:,} to 0: it is not in this full snapshot",
+              "A `full` stock file sets every stocked SKU of its warehouse that it leaves out to 0; one such "
+              "issue per SKU it zeroed, so the report shows exactly what the snapshot did (a SKU whose row "
+              "failed is never zeroed). Not raised for a `held` file, which changes nothing.",
+              {"sku": "B-200", "warehouse": "EAST", "on_hand": 12}, raised_by="pipeline", scope="sku"),
     IssueCode("ORDER_ADJUSTMENT", "warning",
               "quantity {value} for SKU '{sku}' lowered to {adjusted}: {units} units were ordered after "
               "the file's as_of",
@@ -197,6 +222,18 @@ _ENTRIES = [
               "A Quantity Update column that is neither the SKU, an informational column nor a warehouse "
               "code. The whole file is rejected, so a typo never silently drops an update.",
               {"row": 1, "column": "EASTT", "known": "MF, EAST, WEST"}, raised_by="pipeline", scope="file"),
+    IssueCode("STOCK_FILE_NEEDS_WAREHOUSE", "error",
+              "the file looks like the stock file of one warehouse (column '{column}' holds the quantities), "
+              "but {sender} writes {warehouses}, so a file from it is read as a Quantity Update with one column "
+              "per warehouse: {how}",
+              "A file with a quantity column (`Qty`, `QtyOnHand`...) and no warehouse column, from a sender "
+              "that writes several warehouses (an FTP login of more than one, or `ingest` without "
+              "`--warehouse`): it cannot tell which warehouse the quantities are for, so it is rejected, "
+              "with how to send it.",
+              {"column": "Qty", "sender": "login 'erp'", "warehouses": "EAST, WEST",
+               "how": "name the quantity column after its warehouse (header SKU,EAST), or send the file "
+                      "through the login bound to its warehouse (EAST: 'east'; WEST: 'west')"},
+              raised_by="pipeline", scope="file"),
     IssueCode("WAREHOUSE_NOT_ALLOWED", "error", "this login may not change warehouse '{column}'",
               "The file changes a warehouse its account or source is not allowed to write.",
               {"row": 1, "column": "WEST"}, raised_by="pipeline", scope="file"),
@@ -207,6 +244,17 @@ _ENTRIES = [
               "a snapshot stale.",
               {"as_of": "2024-03-01T02:00:00+00:00", "newest_as_of": "2024-03-02T02:00:00+00:00",
                "warehouse": "WEST"}, raised_by="pipeline", scope="file"),
+    IssueCode("FUTURE_AS_OF", "error",
+              "the file describes {as_of} (from {source}), later than its receipt at {received_at} by more "
+              "than the allowed {skew}; nothing applied: correct that time (or the sender's clock) and send "
+              "the file again",
+              "The moment a file describes (an `as_of` column, a timestamp in its name, `--as-of`) is later than "
+              "its receipt by more than `[files] future_as_of_skew_seconds` (default 600): figures from the "
+              "future are a wrong clock or a wrong name, and applying them would make every later file of the "
+              "warehouse `STALE_FILE`.",
+              {"as_of": "2099-12-31T23:59:59+00:00", "source": "the timestamp in its name",
+               "received_at": "2026-11-26T08:30:12+00:00", "skew": "10 minutes"},
+              raised_by="pipeline", scope="file"),
     IssueCode("DUPLICATE_FILE", "warning",
               "same content as file {original_id} received {received_at}; nothing applied",
               "The same bytes from the same warehouse again (replaying a snapshot would undo later orders).",
@@ -232,15 +280,16 @@ CODES: dict[str, IssueCode] = {entry.code: entry for entry in _ENTRIES}
 
 
 def make_issue(code: str, *, row: int | None = None, column: str | None = None,
-               value: Any = None, **fmt: Any) -> Issue:
-    """Build an issue of a registered code; the message comes from the code's template."""
+               value: Any = None, sku: str | None = None, **fmt: Any) -> Issue:
+    """Build an issue of a registered code; the message comes from the code's template. `sku` is the SKU
+    of the issue's row (every row-level issue names it)."""
     entry = CODES[code]
     text = None if value is None else str(value)
     try:
-        message = entry.template.format(value=shown(text), column=column, **fmt)
+        message = entry.template.format(value=shown(text), column=column, sku=shown(sku), **fmt)
     except KeyError as missing:
         raise ValueError(f"issue {code} needs the field {missing} for its message") from None
-    return Issue(code, entry.severity, message, row, column, text)
+    return Issue(code, entry.severity, message, row, column, text, sku)
 
 
 def shown(text: str | None, limit: int = 80) -> str | None:

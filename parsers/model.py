@@ -43,7 +43,8 @@ class ParsedFile:
 
     `quantities` has one list per warehouse column (Quantity Update) or the single key "quantity"
     (stock file), aligned with `skus` and `row_numbers`. A row with any error is absent from them and
-    its SKU is in `failed_skus`. `rejected` is True when a file-level error makes the file unusable;
+    its SKU is in `failed_skus`. A kept SKU in a form a spreadsheet makes (scientific notation, a date from
+    a date cell) is in `suspect_skus` with the reason: only the catalog can tell whether it is real. `rejected` is True when a file-level error makes the file unusable;
     the columns are then empty.
     """
 
@@ -59,6 +60,8 @@ class ParsedFile:
     quantities: dict[str, list[int | None]] = field(default_factory=dict)
     warehouse_columns: list[str] = field(default_factory=list)
     failed_skus: set[str] = field(default_factory=set)
+    suspect_skus: dict[str, str] = field(default_factory=dict)   # kept SKUs a spreadsheet may have converted:
+    #                                                               why (the pipeline refuses them unless known)
     as_of: datetime | None = None
     issues: list[Issue] = field(default_factory=list)
     rejected: bool = False

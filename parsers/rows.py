@@ -11,7 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
 
-from parsers.cells import as_utf8, parse_as_of, parse_quantity, printable, sku_problem, sku_text_looks_mangled
+from parsers.cells import (
+    LOST_DIGITS,
+    as_utf8,
+    lost_digits,
+    parse_as_of,
+    parse_quantity,
+    printable,
+    sku_problem,
+    sku_text_looks_mangled,
+)
 from parsers.columns import spreadsheet_column
 from parsers.formula_cells import read_back
 from parsers.issues import make_issue, shown
@@ -50,6 +59,7 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
     pairs = [(index, column.append) for index, column in zip(quantity_indexes, columns)]
     need = max([width, sku_index + 1, *(i + 1 for i in quantity_indexes), (as_of_index or 0) + 1])
     row_numbers, skus, issues, failed_skus = parsed.row_numbers, parsed.skus, parsed.issues, parsed.failed_skus
+    suspect = parsed.suspect_skus
     notes = table.cell_notes  # filled by the XLSX reader as rows are read, so tested per row
     utf8_rows = table.utf8_rows  # filled by the CSV reader as rows are read (Windows-1252 files)
     special = bool(table.formula_cells or table.error_cells)
@@ -58,6 +68,7 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
     conflicted: set[str] = set()
     as_of = _AsOf(header[as_of_index] if as_of_index is not None else "")
     unnamed_found: list = []
+    last_summed: list = [None]   # delta: (row number, output index, values) of the last row added to another
     total = 0
     row_number = table.header_row
     plain = PlainChunks(table, layout, parsed, seen, as_of)
@@ -98,7 +109,7 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
                 if problem:
                     sku_valid = False
                     row_issues.append(make_issue("INVALID_SKU", row=row_number, column=sku_column,
-                                                 value=printable(sku), reason=problem))
+                                                 value=printable(sku), sku=printable(sku), reason=problem))
             position = len(skus)
             for index, append in pairs:
                 text = cells[index]
@@ -109,22 +120,21 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
                 else:
                     quantity, code = parse_quantity(text, signed=signed)
                     if code:
-                        row_issues.append(make_issue(code, row=row_number, column=header[index], value=text))
+                        row_issues.append(make_issue(code, row=row_number, column=header[index], value=text, sku=sku))
                     elif quantity is None and empty_is_error:
                         row_issues.append(make_issue("EMPTY_QUANTITY", row=row_number, column=header[index],
-                                                     value=text))
+                                                     value=text, sku=sku))
                     append(quantity)
             if special or notes:
-                _special_cells(table, row_number, sku, sku_index, used_columns, row_issues, issues)
+                _special_cells(table, row_number, sku, sku_index, used_columns, row_issues, suspect)
             if utf8_rows and row_number in utf8_rows:
-                row_issues.append(_mixed_encoding(header, row_number, cells))
+                row_issues.append(_mixed_encoding(header, row_number, cells, sku))
             if "+" in sku:
                 reason = sku_text_looks_mangled(sku)
                 if reason:
-                    issues.append(make_issue("SKU_LOOKS_MANGLED", row=row_number, column=sku_column,
-                                             value=sku, reason=reason))
+                    suspect[sku] = reason
             if watch_unnamed and not unnamed_found and (unnamed or length > extra_from):
-                _unnamed_values(table, row_number, cells, unnamed, extra_from, unnamed_found)
+                _unnamed_values(table, row_number, cells, unnamed, extra_from, unnamed_found, sku)
             if as_of_index is not None:
                 as_of.see(row_number, cells[as_of_index])
             if sku_valid:
@@ -134,6 +144,18 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
                     if not row_issues:
                         row_numbers.append(row_number)
                         skus.append(sku)
+                        continue
+                elif signed:   # delta: every row is a movement, a repeated SKU's rows add up
+                    if not row_issues:
+                        if previous < 0:   # its earlier rows failed: this is the SKU's first kept row
+                            seen[sku] = position
+                            row_numbers.append(row_number)
+                            skus.append(sku)
+                        else:
+                            index = quantity_indexes[0]
+                            last_summed[0] = _add_movement(sku, row_number, previous, position, columns,
+                                                           row_numbers, header[index], cells[index].strip(),
+                                                           issues)
                         continue
                 elif _duplicate(sku, row_number, previous, position, columns, row_numbers, conflicted,
                                 sku_column, row_issues, issues):
@@ -149,7 +171,7 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
         parsed.reject(make_issue("UNREADABLE_FILE", row=row_number + 1,
                                  reason=f"row {row_number + 1} cannot be read ({failure})"))
     elif table.unterminated_end and last is not None and last[0] > table.header_row:
-        _truncated_row(table, layout, parsed, last, as_of)
+        _truncated_row(table, layout, parsed, last, as_of, last_summed[0])
     _finish(parsed, total, conflicted, unnamed_found, as_of)
 
 
@@ -164,7 +186,7 @@ def _row_progress(table: Table, report: Callable[[int, int | None], None] | None
 
 
 def _truncated_row(table: Table, layout: RowLayout, parsed: ParsedFile, last: tuple[int, list[str]],
-                   as_of: _AsOf) -> None:
+                   as_of: _AsOf, summed: tuple | None = None) -> None:
     """The file's last record has no line end: unless it is blank, take it back and report it.
 
     It went through the row loop like any row (so the loop needs no look-ahead); nothing after it can
@@ -178,11 +200,35 @@ def _truncated_row(table: Table, layout: RowLayout, parsed: ParsedFile, last: tu
         parsed.failed_skus.add(parsed.skus.pop())
         for values in parsed.quantities.values():
             values.pop()
+    elif summed is not None and summed[0] == row_number:   # a delta row added to an earlier one: take it out
+        _, position, added = summed
+        for values, value in zip(parsed.quantities.values(), added):
+            if value is not None:
+                values[position] -= value
+        parsed.issues = [i for i in parsed.issues if not (i.row == row_number and i.code == "DUPLICATE_SKU_SUMMED")]
     as_of.forget(row_number)
     while cells and not cells[-1].strip():
         cells = cells[:-1]
     parsed.issues.append(make_issue("TRUNCATED_ROW", row=row_number, column=table.header[layout.sku],
-                                    value=(table.delimiter or ",").join(cells)))
+                                    value=(table.delimiter or ",").join(cells),
+                                    sku=cells[layout.sku].strip() if layout.sku < len(cells) else ""))
+
+
+def _add_movement(sku: str, row_number: int, previous: int, position: int, columns: list[list],
+                  row_numbers: list[int], column_name: str, text: str, issues: list) -> tuple:
+    """Delta: add a repeated SKU's row (at `position`) to its first kept row (at `previous`), with an
+    info issue; (row number, output index, values added), so a cut-off last row can be taken out again."""
+    added = []
+    for column in columns:
+        value = column[position]
+        added.append(value)
+        if value is not None:
+            column[previous] = value if column[previous] is None else column[previous] + value
+        del column[position:]
+    first_row = row_numbers[previous]
+    issues.append(make_issue("DUPLICATE_SKU_SUMMED", row=row_number, column=column_name, value=text, sku=sku,
+                             other_row=first_row, outcome="was added to it"))
+    return row_number, previous, added
 
 
 def _duplicate(sku: str, row_number: int, previous: int, position: int, columns: list[list],
@@ -196,13 +242,13 @@ def _duplicate(sku: str, row_number: int, previous: int, position: int, columns:
         for column in columns:
             del column[position:]
         issues.append(make_issue("DUPLICATE_SKU_AGREES", row=row_number, column=sku_column,
-                                 value=sku, other_row=first_row))
+                                 value=sku, sku=sku, other_row=first_row, outcome=f"only row {first_row} counts"))
         return True
     conflicted.add(sku)
     row_issues.append(make_issue("DUPLICATE_SKU", row=row_number, column=sku_column,
-                                 value=sku, other_row=first_row))
+                                 value=sku, sku=sku, other_row=first_row))
     issues.append(make_issue("DUPLICATE_SKU", row=first_row, column=sku_column,
-                             value=sku, other_row=row_number))
+                             value=sku, sku=sku, other_row=row_number))
     return False
 
 
@@ -218,35 +264,40 @@ def _finish(parsed: ParsedFile, total: int, conflicted: set[str], unnamed_found:
 
 
 def _special_cells(table: Table, row_number: int, sku: str, sku_index: int, used_columns: set[int],
-                   row_issues: list, issues: list) -> None:
-    """Issues from what the XLSX reader noticed: uncached formulas, error values, mangled SKUs."""
+                   row_issues: list, suspect: dict[str, str]) -> None:
+    """Issues from what the XLSX reader noticed: uncached formulas, error values, SKUs read from number or
+    date cells. A number of more than 15 significant digits has lost its tail: the row is an error; a
+    SKU in another converted form is kept as a suspect (the pipeline refuses it unless the catalog has it)."""
     header = table.header
     for column, text in table.formula_cells.get(row_number, {}).items():
         if column in used_columns:
-            row_issues.append(make_issue("UNCACHED_FORMULA", row=row_number, column=header[column], value=text))
+            row_issues.append(make_issue("UNCACHED_FORMULA", row=row_number, column=header[column], value=text,
+                                         sku=sku))
     for column, text in table.error_cells.get(row_number, {}).items():
         if column in used_columns:
-            row_issues.append(make_issue("CELL_ERROR", row=row_number, column=header[column], value=text))
+            row_issues.append(make_issue("CELL_ERROR", row=row_number, column=header[column], value=text, sku=sku))
     note = table.cell_notes.get(row_number, {}).get(sku_index)
-    if note:
-        issues.append(make_issue("SKU_LOOKS_MANGLED", row=row_number, column=header[sku_index],
-                                 value=sku, reason=note))
+    if note and lost_digits(sku):
+        row_issues.append(make_issue("SKU_LOOKS_MANGLED", row=row_number, column=header[sku_index], value=sku,
+                                     sku=sku, reason=note, known=LOST_DIGITS))
+    elif note:
+        suspect[sku] = note
 
 
-def _mixed_encoding(header: list[str], row_number: int, cells: list[str]):
+def _mixed_encoding(header: list[str], row_number: int, cells: list[str], sku: str):
     """MIXED_ENCODING for a row whose text is UTF-8 in a file read as Windows-1252, at its first such cell."""
     index = next((i for i, cell in enumerate(cells) if not cell.isascii()), 0)
     column = header[index] if index < len(header) else None
-    return make_issue("MIXED_ENCODING", row=row_number, column=column, value=cells[index],
+    return make_issue("MIXED_ENCODING", row=row_number, column=column, value=cells[index], sku=sku,
                       utf8=shown(as_utf8(cells[index])))
 
 
 def _unnamed_values(table: Table, row_number: int, cells: list[str], unnamed: list[int],
-                    extra_from: int, found: list) -> None:
+                    extra_from: int, found: list, sku: str) -> None:
     """Record the first value found in a column that has no header."""
     for index in [*unnamed, *range(extra_from, len(cells))]:
         if cells[index].strip():
-            found.append(make_issue("UNNAMED_COLUMN", row=row_number, value=cells[index],
+            found.append(make_issue("UNNAMED_COLUMN", row=row_number, value=cells[index], sku=sku or None,
                                     position=spreadsheet_column(index + table.first_column)))
             return
 

@@ -95,6 +95,7 @@ file_issues = Table(
     Column("id", Integer, primary_key=True),
     Column("file_seq", Integer, ForeignKey("files.seq", ondelete="CASCADE"), nullable=False),
     Column("row", Integer),
+    Column("sku", Text),                                     # the SKU of the issue's row
     Column("column", String(255)),
     Column("value", Text),
     Column("severity", String(10), nullable=False),

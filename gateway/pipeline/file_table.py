@@ -59,14 +59,15 @@ def differing_rows(conn: Connection, warehouse_ids: Sequence[int], *, delta: boo
 
     Each is `(index, item_id or None, q0, on_hand0, q1, on_hand1, ...)` with one value/level pair per
     warehouse (in `warehouse_ids` order); a level that does not exist is None. Absolute files keep a
-    cell whose value differs from the level (a missing level counts as 0); delta files keep every
+    cell whose value differs from the level, and a 0 where there is no level; delta files keep every
     non-zero adjustment. Empty cells never count.
     """
     joins, picks, wheres = [], [], ["i.id IS NULL"]
     for k in range(len(warehouse_ids)):
         joins.append(f"LEFT JOIN stock_levels s{k} ON s{k}.item_id = i.id AND s{k}.warehouse_id = ?")
         picks.append(f", f.q{k}, s{k}.on_hand")
-        wheres.append(f"f.q{k} <> 0" if delta else f"f.q{k} <> IFNULL(s{k}.on_hand, 0)")
+        # absolute: a 0 where no level exists yet counts too (the level is created: "holds 0" is a figure)
+        wheres.append(f"f.q{k} <> 0" if delta else f"(f.q{k} IS NOT NULL AND f.q{k} IS NOT s{k}.on_hand)")
     sql = (f"SELECT f.seq - 1, i.id{''.join(picks)} FROM temp.{TABLE} f LEFT JOIN items i ON i.sku = f.sku "
            f"{' '.join(joins)} WHERE {' OR '.join(wheres)} ORDER BY f.seq")
     return _fetch(conn, sql, tuple(warehouse_ids))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import compress
 from operator import itemgetter, ne
 
@@ -18,6 +18,7 @@ from sqlalchemy import Connection, func, select, text
 
 from gateway.clock import as_utc, iso
 from gateway.core.ledger import ChangeKind, StockChange
+from gateway.core.skus import DigitSkus, spreadsheet_form, spreadsheet_originals
 from gateway.db import schema
 from gateway.pipeline import file_table
 from gateway.stock import (
@@ -26,6 +27,7 @@ from gateway.stock import (
     ensure_items,
     item_ids,
     read_warehouse_levels,
+    skus_of,
 )
 from parsers import Issue, ParsedFile, ParseOptions, make_issue
 from parsers.columns import find_column
@@ -48,6 +50,7 @@ class PlanRules:
     min_rows: int = 1
     guard: bool = True                           # False when releasing a held file
     create_items: bool = True                    # False in a dry run: unknown SKUs get provisional ids
+    future_skew: timedelta = timedelta(minutes=10)   # a mark later than its file's receipt by more is untrusted
 
 
 @dataclass
@@ -66,6 +69,11 @@ class FilePlan:
     decreased: int = 0
     zeroed: int = 0
     warehouse_ids: list[int] = field(default_factory=list)   # every warehouse the file writes
+    untrusted_marks: list[int] = field(default_factory=list)  # warehouses whose as_of mark came from the future
+    zeroed_issues: list[Issue] = field(default_factory=list)  # `full`: ZEROED_BY_SNAPSHOT, one per SKU, by SKU
+    protected_items: set[int] = field(default_factory=set)    # known items a mangled SKU probably meant
+    replaced: dict[int, Issue] = field(default_factory=dict)  # id(parser issue) -> the issue to report instead
+    digit_skus: DigitSkus | None = None                       # the catalog's digit SKUs, once read
 
 
 def resolve_warehouses(parsed: ParsedFile, rules: PlanRules, known: dict[str, WarehouseRow]
@@ -104,13 +112,27 @@ def is_snapshot(mode: str) -> bool:
     return mode != "delta"
 
 
-def stale_issues(conn: Connection, pairs: list[tuple[str, WarehouseRow]], as_of: datetime) -> list[Issue]:
-    """STALE_FILE when `as_of` is older than the newest snapshot already applied for one of the warehouses."""
-    m = schema.warehouse_file_marks.c
+def stale_issues(conn: Connection, pairs: list[tuple[str, WarehouseRow]], as_of: datetime,
+                 skew: timedelta = timedelta(minutes=10), untrusted: list[int] | None = None) -> list[Issue]:
+    """STALE_FILE when `as_of` is older than the newest snapshot already applied for one of the warehouses.
+
+    A mark later than the receipt of the file that set it by more than `skew` was set by a file from the
+    future (applied before FUTURE_AS_OF refused such files): it counts as that file's receipt time, and
+    its warehouse is added to `untrusted`, so the next applied file replaces the mark.
+    """
+    m, f = schema.warehouse_file_marks.c, schema.files.c
     ids = {wh.id: wh.code for _, wh in pairs}
     problems = []
-    for wh_id, last in conn.execute(select(m.warehouse_id, m.last_as_of).where(m.warehouse_id.in_(list(ids)))):
-        if as_utc(as_of) < as_utc(last):
+    query = (select(m.warehouse_id, m.last_as_of, f.received_at)
+             .join_from(schema.warehouse_file_marks, schema.files, f.seq == m.last_file_seq, isouter=True)
+             .where(m.warehouse_id.in_(list(ids))))
+    for wh_id, last, received in conn.execute(query):
+        last = as_utc(last)
+        if received is not None and last > as_utc(received) + skew:
+            last = as_utc(received)
+            if untrusted is not None:
+                untrusted.append(wh_id)
+        if as_utc(as_of) < last:
             problems.append(make_issue("STALE_FILE", as_of=iso(as_of), newest_as_of=iso(last),
                                        warehouse=ids[wh_id]))
     return problems
@@ -146,20 +168,88 @@ def _item_ids(conn: Connection, parsed: ParsedFile, rules: PlanRules, plan: File
 
 def _unknown_skus(conn: Connection, parsed: ParsedFile, rules: PlanRules, plan: FilePlan, sku_column: str | None,
                   unknown: list[int], file_id: str | None) -> dict[str, int]:
-    """The rows (indexes) whose SKU is not in the catalog: their new item ids by SKU when the source may
-    create items (provisional negative ids in a dry run, never written; each new item remembers `file_id`),
-    else UNKNOWN_SKU each and {}.
+    """The rows (indexes) whose SKU is not in the catalog: SKU_LOOKS_MANGLED for those a spreadsheet
+    probably made from a known SKU (or that are in a spreadsheet's form), never created; for the others
+    their new item ids by SKU when the source may create items (provisional negative ids in a dry run,
+    never written; each new item remembers `file_id`), else UNKNOWN_SKU each and {}.
     """
     skus, rows = parsed.skus, parsed.row_numbers
+    unknown = _refuse_mangled(conn, parsed, plan, sku_column, unknown)
+    if not unknown:
+        return {}
     if rules.create_unknown_skus:
         new = [skus[i] for i in unknown]
         if rules.create_items:
             return ensure_items(conn, new, created_by_file=file_id)
         return {sku: -n for n, sku in enumerate(new, 1)}
     for i in unknown:
-        plan.issues.append(make_issue("UNKNOWN_SKU", row=rows[i], column=sku_column, value=skus[i]))
+        plan.issues.append(make_issue("UNKNOWN_SKU", row=rows[i], column=sku_column, value=skus[i], sku=skus[i]))
         plan.error_rows.add(rows[i])
     return {}
+
+
+def _digit_skus(conn: Connection, plan: FilePlan) -> DigitSkus:
+    """The catalog's SKUs made of digits only, indexed (read once per file, when a SKU needs it)."""
+    if plan.digit_skus is None:
+        where = ("sku NOT GLOB '*[^0-9]*'" if conn.dialect.name == "sqlite" else "sku ~ '^[0-9]+$'")
+        plan.digit_skus = DigitSkus(conn.execute(text(f"SELECT sku FROM items WHERE {where}")).scalars())
+    return plan.digit_skus
+
+
+def _known_text(found: list[str]) -> str:
+    if len(found) == 1:
+        return f"it is probably the known SKU '{found[0]}'"
+    more = f" or {len(found) - 3:,} more" if len(found) > 3 else ""
+    return "it is probably one of the known SKUs " + ", ".join(f"'{k}'" for k in found[:3]) + more
+
+
+def _protect(conn: Connection, plan: FilePlan, found: list[str]) -> None:
+    """A `full` snapshot never zeroes a known SKU that a mangled row probably meant."""
+    plan.protected_items.update(item_ids(conn, found).values())
+
+
+def _refuse_mangled(conn: Connection, parsed: ParsedFile, plan: FilePlan, sku_column: str | None,
+                    unknown: list[int]) -> list[int]:
+    """SKU_LOOKS_MANGLED for the unknown SKUs a spreadsheet probably changed; the rest of `unknown`."""
+    skus, rows, suspect = parsed.skus, parsed.row_numbers, parsed.suspect_skus
+
+    def maybe(sku: str) -> bool:
+        return sku in suspect or (sku.isascii() and sku.isdigit()) or "+" in sku
+
+    if not any(maybe(skus[i]) for i in unknown):
+        return unknown
+    known = _digit_skus(conn, plan)
+    rest = []
+    for i in unknown:
+        sku = skus[i]
+        reason, found = spreadsheet_originals(sku, known) if maybe(sku) else ("", [])
+        if found:
+            _protect(conn, plan, found)
+            text_known = _known_text(found)
+        elif sku in suspect or (spreadsheet_form(sku) or ("",))[0] == "scientific notation":
+            reason = suspect.get(sku) or "scientific notation"
+            text_known = "no SKU in the catalog matches it, and none is created from it"
+        else:
+            rest.append(i)
+            continue
+        plan.issues.append(make_issue("SKU_LOOKS_MANGLED", row=rows[i], column=sku_column, value=sku, sku=sku,
+                                      reason=reason, known=text_known))
+        plan.error_rows.add(rows[i])
+    return rest
+
+
+def _name_mangled_parser_rows(conn: Connection, parsed: ParsedFile, plan: FilePlan) -> None:
+    """The parser's SKU_LOOKS_MANGLED rows (XLSX numbers past 15 digits): name the known SKU they probably
+    were, and keep a `full` snapshot from zeroing it."""
+    for issue in parsed.issues:
+        if issue.code != "SKU_LOOKS_MANGLED" or not issue.sku:
+            continue
+        reason, found = spreadsheet_originals(issue.sku, _digit_skus(conn, plan))
+        if found:
+            _protect(conn, plan, found)
+            plan.replaced[id(issue)] = make_issue(
+                "SKU_LOOKS_MANGLED", row=issue.row, column=issue.column, value=issue.value, sku=issue.sku,
+                reason=f"a number cell: {reason}", known=_known_text(found))
 
 
 def _adjust_for_orders(conn: Connection, parsed: ParsedFile, pairs, quantities: dict[str, list],
@@ -184,6 +274,30 @@ def _adjust_for_orders(conn: Connection, parsed: ParsedFile, pairs, quantities: 
                                       sku=sku, adjusted=quantities[key][i], units=units))
 
 
+_REPEATS = ("DUPLICATE_SKU_AGREES", "DUPLICATE_SKU_SUMMED")
+
+
+def repeats_of_failed_rows(parsed: ParsedFile, plan: FilePlan) -> list[Issue]:
+    """The parser's issues, where a repeated SKU's row (DUPLICATE_SKU_AGREES, DUPLICATE_SKU_SUMMED) points
+    at a kept row that failed here (an unknown SKU...): its message then says it was not applied either,
+    never "only row N counts"."""
+    repeats = {i.sku for i in parsed.issues if i.code in _REPEATS} if plan.error_rows else set()
+    if not repeats:
+        return [plan.replaced.get(id(i), i) for i in parsed.issues] if plan.replaced else parsed.issues
+    first = {sku: row for sku, row in zip(parsed.skus, parsed.row_numbers) if sku in repeats}
+    issues = []
+    for issue in parsed.issues:
+        issue = plan.replaced.get(id(issue), issue)
+        row = first.get(issue.sku) if issue.code in _REPEATS else None
+        if row in plan.error_rows:
+            outcome = (f"neither was applied: row {row} has an error" if issue.code == "DUPLICATE_SKU_AGREES"
+                       else f"was not applied either: row {row} has an error")
+            issue = make_issue(issue.code, row=issue.row, column=issue.column, value=issue.value, sku=issue.sku,
+                               other_row=row, outcome=outcome)
+        issues.append(issue)
+    return issues
+
+
 def column_names(parsed: ParsedFile, options: ParseOptions) -> tuple[str | None, str | None]:
     """The header text of the SKU column and (stock files) the quantity column, for issue locations."""
     names = []
@@ -205,10 +319,11 @@ def plan_file(conn: Connection, parsed: ParsedFile, options: ParseOptions, rules
     if is_snapshot(rules.mode):
         if lock:
             lock_warehouse_marks(conn, [wh.id for _, wh in pairs])
-        plan.rejected = stale_issues(conn, pairs, as_of)
+        plan.rejected = stale_issues(conn, pairs, as_of, rules.future_skew, plan.untrusted_marks)
         if plan.rejected:
             return plan
     plan.warehouse_ids = [wh.id for _, wh in pairs]
+    _name_mangled_parser_rows(conn, parsed, plan)
     sku_column, quantity_column = column_names(parsed, options)
     quantities = dict(parsed.quantities)
     if rules.mode != "delta":
@@ -263,9 +378,11 @@ def _plan_in_sqlite(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules:
         if unknown:
             found = _unknown_skus(conn, parsed, rules, plan, sku_column, [rows[n][0] for n in unknown], file_id)
             if found:
-                known_rows += len(unknown)
                 for n in unknown:
-                    rows[n] = (rows[n][0], found[parsed.skus[rows[n][0]]], *rows[n][2:])
+                    item = found.get(parsed.skus[rows[n][0]])   # None: refused as mangled, never created
+                    if item is not None:
+                        known_rows += 1
+                        rows[n] = (rows[n][0], item, *rows[n][2:])
         changed_rows: set[int] = set()
         for k, (_, wh, column) in enumerate(columns, 1):
             value, level = itemgetter(2 * k), itemgetter(2 * k + 1)
@@ -295,7 +412,8 @@ def _count(plan: FilePlan, before: int, after: int) -> None:
 def _plan_cells(plan: FilePlan, cells: Iterable[tuple[int, int | None, int | None, int | None]], wh: WarehouseRow,
                 rules: PlanRules, changed_rows: set[int], parsed: ParsedFile, column: str) -> None:
     """Changes for one warehouse column from candidate cells (row index, item id, value, current level):
-    a SET where the value differs, an ADD for a delta. Cells without an item or a value change nothing.
+    a SET where the value differs, an ADD for a delta. Cells without an item or a value change nothing; a
+    0 for a level that does not exist yet creates it at 0 (the row counts as unchanged: nothing moved).
     """
     append, wid, current_plan, rows = plan.changes.append, wh.id, plan.current, parsed.row_numbers
     delta = rules.mode == "delta"
@@ -312,7 +430,7 @@ def _plan_cells(plan: FilePlan, cells: Iterable[tuple[int, int | None, int | Non
             elif after > QUANTITY_LIMIT:   # the row fails: a level never goes above the parsers' limit
                 plan.issues.append(Issue("QUANTITY_TOO_LARGE", "error", f"{parsed.skus[i]} in {wh.code}: {before:,} "
                                          f"{value:+,d} would be {after:,}, above the limit of {QUANTITY_LIMIT:,}",
-                                         rows[i], column, f"{value:+d}"))
+                                         rows[i], column, f"{value:+d}", parsed.skus[i]))
                 plan.error_rows.add(rows[i])
                 continue
             if after == before:
@@ -320,6 +438,8 @@ def _plan_cells(plan: FilePlan, cells: Iterable[tuple[int, int | None, int | Non
             append(StockChange((item, wid), ChangeKind.ADD, value, file_row=rows[i]))
         else:
             if before == value:
+                if current is None:   # a level named 0 that does not exist yet: created at 0, nothing moved
+                    append(StockChange((item, wid), ChangeKind.SET, 0, file_row=rows[i]))
                 continue
             after = value
             append(StockChange((item, wid), ChangeKind.SET, value, file_row=rows[i]))
@@ -335,16 +455,24 @@ def _plan_zeroing(conn, plan: FilePlan, absent: Iterable[tuple[int, int]], stock
     then the guard (`stocked`: how many levels of the warehouse are above 0).
     """
     failed = set(item_ids(conn, parsed.failed_skus).values()) if parsed.failed_skus else set()
+    failed |= plan.protected_items
+    zeroed: list[tuple[int, int]] = []
     for item, on_hand in absent:
         if item not in failed:
             plan.changes.append(StockChange((item, wh.id), ChangeKind.SET, 0, reference=ABSENT_FROM_SNAPSHOT))
             plan.current[(item, wh.id)] = on_hand
             plan.zeroed += 1
-    if not rules.guard:
-        return
-    shown_id = file_id or "FILE_ID"
-    if parsed.total_rows < rules.min_rows:
-        plan.held = make_issue("TOO_FEW_ROWS", rows=parsed.total_rows, min_rows=rules.min_rows, file_id=shown_id)
-    elif stocked and plan.zeroed / stocked > rules.max_zero_fraction:
-        plan.held = make_issue("SNAPSHOT_GUARD", zeroed=plan.zeroed, stocked=stocked,
-                               allowed=rules.max_zero_fraction, file_id=shown_id)
+            zeroed.append((item, on_hand))
+    if rules.guard:
+        shown_id = file_id or "FILE_ID"
+        if parsed.total_rows < rules.min_rows:
+            plan.held = make_issue("TOO_FEW_ROWS", rows=parsed.total_rows, min_rows=rules.min_rows,
+                                   file_id=shown_id)
+        elif stocked and plan.zeroed / stocked > rules.max_zero_fraction:
+            plan.held = make_issue("SNAPSHOT_GUARD", zeroed=plan.zeroed, stocked=stocked,
+                                   allowed=rules.max_zero_fraction, file_id=shown_id)
+    if plan.held is None and zeroed:   # a held file changes nothing: its guard issue gives the count
+        skus = skus_of(conn, [item for item, _ in zeroed])
+        plan.zeroed_issues = sorted(
+            (make_issue("ZEROED_BY_SNAPSHOT", sku=skus[item], warehouse=wh.code, on_hand=on_hand)
+             for item, on_hand in zeroed), key=lambda issue: issue.sku)

@@ -14,9 +14,9 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +28,20 @@ from gateway.core.files import FileStatus, check_transition
 from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.errors import RetryableError
-from gateway.pipeline.kinds import FileKind, as_of_from_name, decide_kind, delivered_kind, parse_options
-from gateway.pipeline.plan import FilePlan, PlanRules, is_snapshot, plan_file
+from gateway.pipeline.kinds import (
+    FileKind,
+    as_of_from_name,
+    decide_kind,
+    delivered_kind,
+    header_says_stock_file,
+    parse_options,
+)
+from gateway.pipeline.plan import FilePlan, PlanRules, is_snapshot, plan_file, repeats_of_failed_rows
 from gateway.pipeline.report import Report, empty_counts, make_report
 from gateway.settings import Settings
 from gateway.stock import apply_stock_changes, warehouses
 from parsers import Issue, ParsedFile, ParseOptions, make_issue, parse_file
+from parsers.columns import normalise_header
 
 Phase = Callable[[str], None]   # told each phase's name; one with a `rows` method (RowProgress) is told rows too
 RowProgress = Callable[[int, int | None], None]   # (rows read, rows in the file when known)
@@ -146,8 +154,35 @@ def read_and_parse(settings: Settings, facts: FileFacts, data: bytes | None, war
 
 def effective_as_of(settings: Settings, facts: FileFacts, parsed: ParsedFile | None) -> datetime:
     """as_of: an `as_of` column, else a timestamp in the name, else the delivery's, else receipt time."""
-    return as_utc((parsed.as_of if parsed else None) or as_of_from_name(facts.name, settings.files.as_of_pattern)
-                  or facts.as_of or facts.received_at)
+    return as_of_and_source(settings, facts, parsed)[0]
+
+
+def as_of_and_source(settings: Settings, facts: FileFacts, parsed: ParsedFile | None) -> tuple[datetime, str]:
+    """The file's as_of and, in words, where it came from (for FUTURE_AS_OF)."""
+    for moment, source in ((parsed.as_of if parsed else None, "its as_of column"),
+                           (as_of_from_name(facts.name, settings.files.as_of_pattern), "the timestamp in its name"),
+                           (facts.as_of, "the time given with it (--as-of, or the remote file's modification time)"), (facts.received_at, "its receipt")):
+        if moment is not None:
+            return as_utc(moment), source
+    raise ValueError("a file always has a receipt time")
+
+
+def future_as_of(settings: Settings, facts: FileFacts, parsed: ParsedFile | None) -> Issue | None:
+    """FUTURE_AS_OF when the file's as_of is later than its receipt by more than the allowed skew."""
+    as_of, source = as_of_and_source(settings, facts, parsed)
+    skew = settings.files.future_as_of_skew_seconds
+    if as_of <= as_utc(facts.received_at) + timedelta(seconds=skew):
+        return None
+    return make_issue("FUTURE_AS_OF", as_of=iso(as_of), source=source, received_at=iso(facts.received_at),
+                      skew=_duration(skew))
+
+
+def _duration(seconds: float) -> str:
+    """`600` as "10 minutes", `90` as "90 seconds"."""
+    if seconds >= 60 and seconds % 60 == 0:
+        minutes = int(seconds // 60)
+        return f"{minutes} minute" + ("" if minutes == 1 else "s")
+    return f"{seconds:g} second" + ("" if seconds == 1 else "s")
 
 
 def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKind, options: ParseOptions,
@@ -162,17 +197,24 @@ def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKin
             "DUPLICATE_FILE", original_id=copy.file_id, received_at=iso(copy.received_at))])
     if parsed.rejected:
         return Outcome(FileStatus.REJECTED, kind, as_of, parsed, issues=list(parsed.issues))
+    future = future_as_of(settings, facts, parsed)
+    if future is not None:   # never applied, so it never sets a mark that would make later files stale
+        return Outcome(FileStatus.REJECTED, kind, as_of, parsed, issues=[future, *parsed.issues])
     o = facts.options
     allowed = o.get("allowed_warehouses")
     rules = PlanRules(mode=kind.mode, warehouse=kind.warehouse,
                       allowed=frozenset(allowed) if allowed is not None else None,
                       create_unknown_skus=bool(o.get("create_unknown_skus")),
                       max_zero_fraction=float(o.get("max_zero_fraction", 0.5)), min_rows=int(o.get("min_rows", 1)),
-                      guard=guard, create_items=create_items)
-    plan = plan_file(conn, parsed, options, rules, warehouses(conn), as_of, file_id=facts.file_id, lock=lock)
+                      guard=guard, create_items=create_items,
+                      future_skew=timedelta(seconds=settings.files.future_as_of_skew_seconds))
+    known = warehouses(conn)
+    plan = plan_file(conn, parsed, options, rules, known, as_of, file_id=facts.file_id, lock=lock)
+    if kind.kind == "quantity_update" and any(i.code == "UNKNOWN_WAREHOUSE" for i in plan.rejected):
+        plan.rejected = stock_file_for_several(settings, facts, options, parsed, list(known)) or plan.rejected
     held = [held_issue(plan)] if plan.held else []
-    issues = sorted([*parsed.issues, *plan.issues, *plan.rejected, *held],
-                    key=lambda i: i.row or 0)
+    issues = [*sorted([*repeats_of_failed_rows(parsed, plan), *plan.issues, *plan.rejected, *held], key=lambda i: i.row or 0),
+              *plan.zeroed_issues]   # the SKUs a full snapshot zeroed come last, by SKU
     if plan.rejected:
         status = FileStatus.REJECTED
     elif plan.held:
@@ -183,6 +225,34 @@ def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKin
     else:
         status = FileStatus.APPLIED
     return Outcome(status, kind, as_of, parsed, plan, issues)
+
+
+def stock_file_for_several(settings: Settings, facts: FileFacts, options: ParseOptions, parsed: ParsedFile,
+                           codes: list[str]) -> list[Issue]:
+    """A one-warehouse stock file read as a Quantity Update (its sender writes several warehouses): the
+    issue saying how to send it, or [] when the header does not look like a stock file."""
+    aliases = options.quantity_aliases + tuple(filter(None, [(options.columns or {}).get("quantity")]))
+    if not header_says_stock_file(parsed.header, aliases, set(codes)):
+        return []
+    wanted = {normalise_header(alias) for alias in aliases}
+    column = next(name for name in parsed.header if normalise_header(name) in wanted)
+    allowed = facts.options.get("allowed_warehouses")
+    targets = list(allowed) if allowed is not None else codes
+    example = targets[0] if targets else "EAST"
+    how = f"name the quantity column after its warehouse (header SKU,{example})"
+    if facts.dedupe_scope.startswith("account:"):
+        login = facts.dedupe_scope.split(":", 1)[1]
+        sender = f"login '{login}'"
+        bound = [f"{a.warehouses[0]}: '{a.username}'" for a in settings.accounts
+                 if len(a.warehouses) == 1 and a.warehouses[0] in targets]
+        how += (f", or send the file through the login bound to its warehouse ({'; '.join(bound)})" if bound
+                else ", or ask for a login bound to its one warehouse, which takes stock files")
+    elif facts.transport == "web":
+        sender, how = "an upload without a warehouse", how + ", or choose its warehouse on the upload form"
+    else:
+        sender, how = "`ingest` without --warehouse", how + f", or ingest it with --warehouse {example}"
+    return [make_issue("STOCK_FILE_NEEDS_WAREHOUSE", column=column, sender=sender, warehouses=", ".join(targets),
+                       how=how)]
 
 
 def held_issue(plan: FilePlan) -> Issue:
@@ -280,19 +350,26 @@ def record_outcome(conn: Connection, facts: FileFacts, outcome: Outcome, report:
     conn.execute(delete(schema.file_issues).where(schema.file_issues.c.file_seq == facts.seq))
     if outcome.issues:
         conn.execute(schema.file_issues.insert(), [
-            {"file_seq": facts.seq, "row": i.row, "column": i.column, "value": i.value, "severity": i.severity,
+            {"file_seq": facts.seq, "row": i.row, "sku": i.sku, "column": i.column, "value": i.value, "severity": i.severity,
              "code": i.code, "message": i.message} for i in outcome.issues])
     if outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS) and outcome.plan \
             and is_snapshot(outcome.kind.mode):
-        mark_warehouses(conn, outcome.plan.warehouse_ids, outcome.as_of, facts.seq)
+        mark_warehouses(conn, outcome.plan.warehouse_ids, outcome.as_of, facts.seq,
+                        replace=outcome.plan.untrusted_marks)
 
 
-def mark_warehouses(conn: Connection, warehouse_ids: list[int], as_of: datetime, file_seq: int) -> None:
+def mark_warehouses(conn: Connection, warehouse_ids: list[int], as_of: datetime, file_seq: int, *,
+                    replace: Iterable[int] = ()) -> None:
     """Record that a file applied to these warehouses: their `last_as_of` becomes the later of the stored
-    one and `as_of` (never moving backwards), with the seq of the file that set it."""
+    one and `as_of` (never moving backwards), with the seq of the file that set it. The marks of
+    `replace` (set by a file from the future, before FUTURE_AS_OF existed: `plan.untrusted_marks`) are
+    overwritten, so the warehouse is never stuck behind them."""
     if not warehouse_ids:
         return
     table = schema.warehouse_file_marks
+    replace = [wh for wh in replace if wh in warehouse_ids]
+    if replace:
+        conn.execute(delete(table).where(table.c.warehouse_id.in_(replace)))
     insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
     newer = insert.excluded.last_as_of >= table.c.last_as_of
     conn.execute(insert.on_conflict_do_update(index_elements=["warehouse_id"], set_={

@@ -21,7 +21,9 @@ from parsers.formula_cells import neutralised
 
 REPORT_KEYS = ("file_id", "name", "warehouse", "kind", "mode", "transport", "sha256", "received_at", "as_of",
                "finished_at", "status", "rows", "changes", "issues", "duration_ms")
-ISSUE_KEYS = ("row", "column", "value", "severity", "code", "message")
+ISSUE_KEYS = ("row", "sku", "column", "value", "severity", "code", "message")
+CSV_HEADER = ("row", "SKU", "column", "value", "severity", "code", "message")   # ISSUE_KEYS, as the CSV names them
+BOM = "\ufeff"   # report CSVs written as files start with it, so a spreadsheet reads them as UTF-8
 TEXT_ISSUE_LIMIT = 50
 
 
@@ -48,9 +50,9 @@ class Report:
         """The report JSON document (keys in contract order)."""
         return json.dumps(self.document, ensure_ascii=False, indent=1)
 
-    def to_csv(self) -> str:
-        """The issues, one a row, spreadsheet-safe."""
-        return issues_csv(self.document["issues"])
+    def to_csv(self, *, bom: bool = False) -> str:
+        """The issues, one a row, spreadsheet-safe (`bom`: starting with a UTF-8 BOM, as report files do)."""
+        return issues_csv(self.document["issues"], bom=bom)
 
     def to_text(self) -> str:
         """A readable summary for a terminal."""
@@ -76,12 +78,15 @@ def spreadsheet_safe(value: Any) -> Any:
     return neutralised(value) if isinstance(value, str) else value
 
 
-def issues_csv(issues: list[dict[str, Any]]) -> str:
+def issues_csv(issues: list[dict[str, Any]], *, bom: bool = False) -> str:
     """CSV text of the issues (header row, then one row per issue), every dangerous text cell neutralised
-    and quoted (`gateway.spreadsheet_csv`)."""
+    and quoted (`gateway.spreadsheet_csv`); `bom`: with a UTF-8 BOM first (reports stored before issues
+    named their SKU have an empty SKU column)."""
     out = io.StringIO()
+    if bom:
+        out.write(BOM)
     writer = SpreadsheetCsvWriter(out)
-    writer.writerow(ISSUE_KEYS)
+    writer.writerow(CSV_HEADER)
     for issue in issues:
         writer.writerow([issue.get(k) for k in ISSUE_KEYS])
     return out.getvalue()
@@ -110,6 +115,8 @@ def report_text(document: dict[str, Any]) -> str:
         lines.append("issues:")
         for issue in issues[:TEXT_ISSUE_LIMIT]:
             place = "file" if issue["row"] is None else f"row {issue['row']}"
+            if issue.get("sku"):
+                place = f"SKU {issue['sku']}" if issue["row"] is None else f"{place}, SKU {issue['sku']}"
             if issue["column"]:
                 place += f", column {issue['column']}"
             lines.append(f"  {place}: {issue['severity']} {issue['code']}: {issue['message']}")
@@ -147,6 +154,6 @@ def write_report_files(report: Report, folder: Path) -> tuple[Path, Path]:
     """Write `<name>.<file_id>.report.json` and `.report.csv` into `folder`; return both paths."""
     folder.mkdir(parents=True, exist_ok=True)
     json_path, csv_path = report_paths(folder, report.document["name"], report.document["file_id"])
-    _write_atomically(csv_path, report.to_csv())
+    _write_atomically(csv_path, report.to_csv(bom=True))
     _write_atomically(json_path, report.to_json() + "\n")
     return json_path, csv_path

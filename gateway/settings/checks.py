@@ -79,6 +79,7 @@ def _check_values(s: Settings, prefix: str, database_key: str) -> None:
     except re.error as exc:
         raise ConfigError(f"{prefix}files.as_of_pattern: {s.files.as_of_pattern!r} is not a valid regular "
                           f"expression ({exc})") from None
+    _check_at_least(s.files.future_as_of_skew_seconds, 0, f"{prefix}files.future_as_of_skew_seconds")
     for name in ("max_file_mb", "max_uncompressed_mb", "max_compression_ratio", "max_columns", "max_sheet_mb"):
         _check_positive(getattr(s.files, name), f"{prefix}files.{name}")
     for i, w in enumerate(s.warehouses):

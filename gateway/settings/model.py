@@ -135,6 +135,7 @@ class ChannelSettings:
 class FileSettings:
     informational_columns: tuple[str, ...] = ("Title", "Name", "Description", "Size", "UPC", "ASIN")
     as_of_pattern: str = r"(?P<ts>\d{8}T?\d{4,6}Z?)"
+    future_as_of_skew_seconds: float = 600   # an as_of later than receipt by more: FUTURE_AS_OF
     max_file_mb: int = 100
     max_uncompressed_mb: int = 1024
     max_compression_ratio: float = 200.0

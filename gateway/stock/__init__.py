@@ -4,11 +4,11 @@ Quantity Update template that shows them (`template`). The levels' functions are
 
 from gateway.stock.levels import (
     WarehouseRow, adjust_stock, apply_stock_changes, catalog_ids, ensure_items, find_warehouse, item_ids,
-    ledger_sums, ledger_view, read_warehouse_levels, set_stock, stock_view, warehouse_id, warehouses,
+    ledger_sums, ledger_view, read_warehouse_levels, set_stock, skus_of, stock_view, warehouse_id, warehouses,
 )
 
 __all__ = [
     "WarehouseRow", "adjust_stock", "apply_stock_changes", "catalog_ids", "ensure_items", "find_warehouse",
-    "item_ids", "ledger_sums", "ledger_view", "read_warehouse_levels", "set_stock", "stock_view", "warehouse_id",
-    "warehouses",
+    "item_ids", "ledger_sums", "ledger_view", "read_warehouse_levels", "set_stock", "skus_of", "stock_view",
+    "warehouse_id", "warehouses",
 ]

@@ -129,6 +129,18 @@ def item_ids(conn: Connection, skus: Iterable[str]) -> dict[str, int]:
     return found
 
 
+def skus_of(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
+    """The SKUs of these item ids (one scan of the catalog for many)."""
+    wanted = list(dict.fromkeys(ids))
+    if len(wanted) > _WHOLE_WAREHOUSE_THRESHOLD:
+        return {item: sku for sku, item in catalog_ids(conn).items()}
+    i = schema.items.c
+    found: dict[int, str] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        found.update(conn.execute(select(i.id, i.sku).where(i.id.in_(wanted[start:start + _CHUNK]))).all())
+    return found
+
+
 def ensure_items(conn: Connection, skus: Iterable[str], titles: dict[str, str] | None = None, *,
                  created_by_file: str | None = None) -> dict[str, int]:
     """Ids of the items with these SKUs, creating the missing ones (`created_by_file`: the id of the file

@@ -80,8 +80,9 @@ def file_page(f: dict[str, Any]) -> Html:
     else:
         downloads = Html(f'<p>Download the report: {link(file_url(f["file_id"], "/report.json"), "JSON")} · '
                          f'{link(file_url(f["file_id"], "/report.csv"), "CSV of issues")}</p>')
-    issues = table(["Row", "Column", "Value", "Severity", "Code", "Message"],
-                   [[i["row"] if i["row"] is not None else "file", i["column"], i["value"], badge(i["severity"]),
+    issues = table(["Row", "SKU", "Column", "Value", "Severity", "Code", "Message"],
+                   [[i["row"] if i["row"] is not None else "file", i["sku"], i["column"], i["value"],
+                     badge(i["severity"]),
                      i["code"], i["message"]] for i in f["issues"]], empty="no issues")
     more = ""
     if f["issue_count"] > len(f["issues"]):

@@ -70,7 +70,7 @@ def file_detail(conn: Connection, file_id: str) -> dict[str, Any] | None:
         return None
     i = schema.file_issues.c
     issues = [dict(r._mapping) for r in conn.execute(
-        select(i.row, i.column, i.value, i.severity, i.code, i.message)
+        select(i.row, i.sku, i.column, i.value, i.severity, i.code, i.message)
         .where(i.file_seq == row.seq).order_by(i.id).limit(ISSUE_LIMIT))]
     total = conn.execute(select(func.count()).select_from(schema.file_issues).where(i.file_seq == row.seq)).scalar_one()
     detail = _file_dict(row)

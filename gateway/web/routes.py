@@ -88,7 +88,7 @@ def report_csv(site: Site, req: Request) -> Response:
     if error:
         return error
     name = report_basename(document["name"], document["file_id"]) + ".csv"
-    return attachment(issues_csv(document["issues"]).encode("utf-8-sig"), "text/csv; charset=utf-8", name)
+    return attachment(issues_csv(document["issues"], bom=True).encode("utf-8"), "text/csv; charset=utf-8", name)
 
 
 def stock(site: Site, req: Request) -> Response:

@@ -117,8 +117,10 @@ def test_the_report_csv_of_a_file_with_hostile_skus_holds_nothing_a_spreadsheet_
     gateway.wait_for_finished_files(1)
 
     raw = _report(gateway, "west", file_id, ".report.csv")
+    assert raw.startswith(b"\xef\xbb\xbfrow,SKU,")   # downloaded over FTP: a UTF-8 BOM, then the SKU column
     assert_nothing_a_spreadsheet_would_run(raw)
     issues = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert {read_back(i["SKU"]) for i in issues} >= {"=SUM(1+1)", "5;=1+1", "@SUM(1)", "-5A"}
     assert {read_back(i["value"]) for i in issues} >= {"=SUM(1+1)", "5;=1+1", "@SUM(1)", "-3", "=1+1"}
     assert "'5;'=1+1" in {i["value"] for i in issues}
     document = json.loads(_report(gateway, "west", file_id, ".report.json"))

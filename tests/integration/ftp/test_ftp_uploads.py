@@ -185,3 +185,15 @@ def test_a_stor_whose_data_connection_never_opens_leaves_nothing_behind(gateway)
     assert gateway.upload(QU, "never.csv").startswith("226")
     [row] = gateway.wait_for_finished_files(1)
     assert row.name == "never.csv"
+
+
+def test_a_one_warehouse_stock_file_sent_to_a_login_of_several_warehouses_says_how_to_send_it(gateway):
+    gateway.upload(b"SKU,QtyOnHand\r\nA1,5\r\n", "stock.csv", "east")   # east writes EAST and WEST
+
+    [row] = gateway.wait_for_finished_files(1)
+    report = json.loads(row.report)
+    assert row.status == "rejected" and [i["code"] for i in report["issues"]] == ["STOCK_FILE_NEEDS_WAREHOUSE"]
+    message = report["issues"][0]["message"]
+    assert "column 'QtyOnHand'" in message and "login 'east' writes EAST, WEST" in message
+    assert "header SKU,EAST" in message and "the login bound to its warehouse (WEST: 'west')" in message
+    assert gateway.on_hand("A1", "EAST") is None and gateway.on_hand("A1", "WEST") is None

@@ -47,11 +47,12 @@ def test_a_sku_stored_as_a_number_reads_back_without_a_fraction(sg, files):
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
 def test_a_sku_in_scientific_notation_is_flagged_as_damaged_by_a_spreadsheet(sg, files, kind):
-    seed(sg, "1.23E+11 MF 1")
+    seed(sg, "123456789012 MF 1")
     path = (files.csv("s.csv", "SKU,MF\n1.23E+11,4\n") if kind == "csv"
             else files.xlsx("s.xlsx", [["SKU", "MF"], ["1.23E+11", 4]]))
-    _code, report = ingest(sg, path)
-    assert "SKU_LOOKS_MANGLED" in codes(report)
+    _code, report = ingest(sg, path, "--create-unknown-skus")
+    assert codes(report) == ["SKU_LOOKS_MANGLED"] and "known SKU '123456789012'" in report["issues"][0]["message"]
+    assert "1.23E+11" not in stock(sg)
 
 
 def test_a_hidden_first_sheet_is_skipped_with_a_warning(sg, files):

@@ -43,7 +43,8 @@ def test_the_same_file_with_its_last_line_end_applies_every_row(sg, files):
 def test_a_full_snapshot_cut_in_its_last_row_neither_sets_nor_zeroes_that_sku(sg, files):
     seed(sg, "A1 EAST 4", "B1 EAST 9", "C1 EAST 2")
     code, report = ingest(sg, files.csv("s.csv", "SKU,Qty\nA1,5\nB1,1"), "--warehouse", "EAST", "--mode", "full")
-    assert code == 3 and codes(report) == ["TRUNCATED_ROW"]
+    assert code == 3 and codes(report) == ["TRUNCATED_ROW", "ZEROED_BY_SNAPSHOT"]
+    assert report["issues"][1]["sku"] == "C1"
     assert stock(sg)["A1"] == {"EAST": 5} and stock(sg)["B1"] == {"EAST": 9} and stock(sg)["C1"] == {"EAST": 0}
 
 

@@ -21,9 +21,11 @@ def test_every_file_gets_json_and_csv_report_files_matching_the_stored_report(sg
     assert list(json.loads(json_path.read_text(encoding="utf-8"))) == list(REPORT_KEYS)
     assert json.loads(json_path.read_text(encoding="utf-8")) == sg("report", report["file_id"], "--format",
                                                                   "json").json()
-    rows = list(csv.reader(io.StringIO((folder / f"east stock.csv.{report['file_id']}.report.csv").read_text())))
-    assert rows[0] == ["row", "column", "value", "severity", "code", "message"]
-    assert {r[4] for r in rows[1:]} == {"DUPLICATE_SKU", "NOT_AN_INTEGER"}
+    data = (folder / f"east stock.csv.{report['file_id']}.report.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfrow,SKU,")   # a UTF-8 BOM: a spreadsheet reads the SKUs as UTF-8
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0] == ["row", "SKU", "column", "value", "severity", "code", "message"]
+    assert {(r[1], r[5]) for r in rows[1:]} == {("A1", "DUPLICATE_SKU"), ("A1", "NOT_AN_INTEGER")}
 
 
 def test_report_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_prefixed(sg, files):
@@ -31,7 +33,7 @@ def test_report_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_prefixed(
     text = 'SKU,MF\nA1,=1+2\nA2,-3\nA3,+1\n"=HYPERLINK(""http://x"")",4\n@SUM(1),5\n'
     _code, report = ingest(sg, files.csv("evil.csv", text))
     result = sg("report", report["file_id"], "--format", "csv")
-    values = [row[2] for row in csv.reader(io.StringIO(result.out))][1:]
+    values = [row[3] for row in csv.reader(io.StringIO(result.out))][1:]
     assert sorted(values) == sorted(["'=1+2", "'-3", "'+1", "'=HYPERLINK(\"http://x\")", "'@SUM(1)"])
     assert report["issues"][0]["value"] == "=1+2"   # the JSON keeps the value as it was
 
@@ -41,7 +43,7 @@ def test_report_text_says_status_counts_and_issues(sg, files):
     _code, report = ingest(sg, files.csv("qu.csv", "SKU,MF\nA1,abc\n"))
     text = sg("report", report["file_id"]).out
     assert "status: rejected" in text
-    assert "row 2, column MF: error NOT_AN_INTEGER: quantity 'abc' is not a whole number" in text
+    assert "row 2, SKU A1, column MF: error NOT_AN_INTEGER: quantity 'abc' is not a whole number" in text
 
 
 def test_ingest_without_json_prints_the_readable_report(sg, files):

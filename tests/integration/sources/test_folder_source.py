@@ -130,3 +130,21 @@ def test_a_missing_folder_is_created_and_listed_by_sources(folder_source, config
     [status] = stockgate("sources", "--json").json()["sources"]
     assert (status["name"], status["type"], status["warehouse"], status["failures"]) == ("drop", "folder", "WEST", 0)
     assert status["last_poll_at"] and status["last_success_at"] and status["next_poll_at"]
+
+
+def test_a_folder_files_report_csv_starts_with_a_bom_and_names_the_sku_of_each_issue(folder_source, configure,
+                                                                                     run_sources, tmp_path, db):
+    from gateway.pipeline.claims import process_next
+
+    settings = configure(folder_source(stable_seconds=0))
+    (tmp_path / "drop" / "stock.csv").write_bytes("SKU,Quantity\nÜnï-1,abc\nA2,7\n".encode())
+    ids, arrived = run_sources(settings)
+    assert arrived.wait(30), "the folder source never received the file"
+    assert process_next(db, settings, worker_id="test") == ids[0]
+
+    [report] = (settings.data_dir / "reports").glob(f"stock.csv.{ids[0]}.report.csv")
+    data = report.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")   # a spreadsheet opening it reads Ünï as UTF-8
+    assert data.decode("utf-8-sig").splitlines()[:2] == [
+        "row,SKU,column,value,severity,code,message",
+        "2,Ünï-1,Quantity,abc,error,NOT_AN_INTEGER,quantity 'abc' is not a whole number"]

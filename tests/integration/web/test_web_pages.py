@@ -72,8 +72,9 @@ def test_report_page_shows_issue_values_literally_never_as_markup_or_evaluated(s
     assert "<script>alert(1)</script>" not in page.text and "<img src=x>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     issues = page.table_rows()
-    assert [(i[0], i[1], i[2], i[4]) for i in issues] == [("3", "SKU", "<script>alert(1)</script>", "UNKNOWN_SKU"),
-                                                        ("4", "SKU", "{{7*7}}", "UNKNOWN_SKU")]
+    assert [(i[0], i[1], i[2], i[3], i[5]) for i in issues] == [
+        ("3", "<script>alert(1)</script>", "SKU", "<script>alert(1)</script>", "UNKNOWN_SKU"),
+        ("4", "{{7*7}}", "SKU", "{{7*7}}", "UNKNOWN_SKU")]
     assert "49" not in page.table_html()
     assert "Report: &lt;img src=x&gt;.csv" in page.text
 
@@ -89,9 +90,10 @@ def test_report_downloads_are_the_report_json_and_its_issues_csv(site, stockgate
 
     assert as_json.status == 200 and json.loads(as_json.body) == stockgate("report", file_id, "--format", "json").json()
     assert f'filename="qu.csv.{file_id}.report.json"' in as_json.header("Content-Disposition")
+    assert as_csv.body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(as_csv.body.decode("utf-8-sig"))))
-    assert rows[0] == ["row", "column", "value", "severity", "code", "message"]
-    assert [r[2] for r in rows[1:]] == ["<script>alert(1)</script>", "{{7*7}}"]
+    assert rows[0] == ["row", "SKU", "column", "value", "severity", "code", "message"]
+    assert [r[1] for r in rows[1:]] == [r[3] for r in rows[1:]] == ["<script>alert(1)</script>", "{{7*7}}"]
 
 
 def test_a_file_not_yet_processed_says_so_and_has_no_report_to_download(site, stockgate, tmp_path):
@@ -207,3 +209,18 @@ def test_template_download_holds_every_sku_with_current_quantities(site):
     header, *rows = csv.reader(io.StringIO(page.body.decode()))
     assert header[:2] == ["SKU", "Title"] and sorted(header[2:]) == ["EAST", "MF", "WEST"]
     assert [dict(zip(header, row)) for row in rows] == [{"SKU": "00123", "Title": "", "EAST": "4", "WEST": "0", "MF": "0"}]
+
+
+def test_a_level_a_file_names_at_0_for_a_new_sku_shows_0_not_blank(site, stockgate, tmp_path):
+    _, _, browser = site()
+    ingest(stockgate, tmp_path, "new.csv", "SKU,Qty\nNEW-0,0\nNEW-5,5\n", "--warehouse", "EAST",
+           "--create-unknown-skus")
+    ingest(stockgate, tmp_path, "qu.csv", "SKU,MF,WEST\nNEW-5,0,0\n")
+
+    items = {i["sku"]: i["warehouses"] for i in stockgate("stock", "--json").json()["items"]}
+    assert items == {"NEW-0": {"EAST": 0}, "NEW-5": {"MF": 0, "EAST": 5, "WEST": 0}}
+    page = browser.get("/stock")
+    header = page.table_headers()
+    by_sku = {row[0]: dict(zip(header[1:], row[1:])) for row in page.table_rows()}
+    assert by_sku["NEW-0"]["EAST"] == "0" and by_sku["NEW-0"]["MF"] == ""
+    assert by_sku["NEW-5"]["MF"] == "0" and by_sku["NEW-5"]["WEST"] == "0"

@@ -28,7 +28,7 @@ def test_every_code_the_product_uses_is_registered():
 def test_each_code_is_upper_snake_with_a_severity_and_an_example_that_renders(code):
     entry = CODES[code]
     assert re.fullmatch(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)*", code)
-    assert entry.severity in ("error", "warning") and entry.scope in ("row", "file")
+    assert entry.severity in ("error", "warning", "info") and entry.scope in ("row", "file", "sku")
     assert entry.raised_by in ("parser", "pipeline")
     fields = dict(entry.example)
     issue = make_issue(code, row=fields.pop("row", None), column=fields.pop("column", None),

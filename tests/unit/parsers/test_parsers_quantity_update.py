@@ -88,9 +88,9 @@ def test_a_row_with_any_error_is_left_out_entirely_and_its_sku_is_failed():
 def test_an_error_issue_reads_as_the_report_json_expects():
     parsed = parse("SKU,MF,EAST\nA1,5,abc\n")
     assert parsed.issues[0].as_dict() == {
-        "row": 2, "column": "EAST", "value": "abc", "severity": "error", "code": "NOT_AN_INTEGER",
+        "row": 2, "sku": "A1", "column": "EAST", "value": "abc", "severity": "error", "code": "NOT_AN_INTEGER",
         "message": "quantity 'abc' is not a whole number"}
-    assert list(parsed.issues[0].as_dict()) == ["row", "column", "value", "severity", "code", "message"]
+    assert list(parsed.issues[0].as_dict()) == ["row", "sku", "column", "value", "severity", "code", "message"]
 
 
 def test_a_row_with_values_but_no_sku_is_an_invalid_sku_error():

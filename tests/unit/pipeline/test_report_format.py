@@ -14,29 +14,39 @@ from gateway.pipeline.report import issues_csv, report_basename
 
 @pytest.mark.parametrize("value", ["=1+2", "+1", "-3", "@SUM(1)", "\tX", "\rX", "\0X"])
 def test_a_csv_cell_a_spreadsheet_would_treat_as_a_formula_is_prefixed_with_a_quote(value):
-    issue = {"row": 2, "column": value, "value": value, "severity": "error", "code": "NOT_AN_INTEGER",
-             "message": "quantity is not a whole number"}
+    issue = {"row": 2, "sku": value, "column": value, "value": value, "severity": "error",
+             "code": "NOT_AN_INTEGER", "message": "quantity is not a whole number"}
     row = list(csv.reader(io.StringIO(issues_csv([issue]))))[1]
-    assert row[1] == row[2] == "'" + value
+    assert row[1] == row[2] == row[3] == "'" + value
     assert row[0] == "2"
 
 
 @pytest.mark.parametrize("value,written", [("5;=1+1", '"\'5;\'=1+1"'), ("=A1", '"\'=A1"'), ("x,@y", '"\'x,\'@y"')])
 def test_a_dangerous_cell_is_quoted_and_marked_where_a_semicolon_or_comma_spreadsheet_starts_a_cell(value, written):
-    issue = {"row": 2, "column": "SKU", "value": value, "severity": "error", "code": "DUPLICATE_SKU",
-             "message": "m"}
+    issue = {"row": 2, "sku": value, "column": "SKU", "value": value, "severity": "error",
+             "code": "DUPLICATE_SKU", "message": "m"}
     line = issues_csv([issue]).splitlines()[1]
-    assert line == f"2,SKU,{written},error,DUPLICATE_SKU,m"
+    assert line == f"2,{written},SKU,{written},error,DUPLICATE_SKU,m"
     for delimiter in (",", ";"):
         cells = [c for row in csv.reader(io.StringIO(line), delimiter=delimiter) for c in row]
         assert not any(c.lstrip()[:1] in ("=", "+", "-", "@") for c in cells), (delimiter, cells)
 
 
 def test_plain_cells_are_written_as_they_are():
-    issue = {"row": None, "column": None, "value": "A1", "severity": "warning", "code": "HEADER_ONLY",
-             "message": "the file has a header but no data rows"}
-    assert list(csv.reader(io.StringIO(issues_csv([issue]))))[1] == [
-        "", "", "A1", "warning", "HEADER_ONLY", "the file has a header but no data rows"]
+    issue = {"row": None, "sku": None, "column": None, "value": "A1", "severity": "warning",
+             "code": "HEADER_ONLY", "message": "the file has a header but no data rows"}
+    assert list(csv.reader(io.StringIO(issues_csv([issue])))) == [
+        ["row", "SKU", "column", "value", "severity", "code", "message"],
+        ["", "", "", "A1", "warning", "HEADER_ONLY", "the file has a header but no data rows"]]
+
+
+def test_the_csv_names_the_sku_of_every_row_and_starts_with_a_bom_when_asked():
+    issue = {"row": 3, "sku": "00123", "column": "Qty", "value": "abc", "severity": "error",
+             "code": "NOT_AN_INTEGER", "message": "m"}
+    text = issues_csv([issue], bom=True)
+    assert text.startswith("\ufeffrow,SKU,column,")
+    assert list(csv.reader(io.StringIO(text[1:])))[1][:3] == ["3", "00123", "Qty"]
+    assert not issues_csv([issue]).startswith("\ufeff")
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "..\\..\\x.csv", "a/b/c.csv"])

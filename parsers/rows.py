@@ -15,7 +15,7 @@ from parsers.columns import spreadsheet_column
 from parsers.formula_cells import read_back
 from parsers.issues import make_issue, shown
 from parsers.model import ParsedFile
-from parsers.plain_rows import CHUNK_ROWS, PlainChunks
+from parsers.plain_rows import CHUNK_ROWS, PlainChunks, keep_title
 from parsers.tables import Table
 
 
@@ -30,6 +30,7 @@ class RowLayout:
     check_extra_cells: bool = False  # QU: cells beyond the header are values in an unnamed column
     empty_is_error: bool = False  # stock files need a quantity on every row
     signed: bool = False  # delta mode
+    title: int | None = None  # the column of item titles (informational)
 
 
 def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
@@ -45,7 +46,9 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
     used_columns = {sku_index, *quantity_indexes}
     columns = [parsed.quantities.setdefault(key, []) for _, key in layout.quantities]
     pairs = [(index, column.append) for index, column in zip(quantity_indexes, columns)]
-    need = max([width, sku_index + 1, *(i + 1 for i in quantity_indexes), (as_of_index or 0) + 1])
+    need = max([width, sku_index + 1, *(i + 1 for i in quantity_indexes), (as_of_index or 0) + 1,
+                (layout.title or 0) + 1])
+    title_index, titles = layout.title, parsed.titles
     row_numbers, skus, issues, failed_skus = parsed.row_numbers, parsed.skus, parsed.issues, parsed.failed_skus
     notes = table.cell_notes  # filled by the XLSX reader as rows are read, so tested per row
     utf8_rows = table.utf8_rows  # filled by the CSV reader as rows are read (Windows-1252 files)
@@ -128,6 +131,8 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile) -> None:
                     if not row_issues:
                         row_numbers.append(row_number)
                         skus.append(sku)
+                        if title_index is not None:
+                            keep_title(titles, sku, cells[title_index])
                         continue
                 elif _duplicate(sku, row_number, previous, position, columns, row_numbers, conflicted,
                                 sku_column, row_issues, issues):

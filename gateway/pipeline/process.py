@@ -33,6 +33,7 @@ from gateway.pipeline.plan import FilePlan, PlanRules, is_snapshot, plan_file
 from gateway.pipeline.report import Report, empty_counts, make_report
 from gateway.settings import Settings
 from gateway.stock import apply_stock_changes, warehouses
+from gateway.stock.titles import store_titles, valid_titles
 from parsers import Issue, ParsedFile, ParseOptions, make_issue, parse_file
 
 Phase = Callable[[str], None]
@@ -252,6 +253,9 @@ def _parse_and_apply(db: Database, settings: Settings, facts: FileFacts, codes: 
         if outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS) and outcome.plan.changes:
             apply_stock_changes(conn, outcome.plan.changes, cause="file", file_id=facts.file_id,
                                 current=outcome.plan.current)
+        if outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS) and parsed.titles:
+            store_titles(conn, valid_titles(parsed.titles, parsed.skus),
+                         replace=outcome.kind.kind == "quantity_update")
         report = build_report(facts, outcome, started)
         record_outcome(conn, facts, outcome, report, worker_id=worker_id)
     return report

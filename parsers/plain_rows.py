@@ -102,9 +102,12 @@ class PlainChunks:
         for (_, column), column_values in zip(self.quantities, values):
             column.extend(column_values)
         if self.title_cell is not None:
-            titles = parsed.titles
-            for sku, cell in zip(skus, map(self.title_cell, rows)):
-                keep_title(titles, sku, cell)
+            texts = list(map(str.strip, map(self.title_cell, rows)))
+            if any(text[:1] == "'" for text in texts):   # maybe StockGate's neutralised form: read it back
+                for sku, text in zip(skus, texts):
+                    keep_title(parsed.titles, sku, text)
+            else:
+                parsed.titles.update(filter(itemgetter(1), zip(skus, texts)))
         return True
 
     def hand_over(self) -> None:

@@ -44,8 +44,8 @@ class ParsedFile:
 
     `quantities` has one list per warehouse column (Quantity Update) or the single key "quantity"
     (stock file), aligned with `skus` and `row_numbers`. A row with any error is absent from them and
-    its SKU is in `failed_skus`. `titles` holds the non-empty title cells by SKU (a file with a title
-    column), as written (StockGate's own `'` marks read back). `rejected` is True when a file-level error
+    its SKU is in `failed_skus`. `titles` holds the non-empty title cells of those rows by SKU (a file
+    with a title column), as written (StockGate's own `'` marks read back). `rejected` is True when a file-level error
     makes the file unusable; the columns are then empty.
     """
 

@@ -164,6 +164,7 @@ def _truncated_row(table: Table, layout: RowLayout, parsed: ParsedFile, last: tu
         return   # a blank last line is not a row
     if parsed.row_numbers and parsed.row_numbers[-1] == row_number:   # kept: take it back (a row with an
         parsed.row_numbers.pop()                                      # error is in failed_skus already)
+        parsed.titles.pop(parsed.skus[-1], None)
         parsed.failed_skus.add(parsed.skus.pop())
         for values in parsed.quantities.values():
             values.pop()
@@ -246,6 +247,8 @@ def _drop_skus(parsed: ParsedFile, dropped: set[str]) -> None:
     parsed.row_numbers = [parsed.row_numbers[i] for i in keep]
     parsed.skus = [parsed.skus[i] for i in keep]
     parsed.quantities = {key: [values[i] for i in keep] for key, values in parsed.quantities.items()}
+    for sku in dropped:
+        parsed.titles.pop(sku, None)
 
 
 class _AsOf:

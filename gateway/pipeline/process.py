@@ -264,7 +264,7 @@ def _parse_and_apply(db: Database, settings: Settings, facts: FileFacts, codes: 
             apply_stock_changes(conn, outcome.plan.changes, cause="file", file_id=facts.file_id,
                                 current=outcome.plan.current)
         if outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS) and parsed.titles:
-            store_titles(conn, valid_titles(parsed.titles, parsed.skus),
+            store_titles(conn, valid_titles(parsed.titles, parsed.skus, parsed.row_numbers, outcome.plan.error_rows),
                          replace=outcome.kind.kind == "quantity_update")
         report = build_report(facts, outcome, started)
         record_outcome(conn, facts, outcome, report, worker_id=worker_id)

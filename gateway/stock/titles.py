@@ -7,7 +7,7 @@ control characters turned into spaces (a title is one line of a table).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from sqlalchemy import Connection, bindparam, select, update
 
@@ -22,40 +22,54 @@ def storable_title(value: object) -> str | None:
     """`value` as the items table keeps a title: one line, trimmed, at most 500 characters; None if empty."""
     if value is None:
         return None
-    text = "".join(c if c.isprintable() else " " for c in str(value)).strip()[:TITLE_MAX_LENGTH].rstrip()
-    return text or None
+    text = str(value)
+    if not (text.isprintable() and len(text) <= TITLE_MAX_LENGTH):   # the common case costs two C calls
+        text = "".join(c if c.isprintable() else " " for c in text)[:TITLE_MAX_LENGTH]
+    return text.strip() or None
 
 
-def valid_titles(titles: Mapping[str, str], valid_skus: Sequence[str]) -> dict[str, str]:
-    """The titles of a file's valid rows (a row with an error changes nothing, its title neither)."""
-    if not titles:
-        return {}
-    valid = set(valid_skus)
-    return {sku: title for sku, title in titles.items() if sku in valid}
+def valid_titles(titles: Mapping[str, str], skus: Sequence[str], row_numbers: Sequence[int],
+                 error_rows: Collection[int]) -> Mapping[str, str]:
+    """The titles of a parsed file's kept rows less those that failed later (`error_rows`, an unknown SKU
+    or a movement over the limit, say): a row with an error changes nothing, its title neither."""
+    if not error_rows or not titles:
+        return titles
+    failed = {sku for sku, row in zip(skus, row_numbers) if row in error_rows}
+    return {sku: title for sku, title in titles.items() if sku not in failed}
 
 
-def _current(conn: Connection, skus: list[str]) -> dict[str, tuple[int, str | None]]:
+def _changes(conn: Connection, wanted: dict[str, str], replace: bool) -> list[dict]:
+    """(item id, new title) of the known items whose title the file changes."""
     i = schema.items.c
     query = select(i.sku, i.id, i.title)
-    if len(skus) > _BULK_FROM:
-        wanted = set(skus)
-        return {sku: (item, title) for sku, item, title in conn.execute(query) if sku in wanted}
-    found: dict[str, tuple[int, str | None]] = {}
-    for start in range(0, len(skus), _CHUNK):
-        for sku, item, title in conn.execute(query.where(i.sku.in_(skus[start:start + _CHUNK]))):
-            found[sku] = (item, title)
-    return found
+    if len(wanted) > _BULK_FROM:   # one scan of the catalog, rows streamed as plain tuples by the driver
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute("SELECT sku, id, title FROM items")
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+    else:
+        skus = list(wanted)
+        rows = [row for start in range(0, len(skus), _CHUNK)
+                for row in conn.execute(query.where(i.sku.in_(skus[start:start + _CHUNK])))]
+    get = wanted.get
+    return [{"k_id": item, "k_title": new} for sku, item, title in rows
+            if (new := get(sku)) is not None and (not title or (replace and title != new))]
 
 
 def store_titles(conn: Connection, titles: Mapping[str, str], *, replace: bool) -> int:
     """Give known items the titles named (SKU -> title): where they have none, and with `replace` (a
     Quantity Update) where theirs differs; unknown SKUs are left alone. How many titles changed."""
-    wanted = {sku: title for sku, title in ((s, storable_title(t)) for s, t in titles.items()) if title}
+    texts = list(titles.values())
+    if texts and "".join(texts).isprintable() and max(map(len, texts)) <= TITLE_MAX_LENGTH \
+            and all(map(str.strip, texts)):
+        wanted = dict(titles)   # a file's titles as the parsers give them (trimmed, one line): storable
+    else:
+        wanted = {sku: title for sku, title in ((s, storable_title(t)) for s, t in titles.items()) if title}
     if not wanted:
         return 0
-    changes = [{"k_id": item, "k_title": wanted[sku]}
-               for sku, (item, title) in _current(conn, list(wanted)).items()
-               if not title or (replace and title != wanted[sku])]
+    changes = _changes(conn, wanted, replace)
     if changes:
         i = schema.items.c
         conn.execute(update(schema.items).where(i.id == bindparam("k_id")).values(title=bindparam("k_title")),

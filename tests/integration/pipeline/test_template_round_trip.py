@@ -124,3 +124,13 @@ def test_a_title_that_looks_like_a_formula_is_stored_as_it_was_and_kept_through_
     code, report = ingest(sg, str(out))
     assert code == 0 and report["rows"]["unchanged"] == 1 and _titles(db) == {"A1": '=HYPERLINK("x")'}
 
+
+
+def test_a_row_with_an_error_stores_no_title(sg, files, db):
+    seed(sg, "A1 MF 1", "B2 MF 1", "C3 MF 1", "D4 EAST 1")
+    text = "SKU,Title,MF\nA1,Bad row,abc\nB2,Good row,2\nC3,First,3\nC3,Second,4\n"
+    code, report = ingest(sg, files.csv("qu.csv", text))
+    assert code == 3 and _titles(db) == {"A1": None, "B2": "Good row", "C3": None, "D4": None}
+    code, report = ingest(sg, files.csv("east.csv", "SKU,Qty,Title\nD4,+99999999999,Too many\n"),
+                          "--warehouse", "EAST", "--mode", "delta")
+    assert code == 4 and _titles(db)["D4"] is None

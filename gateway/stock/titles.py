@@ -7,7 +7,7 @@ control characters turned into spaces (a title is one line of a table).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 
 from sqlalchemy import Connection, bindparam, select, update
 
@@ -40,22 +40,28 @@ def valid_titles(titles: Mapping[str, str], skus: Sequence[str], row_numbers: Se
 
 def _changes(conn: Connection, wanted: dict[str, str], replace: bool) -> list[dict]:
     """(item id, new title) of the known items whose title the file changes."""
-    i = schema.items.c
-    query = select(i.sku, i.id, i.title)
-    if len(wanted) > _BULK_FROM:   # one scan of the catalog, rows streamed as plain tuples by the driver
+    get, changes = wanted.get, []
+    for rows in _item_titles(conn, wanted):
+        changes += [{"k_id": item, "k_title": new} for sku, item, title in rows
+                    if (new := get(sku)) is not None and (not title or (replace and title != new))]
+    return changes
+
+
+def _item_titles(conn: Connection, wanted: dict[str, str]) -> Iterator[list[tuple]]:
+    """(sku, id, title) of the items named, in batches: a scan of the whole catalog for many SKUs (plain
+    driver tuples, a batch at a time, so a million items are never all in memory), else lookups."""
+    if len(wanted) > _BULK_FROM:
         cursor = conn.connection.cursor()
         try:
             cursor.execute("SELECT sku, id, title FROM items")
-            rows = cursor.fetchall()
+            while rows := cursor.fetchmany(_CHUNK):
+                yield rows
         finally:
             cursor.close()
-    else:
-        skus = list(wanted)
-        rows = [row for start in range(0, len(skus), _CHUNK)
-                for row in conn.execute(query.where(i.sku.in_(skus[start:start + _CHUNK])))]
-    get = wanted.get
-    return [{"k_id": item, "k_title": new} for sku, item, title in rows
-            if (new := get(sku)) is not None and (not title or (replace and title != new))]
+        return
+    i, skus = schema.items.c, list(wanted)
+    for start in range(0, len(skus), _CHUNK):
+        yield conn.execute(select(i.sku, i.id, i.title).where(i.sku.in_(skus[start:start + _CHUNK]))).all()
 
 
 def store_titles(conn: Connection, titles: Mapping[str, str], *, replace: bool) -> int:

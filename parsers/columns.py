@@ -49,6 +49,16 @@ def find_column(header: list[str], role: str, options: ParseOptions, *,
                             header=quoted_list(header))
 
 
+def title_column(header: list[str], options: ParseOptions) -> int | None:
+    """Index of the column holding item titles: the first of `options.title_aliases` the header has (an
+    informational column never rejects a file, so two of them are no ambiguity); None without one."""
+    positions = {normalise_header(name): index for index, name in reversed(list(enumerate(header))) if name}
+    for alias in options.title_aliases:
+        if normalise_header(alias) in positions:
+            return positions[normalise_header(alias)]
+    return None
+
+
 def header_recogniser(options: ParseOptions) -> Callable[[list[str]], bool]:
     """A predicate telling the delimiter sniffer whether a split header has a SKU column."""
     wanted = {normalise_header(alias) for alias in aliases_for("sku", options)}

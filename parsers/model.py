@@ -11,6 +11,8 @@ from parsers.issues import CODES, Issue
 DEFAULT_SKU_ALIASES = ("SKU", "Item", "Item Number", "Part Number", "Product Code")
 DEFAULT_QUANTITY_ALIASES = ("Quantity", "Qty", "QtyOnHand", "On Hand", "Available", "Stock")
 DEFAULT_INFORMATIONAL = ("Title", "Name", "Description", "Size", "UPC", "ASIN")
+# An item's title, by the first of these a header has (informational in a Quantity Update).
+DEFAULT_TITLE_ALIASES = ("Title", "Name", "Product Name", "Product Title", "Item Name", "Item Title")
 KINDS = ("quantity_update", "stock")
 # The parser only tells delta (signed) from the rest; for a stock file "absolute" (the default) reads
 # exactly like partial and full, which differ only in what the pipeline does with absent SKUs.
@@ -27,6 +29,7 @@ class ParseOptions:
     sku_aliases: tuple[str, ...] = DEFAULT_SKU_ALIASES
     quantity_aliases: tuple[str, ...] = DEFAULT_QUANTITY_ALIASES
     informational_columns: tuple[str, ...] = DEFAULT_INFORMATIONAL
+    title_aliases: tuple[str, ...] = DEFAULT_TITLE_ALIASES
     sheet: str | None = None
     max_bytes: int = 100 * 1024 * 1024
     max_uncompressed_bytes: int = 1024 * 1024 * 1024
@@ -44,8 +47,10 @@ class ParsedFile:
     `quantities` has one list per warehouse column (Quantity Update) or the single key "quantity"
     (stock file), aligned with `skus` and `row_numbers`. A row with any error is absent from them and
     its SKU is in `failed_skus`. A kept SKU in a form a spreadsheet makes (scientific notation, a date from
-    a date cell) is in `suspect_skus` with the reason: only the catalog can tell whether it is real. `rejected` is True when a file-level error makes the file unusable;
-    the columns are then empty.
+    a date cell) is in `suspect_skus` with the reason: only the catalog can tell whether it is real. `titles`
+    holds the non-empty title cells of those rows by SKU (a file with a title column), as written
+    (StockGate's own `'` marks read back). `rejected` is True when a file-level error makes the file
+    unusable; the columns are then empty.
     """
 
     kind: str
@@ -63,6 +68,7 @@ class ParsedFile:
     suspect_skus: dict[str, str] = field(default_factory=dict)   # kept SKUs a spreadsheet may have converted:
     #                                                               why (the pipeline refuses them unless known)
     as_of: datetime | None = None
+    titles: dict[str, str] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
     rejected: bool = False
 
@@ -94,4 +100,5 @@ class ParsedFile:
         self.row_numbers = []
         self.skus = []
         self.quantities = {key: [] for key in self.quantities}
+        self.titles = {}
 

@@ -13,6 +13,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from parsers.cells import MAX_SKU_LENGTH
+from parsers.formula_cells import read_back
 from parsers.model import ParsedFile
 from parsers.tables import Table
 
@@ -22,6 +23,13 @@ if TYPE_CHECKING:
 CHUNK_ROWS = 256   # small enough that a chunk's cells stay in the CPU cache between column passes
 _MAX_WAIT = 31     # chunks: after refusals in a row, the next attempts come 1, 3, 7... 31 chunks apart
 _PLAIN_DIGITS = 9  # longer digit strings go through parse_quantity (QUANTITY_TOO_LARGE)
+
+
+def keep_title(titles: dict[str, str], sku: str, cell: str) -> None:
+    """Remember a kept row's title cell when it holds one (StockGate's `'` marks read back)."""
+    text = cell.strip()
+    if text:
+        titles[sku] = read_back(text).strip() if text[0] == "'" else text
 
 
 class PlainChunks:
@@ -36,12 +44,13 @@ class PlainChunks:
     def __init__(self, table: Table, layout: RowLayout, parsed: ParsedFile, seen: dict[str, int], as_of) -> None:
         self.table = table
         self.width = max([len(table.header), layout.sku + 1, *(i + 1 for i, _ in layout.quantities),
-                          (layout.as_of or 0) + 1])
+                          (layout.as_of or 0) + 1, (layout.title or 0) + 1])
         self.exact_width = layout.check_extra_cells   # longer rows: values in a column without a header
         self.sku = itemgetter(layout.sku)
         self.quantities = [(itemgetter(index), parsed.quantities[key]) for index, key in layout.quantities]
         self.unnamed = [itemgetter(index) for index in layout.unnamed]
         self.as_of_cell = itemgetter(layout.as_of) if layout.as_of is not None else None
+        self.title_cell = itemgetter(layout.title) if layout.title is not None else None
         self.as_of = as_of
         self.empty_allowed = not layout.empty_is_error
         self.parsed = parsed
@@ -92,6 +101,13 @@ class PlainChunks:
         parsed.row_numbers.extend(numbers)
         for (_, column), column_values in zip(self.quantities, values):
             column.extend(column_values)
+        if self.title_cell is not None:
+            texts = list(map(str.strip, map(self.title_cell, rows)))
+            if any(text[:1] == "'" for text in texts):   # maybe StockGate's neutralised form: read it back
+                for sku, text in zip(skus, texts):
+                    keep_title(parsed.titles, sku, text)
+            else:
+                parsed.titles.update(filter(itemgetter(1), zip(skus, texts)))
         return True
 
     def hand_over(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from parsers.columns import find_column, normalise_header, quoted_list
+from parsers.columns import find_column, normalise_header, quoted_list, title_column
 from parsers.issues import make_issue
 from parsers.model import ParsedFile, ParseOptions
 from parsers.rows import RowLayout, collect_rows
@@ -31,10 +31,11 @@ def parse_quantity_update(table: Table, options: ParseOptions) -> ParsedFile:
         parsed.reject(problem or as_of_problem)
         return parsed
     informational = {normalise_header(name) for name in options.informational_columns}
+    title_index = title_column(header, options)
     warehouses: list[int] = []
     unnamed: list[int] = []
     for index, name in enumerate(header):
-        if index in (sku_index, as_of_index):
+        if index in (sku_index, as_of_index, title_index):
             continue
         if not name:
             unnamed.append(index)
@@ -56,7 +57,7 @@ def parse_quantity_update(table: Table, options: ParseOptions) -> ParsedFile:
     parsed.warehouse_columns = names
     parsed.quantities = {name: [] for name in names}
     layout = RowLayout(sku=sku_index, quantities=list(zip(warehouses, names)), as_of=as_of_index,
-                       unnamed=unnamed, check_extra_cells=True)
+                       unnamed=unnamed, check_extra_cells=True, title=title_index)
     collect_rows(table, layout, parsed, options.progress)
     if parsed.total_rows == 0 and not parsed.rejected:
         parsed.issues.append(make_issue("HEADER_ONLY"))

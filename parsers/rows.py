@@ -25,7 +25,7 @@ from parsers.columns import spreadsheet_column
 from parsers.formula_cells import read_back
 from parsers.issues import make_issue, shown
 from parsers.model import ParsedFile
-from parsers.plain_rows import CHUNK_ROWS, PlainChunks
+from parsers.plain_rows import CHUNK_ROWS, PlainChunks, keep_title
 from parsers.tables import Table
 
 
@@ -40,6 +40,7 @@ class RowLayout:
     check_extra_cells: bool = False  # QU: cells beyond the header are values in an unnamed column
     empty_is_error: bool = False  # stock files need a quantity on every row
     signed: bool = False  # delta mode
+    title: int | None = None  # the column of item titles (informational)
 
 
 def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
@@ -57,7 +58,9 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
     used_columns = {sku_index, *quantity_indexes}
     columns = [parsed.quantities.setdefault(key, []) for _, key in layout.quantities]
     pairs = [(index, column.append) for index, column in zip(quantity_indexes, columns)]
-    need = max([width, sku_index + 1, *(i + 1 for i in quantity_indexes), (as_of_index or 0) + 1])
+    need = max([width, sku_index + 1, *(i + 1 for i in quantity_indexes), (as_of_index or 0) + 1,
+                (layout.title or 0) + 1])
+    title_index, titles = layout.title, parsed.titles
     row_numbers, skus, issues, failed_skus = parsed.row_numbers, parsed.skus, parsed.issues, parsed.failed_skus
     suspect = parsed.suspect_skus
     notes = table.cell_notes  # filled by the XLSX reader as rows are read, so tested per row
@@ -144,6 +147,8 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
                     if not row_issues:
                         row_numbers.append(row_number)
                         skus.append(sku)
+                        if title_index is not None:
+                            keep_title(titles, sku, cells[title_index])
                         continue
                 elif signed:   # delta: every row is a movement, a repeated SKU's rows add up
                     if not row_issues:
@@ -197,6 +202,7 @@ def _truncated_row(table: Table, layout: RowLayout, parsed: ParsedFile, last: tu
         return   # a blank last line is not a row
     if parsed.row_numbers and parsed.row_numbers[-1] == row_number:   # kept: take it back (a row with an
         parsed.row_numbers.pop()                                      # error is in failed_skus already)
+        parsed.titles.pop(parsed.skus[-1], None)
         parsed.failed_skus.add(parsed.skus.pop())
         for values in parsed.quantities.values():
             values.pop()
@@ -308,6 +314,8 @@ def _drop_skus(parsed: ParsedFile, dropped: set[str]) -> None:
     parsed.row_numbers = [parsed.row_numbers[i] for i in keep]
     parsed.skus = [parsed.skus[i] for i in keep]
     parsed.quantities = {key: [values[i] for i in keep] for key, values in parsed.quantities.items()}
+    for sku in dropped:
+        parsed.titles.pop(sku, None)
 
 
 class _AsOf:

@@ -5,7 +5,7 @@ Modes: `partial` and `full` carry absolute levels (>= 0); `delta` carries signed
 
 from __future__ import annotations
 
-from parsers.columns import find_column
+from parsers.columns import find_column, title_column
 from parsers.issues import make_issue
 from parsers.model import ParsedFile, ParseOptions
 from parsers.quantity_update import new_parsed_file
@@ -26,8 +26,11 @@ def parse_stock_file(table: Table, options: ParseOptions) -> ParsedFile:
         for problem in problems:
             parsed.reject(problem)
         return parsed
+    title_index = title_column(header, options)
+    if title_index in (sku_index, quantity_index, as_of_index):
+        title_index = None   # a header `Item` is the SKU; never read one column as two
     layout = RowLayout(sku=sku_index, quantities=[(quantity_index, "quantity")], as_of=as_of_index,
-                       empty_is_error=True, signed=options.mode == "delta")
+                       empty_is_error=True, signed=options.mode == "delta", title=title_index)
     collect_rows(table, layout, parsed, options.progress)
     if parsed.total_rows == 0 and not parsed.rejected:
         parsed.issues.append(make_issue("HEADER_ONLY"))

@@ -8,6 +8,7 @@
   has no other listing on this channel; otherwise unlinked with SIZE_MISMATCH or CHANNEL_ALREADY_LINKED.
   A SKU that is no SKU (empty, over 100 characters, a control character) stays unlinked: INVALID_SKU.
 - A linked listing whose quantity on the channel is not its target is pushed its target (drift).
+- A linked listing's title becomes its item's title when the item has none (`gateway.stock.titles`).
 - Sync: incremental (from the stored cursor: new listings) or full (every listing; those gone become
   `missing`, with no stock change, until `mark_listing` settles them as `sold` or `deleted`).
 """
@@ -30,6 +31,7 @@ from gateway.db.engine import Database
 from gateway.errors import NotFoundError, UsageError
 from gateway.orders.rows import channel_row
 from gateway.stock import apply_stock_changes, ensure_items, warehouse_id
+from gateway.stock.titles import store_titles
 
 log = logging.getLogger(__name__)
 SIZE_MISMATCH = "SIZE_MISMATCH"
@@ -176,6 +178,9 @@ def apply_listings(conn: Connection, channel: str, remote: list, *, full: bool, 
     ids = ensure_items(conn, [s for s in new_items if s not in items],
                        {s: r.title for s, r in new_items.items() if r.title and s not in items})
     ids.update({sku: item.id for sku, item in items.items()})
+    # a linked listing's title names its item when the item has none yet (a file's title is never replaced)
+    store_titles(conn, {r.sku: r.title for r, row, link_sku, reason in decisions if reason is None and r.title
+                        and (link_sku or (row is not None and row.item_id is not None))}, replace=False)
     sized = [{"k_id": ids[s], "size": r.size} for s, r in new_items.items() if r.size]
     if sized:
         conn.execute(update(schema.items).where(i.id == bindparam("k_id")).values(size=bindparam("size")), sized)

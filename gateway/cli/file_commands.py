@@ -1,4 +1,4 @@
-"""Commands for files: ingest, release, history, report, template."""
+"""Commands for files: ingest, reprocess, release, history, report, template."""
 
 from __future__ import annotations
 
@@ -32,8 +32,19 @@ def register(sub) -> None:
                    help="create SKUs the catalog does not know (default: report them as UNKNOWN_SKU)")
     p.add_argument("--sheet", metavar="NAME", help="XLSX: the sheet to read (default: the first visible one)")
     p.add_argument("--dry-run", action="store_true", help="validate and show what would change; change nothing")
+    p.add_argument("--force", action="store_true",
+                   help="process it even when the same bytes were applied before (the duplicate rule); the "
+                        "report names that file in `forced_from`")
     p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("reprocess", help="put a stored file through the pipeline again, as a new file linked to "
+                                         "the first (after creating a SKU, or when its mode was wrong)")
+    p.add_argument("file_id", metavar="FILE_ID")
+    p.add_argument("--mode", choices=("partial", "full", "delta"), help="stock files: read it in this mode this time")
+    p.add_argument("--create-unknown-skus", action="store_true", help="create the SKUs StockGate does not know")
+    p.add_argument("--json", action="store_true", help="print the new file's report as JSON")
+    p.set_defaults(func=cmd_reprocess)
 
     p = sub.add_parser("release", help="apply a file held by the snapshot guard")
     p.add_argument("file_id", metavar="FILE_ID", help="the file's id (from `history` or its report)")
@@ -119,7 +130,8 @@ def cmd_ingest(app, args) -> int:
                         mode=args.mode or "partial" if warehouse else "absolute",
                         as_of=parse_iso(args.as_of, "--as-of") if args.as_of else None,
                         options={"create_unknown_skus": args.create_unknown_skus,
-                                 **({"sheet": args.sheet} if args.sheet else {})})
+                                 **({"sheet": args.sheet} if args.sheet else {}),
+                                 **({"force": True} if args.force else {})})
     if args.dry_run:
         return _print_report(preview(app.db, app.settings, delivery, _read_bytes(path)), args.json, dry_run=True)
     shown = not args.json and sys.stderr.isatty() and path.stat().st_size >= PROGRESS_FROM_BYTES
@@ -157,6 +169,14 @@ def _read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def cmd_reprocess(app, args) -> int:
+    from gateway.pipeline import process_in_turn, receive_again
+
+    file_id = receive_again(app.db, app.settings, args.file_id, mode=args.mode,
+                            create_unknown_skus=args.create_unknown_skus)
+    return _print_report(process_in_turn(app.db, app.settings, file_id), args.json)
 
 
 def cmd_release(app, args) -> int:

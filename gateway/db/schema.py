@@ -85,8 +85,10 @@ files = Table(
     Column("rows_applied", Integer, nullable=False, default=0),
     Column("rows_errors", Integer, nullable=False, default=0),
     Column("rows_warnings", Integer, nullable=False, default=0),
+    Column("forced_from", String(40)),   # the file this one re-runs past the duplicate rule (reprocess, --force)
 )
 Index("ix_files_status", files.c.status)
+Index("ix_files_forced_from", files.c.forced_from)
 Index("ix_files_scope_sha", files.c.dedupe_scope, files.c.sha256)
 Index("ix_files_warehouse", files.c.warehouse, files.c.seq)
 

@@ -38,11 +38,14 @@ class Delivery:
     report_dir: Path | None = None             # where <name>.<file_id>.report.json/.csv go
     options: dict[str, Any] = field(default_factory=dict)
     # options: allowed_warehouses (list), create_unknown_skus (bool), columns (dict), max_zero_fraction,
-    # min_rows, dry_run (bool)
+    # min_rows, dry_run (bool), force (bool: past the duplicate rule), forced_from (the file id it re-runs)
+    scope: str | None = None                   # a re-run keeps the dedupe scope of the file it re-runs
 
     @property
     def dedupe_scope(self) -> str:
         """Same bytes from the same warehouse (or account) again is a duplicate."""
+        if self.scope:
+            return self.scope
         if self.warehouse:
             return f"warehouse:{self.warehouse}"
         if self.account:
@@ -71,7 +74,7 @@ def receive_file(db: Database, data_dir: Path, delivery: Delivery, staged: Path,
                 dedupe_scope=delivery.dedupe_scope, received_at=received_at, as_of=delivery.as_of,
                 status=FileStatus.RECEIVED.value, options=json.dumps(delivery.options, default=str),
                 spool_path=str(target), report_dir=str(delivery.report_dir) if delivery.report_dir else None,
-                attempts=0))
+                attempts=0, forced_from=delivery.options.get("forced_from")))
     except BaseException:
         target.unlink(missing_ok=True)
         raise

@@ -4,6 +4,7 @@
     process_file(db, settings, file_id) -> Report      process one file now, if it is its turn
     process_next(db, settings, worker_id=...) -> id     claim the oldest file that may go, process it
     release(db, settings, file_id) -> Report            apply a file held by the snapshot guard
+    receive_again(db, settings, file_id) -> new id      a stored file received again as a re-run (reprocess)
     recover(db, settings, stale_after=...) -> counts    requeue abandoned claims, finish cut-short reports
     preview(db, settings, delivery, data) -> Report     a dry run: nothing written, nothing recorded
 """
@@ -13,8 +14,9 @@ from gateway.pipeline.claims import (
 )
 from gateway.pipeline.heartbeat import HEARTBEAT_SECONDS, STALE_AFTER
 from gateway.pipeline.recovery import recover, requeue_abandoned
+from gateway.pipeline.rerun import receive_again, reruns_of
 from gateway.pipeline.report import Report, issues_csv, report_text, spreadsheet_safe, write_report_files
 
 __all__ = ["HEARTBEAT_SECONDS", "STALE_AFTER", "Report", "claim_next", "issues_csv", "local_worker_id", "preview",
-           "process_file", "process_in_turn", "process_next", "recover", "release", "report_text",
-           "requeue_abandoned", "spreadsheet_safe", "write_report_files"]
+           "process_file", "process_in_turn", "process_next", "receive_again", "recover", "release",
+           "report_text", "requeue_abandoned", "reruns_of", "spreadsheet_safe", "write_report_files"]

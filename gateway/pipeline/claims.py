@@ -31,6 +31,7 @@ from gateway.pipeline.process import (
 )
 from gateway.pipeline.recovery import requeue_abandoned
 from gateway.pipeline.report import Report, write_report_files
+from gateway.pipeline.rerun import reruns_of
 from gateway.settings import Settings
 from gateway.stock import warehouses
 from parsers import make_issue
@@ -248,6 +249,11 @@ def release(db: Database, settings: Settings, file_id: str, *, worker_id: str | 
     """Apply a `held` file despite the snapshot guard (it is still checked for staleness and duplicates)."""
     worker_id = worker_id or local_worker_id("release")
     _facts(db, file_id)
+    reruns = reruns_of(db, file_id)
+    if reruns:   # its bytes were processed again (another mode, say): applying the old reading would undo that
+        latest = reruns[-1]
+        raise UsageError(f"file {file_id} was processed again as file {latest['file_id']} ({latest['status']}): "
+                         f"release that one if it is held")
     with db.write() as conn:
         claimed = _claim(conn, file_id, worker_id, FileStatus.HELD)
     if not claimed:

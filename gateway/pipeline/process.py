@@ -40,6 +40,7 @@ from gateway.pipeline.plan import FilePlan, PlanRules, is_snapshot, plan_file, r
 from gateway.pipeline.report import Report, empty_counts, make_report
 from gateway.settings import Settings
 from gateway.stock import apply_stock_changes, warehouses
+from gateway.stock.titles import store_titles, valid_titles
 from parsers import Issue, ParsedFile, ParseOptions, make_issue, parse_file
 from parsers.columns import normalise_header
 
@@ -85,6 +86,7 @@ class Outcome:
     parsed: ParsedFile | None = None
     plan: FilePlan | None = None
     issues: list[Issue] = field(default_factory=list)
+    forced_from: str | None = None   # the file whose duplicate rule this one bypassed on request
 
 
 class _CollectorPause:
@@ -123,6 +125,12 @@ def load_facts(conn: Connection, file_id: str) -> FileFacts | None:
     """The facts of a recorded file, or None when there is no such file."""
     row = conn.execute(select(schema.files).where(schema.files.c.file_id == file_id)).first()
     return FileFacts.from_row(row) if row else None
+
+
+def is_forced(facts: FileFacts) -> bool:
+    """Whether the duplicate rule is bypassed for this file, on explicit request only: `ingest --force`
+    or `stockgate reprocess` (and the web page's Reprocess)."""
+    return bool(facts.options.get("force") or facts.options.get("forced_from"))
 
 
 def earlier_copy(conn: Connection, facts: FileFacts) -> Any:
@@ -192,14 +200,17 @@ def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKin
     if lock:   # PostgreSQL: one file of a dedupe scope at a time passes the duplicate check to its commit
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:scope))"), {"scope": facts.dedupe_scope})
     copy = earlier_copy(conn, facts)
-    if copy is not None:
+    forced_from = facts.options.get("forced_from") or (copy.file_id if copy is not None else None)
+    if copy is not None and not is_forced(facts):
         return Outcome(FileStatus.DUPLICATE, kind, as_of, issues=[make_issue(
             "DUPLICATE_FILE", original_id=copy.file_id, received_at=iso(copy.received_at))])
     if parsed.rejected:
-        return Outcome(FileStatus.REJECTED, kind, as_of, parsed, issues=list(parsed.issues))
+        return Outcome(FileStatus.REJECTED, kind, as_of, parsed, issues=list(parsed.issues),
+                       forced_from=forced_from if is_forced(facts) else None)
     future = future_as_of(settings, facts, parsed)
     if future is not None:   # never applied, so it never sets a mark that would make later files stale
-        return Outcome(FileStatus.REJECTED, kind, as_of, parsed, issues=[future, *parsed.issues])
+        return Outcome(FileStatus.REJECTED, kind, as_of, parsed, issues=[future, *parsed.issues],
+                       forced_from=forced_from if is_forced(facts) else None)
     o = facts.options
     allowed = o.get("allowed_warehouses")
     rules = PlanRules(mode=kind.mode, warehouse=kind.warehouse,
@@ -224,7 +235,7 @@ def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKin
         status = FileStatus.APPLIED_WITH_ERRORS if known_rows else FileStatus.REJECTED
     else:
         status = FileStatus.APPLIED
-    return Outcome(status, kind, as_of, parsed, plan, issues)
+    return Outcome(status, kind, as_of, parsed, plan, issues, forced_from if is_forced(facts) else None)
 
 
 def stock_file_for_several(settings: Settings, facts: FileFacts, options: ParseOptions, parsed: ParsedFile,
@@ -280,7 +291,8 @@ def build_report(facts: FileFacts, outcome: Outcome, started: float) -> Report:
         file_id=facts.file_id, name=facts.name, warehouse=outcome.kind.warehouse, kind=outcome.kind.kind,
         mode=outcome.kind.mode, transport=facts.transport, sha256=facts.sha256, received_at=iso(facts.received_at),
         as_of=iso(outcome.as_of), finished_at=iso(now()), status=outcome.status.value, rows=rows, changes=changes,
-        issues=[i.as_dict() for i in outcome.issues], duration_ms=int((time.monotonic() - started) * 1000))
+        issues=[i.as_dict() for i in outcome.issues], duration_ms=int((time.monotonic() - started) * 1000),
+        forced_from=outcome.forced_from or facts.options.get("forced_from"))
 
 
 def read_spool(settings: Settings, facts: FileFacts) -> bytes | None:
@@ -299,7 +311,7 @@ def process_claimed(db: Database, settings: Settings, facts: FileFacts, *, worke
     phase("reading")
     with db.read() as conn:
         codes = set(warehouses(conn))
-        copy = earlier_copy(conn, facts)
+        copy = None if is_forced(facts) else earlier_copy(conn, facts)
     with cyclic_gc_paused():   # the file's rows and changes are freed inside, before collection resumes
         report = _parse_and_apply(db, settings, facts, codes, copy, worker_id=worker_id, guard=guard, phase=phase,
                                   started=started)
@@ -326,6 +338,9 @@ def _parse_and_apply(db: Database, settings: Settings, facts: FileFacts, codes: 
         if outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS) and outcome.plan.changes:
             apply_stock_changes(conn, outcome.plan.changes, cause="file", file_id=facts.file_id,
                                 current=outcome.plan.current)
+        if outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS) and parsed.titles:
+            store_titles(conn, valid_titles(parsed.titles, parsed.skus, parsed.row_numbers, outcome.plan.error_rows),
+                         replace=outcome.kind.kind == "quantity_update")
         report = build_report(facts, outcome, started)
         record_outcome(conn, facts, outcome, report, worker_id=worker_id)
     return report
@@ -344,7 +359,7 @@ def record_outcome(conn: Connection, facts: FileFacts, outcome: Outcome, report:
                 mode=outcome.kind.mode, warehouse=outcome.kind.warehouse,
                 status_message=errors[0].message if errors else None, report=json.dumps(report.document),
                 rows_total=rows["total"], rows_applied=rows["applied"], rows_errors=rows["errors"],
-                rows_warnings=rows["warnings"]))
+                rows_warnings=rows["warnings"], forced_from=report.document["forced_from"]))
     if result.rowcount != 1:   # recover() gave the file to another worker: roll everything back
         raise RetryableError(f"file {facts.file_id} is no longer claimed by {worker_id}")
     conn.execute(delete(schema.file_issues).where(schema.file_issues.c.file_seq == facts.seq))

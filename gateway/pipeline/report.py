@@ -20,7 +20,7 @@ from gateway.spreadsheet_csv import SpreadsheetCsvWriter
 from parsers.formula_cells import neutralised
 
 REPORT_KEYS = ("file_id", "name", "warehouse", "kind", "mode", "transport", "sha256", "received_at", "as_of",
-               "finished_at", "status", "rows", "changes", "issues", "duration_ms")
+               "finished_at", "status", "rows", "changes", "issues", "duration_ms", "forced_from")
 ISSUE_KEYS = ("row", "sku", "column", "value", "severity", "code", "message")
 CSV_HEADER = ("row", "SKU", "column", "value", "severity", "code", "message")   # ISSUE_KEYS, as the CSV names them
 BOM = "\ufeff"   # report CSVs written as files start with it, so a spreadsheet reads them as UTF-8
@@ -105,6 +105,8 @@ def report_text(document: dict[str, Any]) -> str:
         f"file {d['file_id'] or '(dry run)'}  {d['name']}",
         f"  {where}, {d['kind']}, mode {d['mode']}, via {d['transport']}, as of {d['as_of']}",
         f"status: {d['status']}",
+        *([f"processed again on request: a re-run of file {d['forced_from']} (the duplicate rule was bypassed)"]
+          if d.get("forced_from") else []),
         f"rows: {rows['total']:,} total, {rows['applied']:,} applied, {rows['unchanged']:,} unchanged, "
         f"{_plural(rows['errors'], 'error')}, {_plural(rows['warnings'], 'warning')}",
         f"changes: {changes['increased']:,} increased, {changes['decreased']:,} decreased, "

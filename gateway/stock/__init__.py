@@ -1,5 +1,6 @@
-"""Stock: levels and their ledger in the database, the one place a level changes (`levels`), and the
-Quantity Update template that shows them (`template`). The levels' functions are importable from here.
+"""Stock: levels and their ledger in the database, the one place a level changes (`levels`), item titles
+from files and listings (`titles`), and the Quantity Update template that shows them (`template`). The
+levels' functions are importable from here.
 """
 
 from gateway.stock.levels import (

@@ -2,9 +2,10 @@
 account's template holds only its warehouses and the SKUs stocked in them or created by its own files.
 
 XLSX cells holding SKUs and titles are typed as text (number format `@`, string cells), so `00123` keeps
-its zeros through a spreadsheet and a value starting with `=` never becomes a formula. In CSV, a SKU or
-title a spreadsheet would run is written with a leading `'` in a quoted cell (`parsers.formula_cells`);
-the parsers read that form back, so a template sent back unchanged names the very SKUs it listed.
+its zeros through a spreadsheet and a value starting with `=` never becomes a formula. The CSV is UTF-8
+with a BOM; a SKU or title a spreadsheet would run is written with a leading `'` in a quoted cell
+(`parsers.formula_cells`); the parsers read that form back, so a template sent back unchanged names the
+very SKUs and titles it listed (and changes nothing).
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def template_rows(conn: Connection, codes: Sequence[str], *, account: str | None
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as fh:
+    # UTF-8 with a BOM: how Excel knows the file is UTF-8 (without it `Ünï` opens as `ÃœnÃ¯`)
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         # SKUs and titles come from files and marketplaces: never a live formula when the template is opened
         writer = SpreadsheetCsvWriter(fh)
         writer.writerow(header)
@@ -74,10 +76,14 @@ def _write_xlsx(path: Path, header: list[str], rows: list[list]) -> None:
 
     sheet.append([text(name) for name in header])
     for sku, title, *quantities in rows:
-        # a string cell never runs; only a SKU that itself starts with `'` before a dangerous text is
-        # written neutralised, so that reading it back (which drops one such `'`) gives the SKU again
-        sheet.append([text(neutralised(sku) if sku.startswith("'") else sku), text(title), *quantities])
+        # a string cell never runs; only a SKU or title that itself starts with `'` before a dangerous text
+        # is written neutralised, so that reading it back (which drops one such `'`) gives it again
+        sheet.append([text(_as_read_back(sku)), text(_as_read_back(title)), *quantities])
     workbook.save(path)
+
+
+def _as_read_back(value: str) -> str:
+    return neutralised(value) if value.startswith("'") else value
 
 
 def write_template(conn: Connection, path: Path, *, fmt: str = "csv", warehouses: Sequence[str] | None = None,

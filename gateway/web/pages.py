@@ -59,8 +59,25 @@ def _summary_list(pairs: Sequence[tuple[str, object]]) -> Html:
     return Html("<dl class=summary>" + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in pairs) + "</dl>")
 
 
-def file_page(f: dict[str, Any]) -> Html:
-    """A file's report: what it was, what happened, its changes and its issues, with downloads."""
+def _reprocess_form(f: dict[str, Any], csrf: str) -> Html:
+    """Reprocess: the stored file through the pipeline again as a new file (after creating a SKU, or in
+    another mode), past the duplicate rule; a CSRF-protected post like every form of the page."""
+    mode = ""
+    if f["kind"] == "stock":
+        modes = [("", f"as before ({f['mode']})"), ("partial", "partial"), ("full", "full"), ("delta", "delta")]
+        mode = f'<label for="mode">Mode</label>{select_box("mode", modes, "")}'
+    return Html(f'<h2>Process it again</h2><form method="post" action="{e(file_url(f["file_id"], "/reprocess"))}" '
+                f'class="reprocess">{hidden("csrf_token", csrf)}{mode}'
+                f'<label class="check"><input type="checkbox" name="create_unknown_skus" value="1"> '
+                f'create SKUs StockGate does not know yet</label><button type="submit">Reprocess</button></form>'
+                f'<p class="note">The stored file goes through the pipeline again as a new file linked to this one '
+                f'(its report says <code>forced_from</code>); it is judged as of {e(when(f["as_of"]))} UTC, so a '
+                f'newer file of its warehouse makes it stale.</p>')
+
+
+def file_page(f: dict[str, Any], csrf: str = "") -> Html:
+    """A file's report: what it was, what happened, its changes and its issues, with downloads, the files
+    that re-ran it and a Reprocess form."""
     report = f["report"] or {}
     sender = f["account"] or f["source"] or ""
     rows, changes = f["rows"], report.get("changes") or {}
@@ -71,15 +88,22 @@ def file_page(f: dict[str, Any]) -> Html:
              ("Size", f"{f['size']:,} bytes"), ("SHA-256", f["sha256"])]
     if f["message"]:
         facts.append(("Message", f["message"]))
+    if f.get("forced_from"):
+        facts.append(("Re-run of", link(file_url(f["forced_from"]), f["forced_from"])))
+    if f.get("reruns"):
+        facts.append(("Processed again as", join((Html(f'{link(file_url(r["file_id"]), r["file_id"])} '
+                                                       f'({e(r["status"])})') for r in f["reruns"]), ", ")))
     counts = [("Rows", number(rows["total"])), ("Applied", number(rows["applied"])),
               ("Unchanged", number((report.get("rows") or {}).get("unchanged", ""))),
               ("Errors", number(rows["errors"])), ("Warnings", number(rows["warnings"]))]
     counts += [(k.capitalize(), number(changes.get(k, ""))) for k in ("increased", "decreased", "zeroed")]
+    rerun = _reprocess_form(f, csrf) if csrf and f["status"] not in UNFINISHED else ""
     if f["status"] in UNFINISHED:
         downloads = Html('<p class="note">This file is waiting to be processed; this page refreshes by itself.</p>')
     else:
-        downloads = Html(f'<p>Download the report: {link(file_url(f["file_id"], "/report.json"), "JSON")} · '
-                         f'{link(file_url(f["file_id"], "/report.csv"), "CSV of issues")}</p>')
+        downloads = Html(f'<p>The report: {link(file_url(f["file_id"], "/report.json"), "JSON")} '
+                         f'({link(file_url(f["file_id"], "/report.json?download=1"), "download")}) · '
+                         f'{link(file_url(f["file_id"], "/report.csv"), "CSV of issues")} (download)</p>')
     issues = table(["Row", "SKU", "Column", "Value", "Severity", "Code", "Message"],
                    [[i["row"] if i["row"] is not None else "file", i["sku"], i["column"], i["value"],
                      badge(i["severity"]),
@@ -89,7 +113,7 @@ def file_page(f: dict[str, Any]) -> Html:
         more = (f'<p class="note">Showing the first {len(f["issues"]):,} of {f["issue_count"]:,} issues: '
                 f'the CSV has them all.</p>')
     return Html(_summary_list(facts) + f'<h2>Rows</h2>{_summary_list(counts)}{downloads}'
-                f'<h2>Issues ({f["issue_count"]:,})</h2>{issues}{more}'
+                f'<h2>Issues ({f["issue_count"]:,})</h2>{issues}{more}{rerun}'
                 f'<p>{link("/history", "« Upload history")}</p>')
 
 

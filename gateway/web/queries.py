@@ -74,7 +74,10 @@ def file_detail(conn: Connection, file_id: str) -> dict[str, Any] | None:
         .where(i.file_seq == row.seq).order_by(i.id).limit(ISSUE_LIMIT))]
     total = conn.execute(select(func.count()).select_from(schema.file_issues).where(i.file_seq == row.seq)).scalar_one()
     detail = _file_dict(row)
-    detail.update(report=json.loads(row.report) if row.report else None, issues=issues, issue_count=total)
+    f = schema.files.c
+    reruns = conn.execute(select(f.file_id, f.status).where(f.forced_from == file_id).order_by(f.seq)).all()
+    detail.update(report=json.loads(row.report) if row.report else None, issues=issues, issue_count=total,
+                  forced_from=row.forced_from, reruns=[{"file_id": r.file_id, "status": r.status} for r in reruns])
     return detail
 
 

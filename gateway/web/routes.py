@@ -15,9 +15,10 @@ from urllib.parse import unquote
 
 from sqlalchemy import select
 
-from gateway.errors import NotFoundError
+from gateway.errors import NotFoundError, UsageError
 from gateway.intake import Delivery, receive_bytes
 from gateway.pipeline.report import Report, issues_csv, report_basename
+from gateway.pipeline.rerun import receive_again
 from gateway.stock.template import write_template
 from gateway.web import pages, queries
 from gateway.web.auth import check_credentials, session_cookie
@@ -59,8 +60,24 @@ def file_report(site: Site, req: Request) -> Response:
     if detail is None:
         return site.message(req, 404, "No such file", f"no file {file_id!r}: see the upload history")
     waiting = detail["status"] in pages.UNFINISHED
-    return site.html(req, f"Report: {detail['name']}", pages.file_page(detail), active="/history",
+    return site.html(req, f"Report: {detail['name']}", pages.file_page(detail, site.csrf(req)), active="/history",
                      refresh_seconds=3 if waiting else None)
+
+
+def reprocess(site: Site, req: Request) -> Response:
+    """Put a stored file through the pipeline again as a new file (`stockgate reprocess`); show its page."""
+    file_id, form = req.params["file_id"], req.form
+    mode = form.get("mode").strip() or None
+    try:
+        new_id = receive_again(site.db, site.settings, file_id, mode=mode,
+                               create_unknown_skus=form.get("create_unknown_skus") == "1")
+    except NotFoundError as exc:
+        return site.message(req, 404, "Cannot reprocess", str(exc))
+    except UsageError as exc:
+        return site.message(req, 409, "Cannot reprocess", str(exc))
+    if site.on_received is not None:
+        site.on_received(new_id)
+    return redirect(file_url(new_id))
 
 
 def _report_or_error(site: Site, req: Request) -> tuple[dict | None, Response | None]:
@@ -80,7 +97,9 @@ def report_json(site: Site, req: Request) -> Response:
     if error:
         return error
     name = report_basename(document["name"], document["file_id"]) + ".json"
-    return attachment(Report(document).to_json().encode("utf-8"), "application/json; charset=utf-8", name)
+    # shown in the browser; `?download=1` (the page's download link) saves it
+    return attachment(Report(document).to_json().encode("utf-8"), "application/json; charset=utf-8", name,
+                      inline=req.arg("download") != "1")
 
 
 def report_csv(site: Site, req: Request) -> Response:
@@ -259,6 +278,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/", {"GET": dashboard}),
     Route("/history", {"GET": history}),
     Route(f"/files/{FILE_ID}", {"GET": file_report}),
+    Route(f"/files/{FILE_ID}/reprocess", {"POST": reprocess}),
     Route(f"/files/{FILE_ID}/report\\.json", {"GET": report_json}),
     Route(f"/files/{FILE_ID}/report\\.csv", {"GET": report_csv}),
     Route("/stock", {"GET": stock}),

@@ -80,8 +80,10 @@ def redirect(location: str, status: int = 303) -> Response:
     return Response(status, b"", "text/plain; charset=utf-8", [("Location", location)])
 
 
-def attachment(body: bytes, content_type: str, filename: str) -> Response:
-    """A download; the file name is given in ASCII and, exactly, in UTF-8 (RFC 6266)."""
+def attachment(body: bytes, content_type: str, filename: str, *, inline: bool = False) -> Response:
+    """A download (`inline`: shown in the browser, saved under that name when saved); the file name is
+    given in ASCII and, exactly, in UTF-8 (RFC 6266)."""
     ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\;' else "_" for c in filename)
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    kind = "inline" if inline else "attachment"
+    disposition = f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
     return Response(200, body, content_type, [("Content-Disposition", disposition)])

@@ -203,3 +203,22 @@ def test_a_listing_with_an_invalid_sku_stays_unlinked_and_never_blocks_the_other
     assert _stock(ch) == {"HAT-1": {"MF": 4}}
     result = stockgate("channels", "sync", "amz", "--full", config=ch.config)
     assert result.code == 0 and "Traceback" not in result.err
+
+
+def test_a_linked_listings_title_names_an_item_without_one_and_never_replaces_a_title(two_sandboxes):
+    from sqlalchemy import select, update
+
+    from gateway.db import schema
+
+    ch = two_sandboxes
+    ch.set("HAT-1", "MF", 3)
+    ch.set("CAP-1", "MF", 2)
+    with ch.jobs.db.write() as conn:
+        conn.execute(update(schema.items).where(schema.items.c.sku == "CAP-1").values(title="Cap from a file"))
+    ch.sandbox("amz").add_listing("A-1", "HAT-1", 40, title="Red hat")
+    ch.sandbox("amz").add_listing("A-2", "CAP-1", 40, title="Channel cap")
+    ch.sandbox("amz").add_listing("A-3", "NEW-1", 5, title="New scarf")
+    ch.jobs.sync("amz")
+    with ch.jobs.db.read() as conn:
+        titles = dict(conn.execute(select(schema.items.c.sku, schema.items.c.title)).all())
+    assert titles == {"HAT-1": "Red hat", "CAP-1": "Cap from a file", "NEW-1": "New scarf"}

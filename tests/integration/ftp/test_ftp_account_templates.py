@@ -76,7 +76,8 @@ def test_a_login_sees_only_its_warehouses_and_skus_and_no_live_cell(gateway):
     expected_west = sorted([*WEST, "WEST-NEW", "'=quoted"])
 
     csv_bytes = wait_until(lambda: b"quoted" in (t := _template(gateway, "west")) and t, 10, "west's template")
-    rows = [[read_back(c) for c in row] for row in csv.reader(io.StringIO(csv_bytes.decode()))]
+    assert csv_bytes.startswith(b"\xef\xbb\xbf")   # the UTF-8 BOM a spreadsheet needs to read `Ünï` right
+    rows = [[read_back(c) for c in row] for row in csv.reader(io.StringIO(csv_bytes.decode("utf-8-sig")))]
     assert rows[0] == ["SKU", "Title", "WEST"]
     assert sorted(row[0] for row in rows[1:]) == expected_west
     assert_nothing_a_spreadsheet_would_run(csv_bytes)
@@ -90,7 +91,7 @@ def test_a_login_sees_only_its_warehouses_and_skus_and_no_live_cell(gateway):
     assert [c.value for c in sheet[1]] == ["SKU", "Title", "WEST"]
     assert sorted(map(read_back, skus)) == expected_west and all(c.data_type == "s" for c in sheet["A"])
 
-    east = [row[0] for row in csv.reader(io.StringIO(_template(gateway, "east").decode()))]
+    east = [row[0] for row in csv.reader(io.StringIO(_template(gateway, "east").decode("utf-8-sig")))]
     assert east[0] == "SKU" and {*EAST_ONLY, "EAST-NEW", *WEST} <= set(map(read_back, east))
     assert "WEST-NEW" not in east   # stocked nowhere east may see, and not created by east's files
 

@@ -79,7 +79,8 @@ def test_the_csv_template_lists_every_sku_with_current_quantities_and_ingests_ba
     seed(sg, "00123 MF 3", "00123 EAST 4", "B-1 WEST 2")
     out = tmp_path / "template.csv"
     assert sg("template", "-o", str(out)).code == 0
-    assert out.read_text().splitlines() == ["SKU,Title,MF,EAST,WEST", "00123,,3,4,0", "B-1,,0,0,2"]
+    assert out.read_text(encoding="utf-8-sig").splitlines() == ["SKU,Title,MF,EAST,WEST", "00123,,3,4,0",
+                                                                "B-1,,0,0,2"]
     code, report = ingest(sg, str(out))
     assert (code, report["rows"]["unchanged"]) == (0, 2)
 
@@ -94,7 +95,7 @@ def test_a_csv_template_title_that_looks_like_a_formula_is_defused(sg, tmp_path,
         conn.execute(update(schema.items).values(title='=HYPERLINK("http://evil","click")'))
     out = tmp_path / "template.csv"
     assert sg("template", "-o", str(out)).code == 0
-    assert out.read_text().splitlines()[1] == 'A1,"\'=HYPERLINK(""http://evil"",""click"")",3,0,0'
+    assert out.read_text(encoding="utf-8-sig").splitlines()[1] == 'A1,"\'=HYPERLINK(""http://evil"",""click"")",3,0,0'
     code, report = ingest(sg, str(out))
     assert (code, report["rows"]["unchanged"]) == (0, 1)
 

@@ -132,7 +132,8 @@ def test_a_report_download_of_a_file_named_with_line_breaks_and_quotes_has_one_i
         assert not any(line.lower().startswith(("set-cookie", "x:")) for line in answer.header_lines)
         [disposition] = answer.headers_named("Content-Disposition")
         # RFC 6266: a quoted ASCII fallback without quotes or backslashes inside, then the exact name (RFC 5987)
-        parts = re.fullmatch(r'attachment; filename="([ !#-\[\]-~]+)"; filename\*=UTF-8\'\'([A-Za-z0-9%._~-]+)',
+        kind = "inline" if suffix == "json" else "attachment"   # the JSON is shown in the browser
+        parts = re.fullmatch(kind + r'; filename="([ !#-\[\]-~]+)"; filename\*=UTF-8\'\'([A-Za-z0-9%._~-]+)',
                              disposition)
         assert parts, disposition
         fallback, exact = parts.group(1), unquote(parts.group(2), errors="strict")

@@ -206,7 +206,8 @@ def test_template_download_holds_every_sku_with_current_quantities(site):
     page = browser.get("/template.csv")
 
     assert page.status == 200 and "attachment" in page.header("Content-Disposition")
-    header, *rows = csv.reader(io.StringIO(page.body.decode()))
+    assert page.body.startswith(b"\xef\xbb\xbf")
+    header, *rows = csv.reader(io.StringIO(page.body.decode("utf-8-sig")))
     assert header[:2] == ["SKU", "Title"] and sorted(header[2:]) == ["EAST", "MF", "WEST"]
     assert [dict(zip(header, row)) for row in rows] == [{"SKU": "00123", "Title": "", "EAST": "4", "WEST": "0", "MF": "0"}]
 

@@ -19,6 +19,7 @@ LOOPBACK_LOGIN_TOML = f'[web]\nport = 0\nusername = "ops"\npassword_hash = "{HAS
 # One concrete path per route: the inventory test fails when a route is added without one here.
 EXAMPLE_PATHS = {
     "/": "/", "/history": "/history?status=applied", "/files/(?P<file_id>[0-9A-Za-z_.-]{1,40})": "/files/x-1",
+    "/files/(?P<file_id>[0-9A-Za-z_.-]{1,40})/reprocess": "/files/x-1/reprocess",
     "/files/(?P<file_id>[0-9A-Za-z_.-]{1,40})/report\\.json": "/files/x-1/report.json",
     "/files/(?P<file_id>[0-9A-Za-z_.-]{1,40})/report\\.csv": "/files/x-1/report.csv",
     "/stock": "/stock?q=A", "/listings": "/listings", "/orders": "/orders",

@@ -1,7 +1,7 @@
 """warehouse codes unique without regard to case; the ledger indexed by file; refused cancellations kept
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-01 10:00:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ from gateway.errors import ConfigError
 
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

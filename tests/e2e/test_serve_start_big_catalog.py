@@ -19,7 +19,7 @@ from big_catalog import insert_catalog
 from gateway.passwords import hash_password
 
 ROOT = Path(__file__).resolve().parents[2]
-SKUS = 200_000
+SKUS = 100_000   # its XLSX template takes many seconds to write: long after the ports answer
 PASSWORD = "start-secret"
 
 
@@ -44,6 +44,8 @@ def _templates(port: int) -> list[str]:
 
 @pytest.mark.slow
 def test_the_ports_answer_before_the_templates_of_a_big_catalog_are_written(tmp_path, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("start-up order does not depend on the engine: the SQLite run covers it (minutes per engine)")
     config = tmp_path / "stockgate.toml"
     config.write_text(f'data_dir = "{tmp_path / "var"}"\ndatabase_url = "{database_url}"\n'
                       '[ftp]\nhost = "127.0.0.1"\nport = 0\npassive_ports = ""\n[web]\nport = 0\n'

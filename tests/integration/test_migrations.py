@@ -43,14 +43,14 @@ def _migrate(db, revision: str) -> None:
 
 def test_upgrading_a_database_holding_codes_that_differ_by_case_is_refused_naming_them(tmp_path):
     db = make_database(f"sqlite:///{tmp_path / 'old.db'}")
-    _migrate(db, "0002")
+    _migrate(db, "0004")   # the revision before the one that makes codes unique without regard to case
     with db.write() as conn:
         for code in ("EAST", "east", "WEST"):
             conn.execute(schema.warehouses.insert().values(code=code, name=code, kind="merchant", priority=1,
                                                            sellable=True, created_at=datetime.now(UTC)))
     with pytest.raises(ConfigError, match="warehouses 'EAST', 'east' have codes that differ only by case"):
         _migrate(db, "head")
-    assert current_revision(db) == "0002"
+    assert current_revision(db) == "0004"
     with db.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM warehouses")).scalar() == 3
     db.dispose()

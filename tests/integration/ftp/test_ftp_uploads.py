@@ -149,10 +149,10 @@ def test_templates_hold_the_current_quantities_of_the_accounts_warehouses(gatewa
 
     template = wait_until(lambda: b"A1,,5,7" in (t := gateway.download("/templates/quantity_update.csv")) and t,
                           10, "the refreshed template")
-    assert template.splitlines()[0] == b"SKU,Title,EAST,WEST"
+    assert template.splitlines()[0] == b"\xef\xbb\xbfSKU,Title,EAST,WEST"   # a UTF-8 BOM for spreadsheets
     west = wait_until(lambda: b"A1,,7" in (t := gateway.download("/templates/quantity_update.csv", "west")) and t,
                       10, "the west account's template")
-    assert west.splitlines()[0] == b"SKU,Title,WEST"
+    assert west.splitlines()[0] == b"\xef\xbb\xbfSKU,Title,WEST"
     assert gateway.download("/templates/quantity_update.xlsx").startswith(b"PK")
 
 

@@ -40,7 +40,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("reprocess", help="put a stored file through the pipeline again, as a new file linked to "
                                          "the first (after creating a SKU, or when its mode was wrong)")
-    p.add_argument("file_id", metavar="FILE_ID")
+    p.add_argument("file_id", metavar="FILE_ID", help="the stored file to run again (its id in `history`)")
     p.add_argument("--mode", choices=("partial", "full", "delta"), help="stock files: read it in this mode this time")
     p.add_argument("--create-unknown-skus", action="store_true", help="create the SKUs StockGate does not know")
     p.add_argument("--json", action="store_true", help="print the new file's report as JSON")

@@ -39,7 +39,7 @@ def test_hostile_names_show_literally_on_the_history_report_and_stock_pages():
         history = pages.history_page([file_dict(value, warehouse=value)], status="", warehouse=value,
                                      warehouses=[value], page=1, has_more=False)
         detail = pages.file_page({**file_dict(value), "report": None, "issue_count": 1,
-                                  "issues": [{"row": 2, "column": value, "value": value, "severity": "error",
+                                  "issues": [{"row": 2, "sku": value, "column": value, "value": value, "severity": "error",
                                               "code": "UNKNOWN_SKU", "message": value}]})
         stock = pages.stock_page([{"sku": value, "warehouses": {"MF": 1}, "available": 1}], ["MF"], search=value,
                                  page=1, total=1, per_page=50)

@@ -3,7 +3,7 @@
     python bench/catalog_stream.py [--skus 1000000] [--root DIR] [--keep DIR] [--database-url URL] [--only NAMES]
 
 Builds (set-based: one INSERT ... SELECT for the items, one for the levels, no row through Python) a
-catalog of N SKUs (`SKU-0000001` ..., each titled `Item <n>`) stocked in 3 warehouses (MF, EAST, WEST), in
+catalog of N SKUs (`SKU-1000001` ..., each titled `Item <n>`) stocked in 3 warehouses (MF, EAST, WEST), in
 a SQLite database in a temporary folder (or --keep DIR, reused when it is there; or --database-url, an
 empty PostgreSQL database). Then runs, with the code of --root (default: this checkout; point it at
 another checkout, e.g. `git archive main`, to compare), each in a child process:
@@ -40,7 +40,7 @@ now = bindparam("now", datetime.now(UTC), type_=DateTime(timezone=True))
 with db.write() as conn:
     conn.execute(text("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :count) "
                       "INSERT INTO items (sku, title, created_at) "
-                      "SELECT 'SKU-' || substr('0000000' || i, -7, 7), 'Item ' || i, :now FROM n")
+                      "SELECT 'SKU-' || (1000000 + i), 'Item ' || i, :now FROM n")
                  .bindparams(now, count=count))
     conn.execute(text("INSERT INTO stock_levels (item_id, warehouse_id, on_hand, updated_at) "
                       "SELECT items.id, warehouses.id, (items.id * 7 + warehouses.id) % 50, :now "

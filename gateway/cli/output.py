@@ -3,6 +3,7 @@ printed as the rows come, for a listing of a whole catalog)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -20,11 +21,11 @@ def _dumps(value) -> str:
 def print_json_streamed(key: str, rows: Iterable, tail: Callable[[], Mapping] = dict) -> None:
     """Print `{key: [rows...], **tail()}` exactly as `print_json` would, each row written as it comes (the
     list is never built); `tail` is called after the last row (what the rows showed, e.g. `"missing"`)."""
-    out = sys.stdout
+    out, rows = sys.stdout, iter(rows)
     out.write("{" + _dumps(key) + ": [")
     separator = ""
-    for row in rows:
-        out.write(separator + _dumps(row))
+    while batch := list(itertools.islice(rows, 1000)):   # one dumps per 1,000 rows: the separators as in one
+        out.write(separator + _dumps(batch)[1:-1])
         separator = ", "
     out.write("]" + "".join(f", {_dumps(name)}: {_dumps(value)}" for name, value in tail().items()) + "}\n")
 

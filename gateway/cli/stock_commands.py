@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from gateway.cli.output import print_json, print_table
+from gateway.cli.output import print_json, print_json_streamed, print_table, print_table_streamed
 from gateway.core.skus import is_warehouse_code
 from gateway.db import schema
 from gateway.errors import UsageError
 from gateway.passwords import hash_password
 from gateway.settings import PRIORITY_LIMIT
-from gateway.stock import adjust_stock, find_warehouse, ledger_view, set_stock, stock_view, warehouses
+from gateway.stock import adjust_stock, find_warehouse, iter_stock_view, ledger_view, set_stock, warehouses
 from parsers.cells import parse_quantity
 from parsers.issues import make_issue
 
@@ -100,21 +100,31 @@ def cmd_init(app, args) -> int:
 
 def cmd_stock(app, args) -> int:
     """Exit 1 when a SKU asked for is unknown: named on stderr, and under --json in `"missing"` (present
-    only then, so the document of known SKUs stays `{"items": [...]}`)."""
+    only then, so the document of known SKUs stays `{"items": [...]}`). Printed as the items are read
+    (a million SKUs are never all in memory)."""
     wanted = list(dict.fromkeys(sku.strip() for sku in args.skus))
+    found: set[str] = set()
+
+    def items():
+        for item in iter_stock_view(conn, wanted):
+            if wanted:
+                found.add(item["sku"])
+            yield item
+
+    def missing() -> list[str]:
+        return [sku for sku in wanted if sku not in found]
+
     with app.db.read() as conn:
-        items = stock_view(conn, wanted)
-    found = {i["sku"] for i in items}
-    missing = [sku for sku in wanted if sku not in found]
-    if args.json:
-        print_json({"items": items, "missing": missing} if missing else {"items": items})
-    else:
-        print_table(["SKU", "WAREHOUSES", "AVAILABLE"],
-                    [[i["sku"], " ".join(f"{k}={v}" for k, v in i["warehouses"].items()), i["available"]]
-                     for i in items], empty="no items" if not wanted else "none of these SKUs is known")
-    if missing:
-        sys.stderr.write(f"stockgate: unknown SKU{'s' if len(missing) > 1 else ''}: "
-                         f"{', '.join(map(repr, missing))}\n")
+        if args.json:
+            print_json_streamed("items", items(), lambda: {"missing": missing()} if missing() else {})
+        else:
+            print_table_streamed(["SKU", "WAREHOUSES", "AVAILABLE"],
+                                 lambda: ([i["sku"], " ".join(f"{k}={v}" for k, v in i["warehouses"].items()),
+                                           i["available"]] for i in items()),
+                                 empty="no items" if not wanted else "none of these SKUs is known")
+    if missing():
+        sys.stderr.write(f"stockgate: unknown SKU{'s' if len(missing()) > 1 else ''}: "
+                         f"{', '.join(map(repr, missing()))}\n")
         return 1
     return 0
 

@@ -9,7 +9,7 @@ of one level queue, and neither loses the other's update.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -295,21 +295,47 @@ def adjust_stock(conn: Connection, sku: str, warehouse: str, delta: int, *, refe
 
 def stock_view(conn: Connection, skus: Sequence[str] = ()) -> list[dict]:
     """Items with their on_hand per warehouse and available quantity, ordered by SKU."""
-    i, s, w = schema.items.c, schema.stock_levels.c, schema.warehouses.c
-    query = (select(i.sku, w.code, s.on_hand, w.sellable)
-             .select_from(schema.items.outerjoin(schema.stock_levels, s.item_id == i.id)
-                          .outerjoin(schema.warehouses, w.id == s.warehouse_id))
-             .order_by(i.sku, w.priority, w.code))
+    return list(iter_stock_view(conn, skus))
+
+
+STOCK_VIEW_BATCH = 5000   # rows fetched from the database at a time by `iter_stock_view`
+
+
+def iter_stock_view(conn: Connection, skus: Sequence[str] = (), *, contains: str = "") -> Iterator[dict]:
+    """`stock_view` lazily: one item at a time, read along the SKU index `STOCK_VIEW_BATCH` rows at a time
+    (a server-side cursor on PostgreSQL), so a million items are never all in memory. Consume it inside
+    `conn`'s transaction. Each item's warehouses come by priority, then code. `contains`: only SKUs
+    holding that text, in any case."""
+    order = {row.id: (n, row.code, row.sellable) for n, row in enumerate(warehouses(conn).values())}
+    i, s = schema.items.c, schema.stock_levels.c
+    query = (select(i.sku, s.warehouse_id, s.on_hand)
+             .select_from(schema.items.outerjoin(schema.stock_levels, s.item_id == i.id)).order_by(i.sku))
     if skus:
         query = query.where(i.sku.in_(list(skus)))
-    items: dict[str, dict] = {}
-    for sku, code, on_hand, sellable in conn.execute(query):
-        entry = items.setdefault(sku, {"sku": sku, "warehouses": {}, "available": 0})
-        if code is not None:
-            entry["warehouses"][code] = on_hand
-            if sellable:
-                entry["available"] += on_hand
-    return list(items.values())
+    if contains:
+        query = query.where(i.sku.icontains(contains, autoescape=True))
+    sku_now, levels = None, []
+    for sku, wh, on_hand in conn.execution_options(yield_per=STOCK_VIEW_BATCH).execute(query):
+        if sku != sku_now:
+            if sku_now is not None:
+                yield _stock_item(sku_now, levels, order)
+            sku_now, levels = sku, []
+        if wh is not None:
+            if wh not in order:   # a warehouse added since this view began (PostgreSQL reads committed rows)
+                order = {row.id: (n, row.code, row.sellable) for n, row in enumerate(warehouses(conn).values())}
+            levels.append((wh, on_hand))
+    if sku_now is not None:
+        yield _stock_item(sku_now, levels, order)
+
+
+def _stock_item(sku: str, levels: list[tuple[int, int]], order: dict[int, tuple[int, str, bool]]) -> dict:
+    by_warehouse, available = {}, 0
+    for wh, on_hand in sorted(levels, key=lambda level: order[level[0]][0]):
+        _, code, sellable = order[wh]
+        by_warehouse[code] = on_hand
+        if sellable:
+            available += on_hand
+    return {"sku": sku, "warehouses": by_warehouse, "available": available}
 
 
 def ledger_view(conn: Connection, sku: str | None = None, limit: int | None = None) -> list[dict]:

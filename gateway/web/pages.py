@@ -119,14 +119,17 @@ def file_page(f: dict[str, Any], csrf: str = "") -> Html:
 
 def stock_page(items: Sequence[dict], codes: Sequence[str], *, search: str, page: int, total: int,
                per_page: int) -> Html:
-    """Inventory: SKU, on hand per warehouse and available, with a SKU search box."""
+    """Inventory: SKU, on hand per warehouse and available, with a SKU search box and a CSV download of
+    every matching SKU."""
     form = (f'<form method="get" action="/stock" class="filters"><label for="q">SKU contains</label>'
             f'<input type="search" name="q" id="q" value="{e(search)}"><button type="submit">Search</button></form>')
     rows = [[item["sku"], *[number(item["warehouses"].get(code, "")) for code in codes], number(item["available"])]
             for item in items]
     numeric = tuple(range(1, len(codes) + 2))
     first = (page - 1) * per_page + 1 if items else 0
-    summary = Html(f'<p class="note">{first:,}-{first + len(items) - 1 if items else 0:,} of {total:,} SKUs</p>')
+    export = link(url("/stock.csv", {"q": search}), "download all as CSV")
+    summary = Html(f'<p class="note">{first:,}-{first + len(items) - 1 if items else 0:,} of {total:,} SKUs '
+                   f'({export})</p>')
     return Html(form + summary + table(["SKU", *codes, "Available"], rows, empty="no SKUs", numeric=numeric)
                 + pager("/stock", {"q": search}, page, page * per_page < total))
 

@@ -6,8 +6,9 @@ so the page and `stockgate ... --json` always agree.
 
 from __future__ import annotations
 
+import io
 import json
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import Connection, func, select
 
@@ -16,7 +17,8 @@ from gateway.clock import iso
 from gateway.db import schema
 from gateway.orders.views import list_orders
 from gateway.pipeline.history import file_history
-from gateway.stock import stock_view, warehouses
+from gateway.spreadsheet_csv import SpreadsheetCsvWriter
+from gateway.stock import iter_stock_view, stock_view, warehouses
 
 PER_PAGE = 50
 ISSUE_LIMIT = 1000       # issues shown on a report page; the CSV download has them all
@@ -98,6 +100,23 @@ def stock_page(conn: Connection, *, search: str = "", page: int = 1, per_page: i
     skus = conn.execute(select(i.sku).where(*where).order_by(i.sku)
                         .offset((page - 1) * per_page).limit(per_page)).scalars().all()
     return (stock_view(conn, skus) if skus else []), total
+
+
+def write_stock_csv(conn: Connection, out: BinaryIO, *, search: str = "") -> int:
+    """The inventory page's table for every SKU containing `search` (any case) as CSV into `out`: UTF-8
+    with a BOM, SKU, on hand per warehouse (empty where the SKU has no level there) and Available; read
+    and written a batch at a time (`iter_stock_view`). How many SKUs."""
+    codes = warehouse_codes(conn)
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=False)
+    writer = SpreadsheetCsvWriter(text)
+    writer.writerow(["SKU", *codes, "Available"])
+    count = 0
+    for count, item in enumerate(iter_stock_view(conn, contains=search), 1):
+        levels = item["warehouses"]
+        writer.writerow([item["sku"], *[levels.get(code, "") for code in codes], item["available"]])
+    text.flush()
+    text.detach()       # `out` stays open for the caller
+    return count
 
 
 def warehouse_codes(conn: Connection) -> list[str]:

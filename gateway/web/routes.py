@@ -139,13 +139,28 @@ def orders(site: Site, req: Request) -> Response:
     return _channel_list(site, req, "Orders", "/orders", queries.orders, pages.orders_page)
 
 
+def stock_csv(site: Site, req: Request) -> Response:
+    """The inventory page as CSV (every matching SKU, not one page): streamed from the database into a
+    temporary file, which is then sent a block at a time (a million SKUs are never all in memory)."""
+    search = req.arg("q")[:100]
+    out = tempfile.TemporaryFile(prefix="stockgate-inventory-")
+    try:
+        with site.db.read() as conn:
+            queries.write_stock_csv(conn, out, search=search)
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+    return attachment(out, "text/csv; charset=utf-8", "inventory.csv")
+
+
 def template(site: Site, req: Request) -> Response:
     fmt = req.params["format"]
     with tempfile.TemporaryDirectory(prefix="stockgate-template-") as folder:
         path = Path(folder) / f"quantity_update_template.{fmt}"
         with site.db.read() as conn:
             write_template(conn, path, fmt=fmt)
-        data = path.read_bytes()
+        data = open(path, "rb")   # sent from the file (still readable once its folder is removed)
     content_type = ("text/csv; charset=utf-8" if fmt == "csv" else
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     return attachment(data, content_type, path.name)
@@ -282,6 +297,7 @@ ROUTES: tuple[Route, ...] = (
     Route(f"/files/{FILE_ID}/report\\.json", {"GET": report_json}),
     Route(f"/files/{FILE_ID}/report\\.csv", {"GET": report_csv}),
     Route("/stock", {"GET": stock}),
+    Route("/stock\\.csv", {"GET": stock_csv}),
     Route("/listings", {"GET": listings}),
     Route("/orders", {"GET": orders}),
     Route("/template\\.(?P<format>csv|xlsx)", {"GET": template}),

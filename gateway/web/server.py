@@ -11,6 +11,7 @@ for its body, a body that stops arriving gets 408.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
@@ -38,6 +39,7 @@ SECURITY_HEADERS = (
 MAX_FORM_BYTES = 64 * 1024          # a post other than an upload
 UPLOAD_OVERHEAD_BYTES = 64 * 1024   # multipart headers and fields around the file
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+STREAM_BLOCK_BYTES = 256 * 1024     # a download sent from a file goes out this much at a time
 
 
 class _HttpServer(ThreadingHTTPServer):
@@ -205,6 +207,13 @@ class WebHandler(BaseHTTPRequestHandler):
         return (length_text.isdigit() and int(length_text) > 0) or "Transfer-Encoding" in self.headers
 
     def _send(self, response: Response) -> None:
+        try:
+            self._send_checked(response)
+        finally:
+            if response.stream is not None:
+                response.stream.close()
+
+    def _send_checked(self, response: Response) -> None:
         broken = [name for name, value in response.headers if any(c in name + value for c in "\r\n\0")]
         if broken:                               # named, never shown: a value may hold a session token
             log.error("web %s %s: refused to send a header holding a line break: %s", self.command,
@@ -213,18 +222,24 @@ class WebHandler(BaseHTTPRequestHandler):
         linger = self._body_unread()
         if linger:
             self.close_connection = True         # the unread body must not be taken for the next request
+        stream = response.stream
+        size = len(response.body) if stream is None else os.fstat(stream.fileno()).st_size - stream.tell()
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
+        self.send_header("Content-Length", str(size))
         names = {name.lower() for name, _ in response.headers}
         if "cache-control" not in names:
             self.send_header("Cache-Control", "no-store")
         for name, value in response.headers:
             self.send_header(name, value)
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command != "HEAD" and stream is None:
             allow_send(self.connection, self.server.read_timeout, len(response.body))
             self.wfile.write(response.body)
+        elif self.command != "HEAD":
+            while block := stream.read(STREAM_BLOCK_BYTES):     # a large download, a block at a time
+                allow_send(self.connection, self.server.read_timeout, len(block))
+                self.wfile.write(block)
         if linger:
             linger_close(self.connection)
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote
 
 from gateway.db.engine import Database
@@ -47,6 +48,7 @@ class Response:
     body: bytes
     content_type: str = "text/html; charset=utf-8"
     headers: list[tuple[str, str]] = field(default_factory=list)
+    stream: BinaryIO | None = None      # instead of `body`: an open file sent from where it stands, then closed
 
 
 class Site:
@@ -80,10 +82,14 @@ def redirect(location: str, status: int = 303) -> Response:
     return Response(status, b"", "text/plain; charset=utf-8", [("Location", location)])
 
 
-def attachment(body: bytes, content_type: str, filename: str, *, inline: bool = False) -> Response:
+def attachment(body: bytes | BinaryIO, content_type: str, filename: str, *, inline: bool = False) -> Response:
     """A download (`inline`: shown in the browser, saved under that name when saved); the file name is
-    given in ASCII and, exactly, in UTF-8 (RFC 6266)."""
+    given in ASCII and, exactly, in UTF-8 (RFC 6266). `body` may be an open file (a large download: sent
+    a block at a time, never read into memory whole)."""
     ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\;' else "_" for c in filename)
     kind = "inline" if inline else "attachment"
     disposition = f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
-    return Response(200, body, content_type, [("Content-Disposition", disposition)])
+    headers = [("Content-Disposition", disposition)]
+    if isinstance(body, bytes):
+        return Response(200, body, content_type, headers)
+    return Response(200, b"", content_type, headers, stream=body)

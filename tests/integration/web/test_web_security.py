@@ -22,7 +22,7 @@ EXAMPLE_PATHS = {
     "/files/(?P<file_id>[0-9A-Za-z_.-]{1,40})/reprocess": "/files/x-1/reprocess",
     "/files/(?P<file_id>[0-9A-Za-z_.-]{1,40})/report\\.json": "/files/x-1/report.json",
     "/files/(?P<file_id>[0-9A-Za-z_.-]{1,40})/report\\.csv": "/files/x-1/report.csv",
-    "/stock": "/stock?q=A", "/listings": "/listings", "/orders": "/orders",
+    "/stock": "/stock?q=A", "/stock\\.csv": "/stock.csv", "/listings": "/listings", "/orders": "/orders",
     "/template\\.(?P<format>csv|xlsx)": "/template.csv", "/upload": "/upload", "/logout": "/logout",
     "/login": "/login", "/healthz": "/healthz", "/static/style\\.css": "/static/style.css",
 }

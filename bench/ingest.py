@@ -116,12 +116,12 @@ def write_profile(profiler, folder: str, shape: str) -> None:
 
 
 def child_floor(kind: str, target: str, csv_path: Path) -> None:
-    """In a child process: run the floor; print seconds, ledger rows and peak RSS as JSON."""
+    """In a child process: run the floor; print seconds, ledger rows, seconds per step and peak RSS as JSON."""
     if kind == "sqlite":
-        seconds, written = sqlite_floor(Path(target), csv_path)
+        seconds, written, laps = sqlite_floor(Path(target), csv_path)
     else:
-        seconds, written = postgres_floor(target, csv_path)
-    print(json.dumps({"seconds": seconds, "written": written,
+        seconds, written, laps = postgres_floor(target, csv_path)
+    print(json.dumps({"seconds": seconds, "written": written, "laps": laps,
                       "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
@@ -281,7 +281,8 @@ def run(folder: Path, store, args) -> None:
             store.dbname(f"{shape}_floor"))
         floor = run_child("--child-floor", store.kind, target, str(csv_path))
         floor_s = floor["seconds"]
-        print(f"floor: {floor_s:.2f} s, {floor['written']:,} ledger rows, peak RSS {floor['rss_mb']:.0f} MB")
+        print(f"floor: {floor_s:.2f} s, {floor['written']:,} ledger rows, peak RSS {floor['rss_mb']:.0f} MB ("
+              + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in floor["laps"].items()) + ")")
         mine, theirs = summary(url), summary(floor_url)
         same = mine == theirs
         print(f"same writes: {'yes' if same else 'NO'} (pipeline {mine}, floor {theirs})")

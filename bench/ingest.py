@@ -262,6 +262,7 @@ def run(folder: Path, store, args) -> None:
         template = "empty" if shape == "first" else "catalog"
         url = store.copy(template, f"{shape}_pipeline")
         config = folder / f"{shape}.toml"
+        (folder / f"var_{shape}").mkdir(exist_ok=True)   # what `stockgate init` makes
         config.write_text(f'data_dir = "{folder / ("var_" + shape)}"\ndatabase_url = "{url}"\n', encoding="utf-8")
         extra = [*(["--steps"] if args.steps else []), *(["--cprofile", args.cprofile] if args.cprofile else []),
                  *(["--tracemalloc"] if args.tracemalloc else [])]

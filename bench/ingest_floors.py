@@ -1,7 +1,7 @@
 """The ingest floors: the fastest raw way we know to make a Quantity Update's writes, per database.
 
-A floor writes what the pipeline writes for the file (new items, each changed level, one ledger row per
-changed level, in one transaction), generically for any shape, with none of the rest: no validation, no
+A floor writes what the pipeline writes for the file (new items, titles that differ, each changed level,
+one ledger row per changed level, in one transaction), generically for any shape, with none of the rest: no validation, no
 issues, no snapshot checks, no outbox, no report, no file record. It uses the product's database
 settings (SQLite: WAL, synchronous=NORMAL, foreign keys on), so what separates the pipeline from its
 floor is the pipeline's own work, not a faster configuration.
@@ -19,13 +19,13 @@ from pathlib import Path
 from ingest_data import WAREHOUSES
 
 SQLITE_HOW = ("sqlite3, one transaction: csv.reader rows into a TEMP table by multi-row INSERTs (199 rows per "
-              "statement); new SKUs (an anti-join) into items by INSERT ... SELECT; one join of the "
-              "file table with items and the three warehouses' levels into a TEMP table of the differing rows; "
+              "statement); new SKUs (an anti-join) into items with their titles by INSERT ... SELECT, titles that "
+              "differ by one UPDATE ... FROM; one join of the file table with items and the three warehouses' levels into a TEMP table of the differing rows; "
               "then per warehouse one INSERT ... SELECT into ledger and one INSERT ... SELECT ... ON CONFLICT DO "
               "UPDATE into stock_levels")
 POSTGRES_HOW = ("psycopg, one transaction: the file's bytes streamed by COPY ... (FORMAT csv) into a TEMP table "
-                "(ANALYZEd); new SKUs (an anti-join) into items by INSERT ... SELECT; one join of the "
-                "file table (unpivoted by a LATERAL VALUES) with items and stock_levels into a TEMP table of the "
+                "(ANALYZEd); new SKUs (an anti-join) into items with their titles by INSERT ... SELECT, titles that "
+                "differ by one UPDATE ... FROM; one join of the file table (unpivoted by a LATERAL VALUES) with items and stock_levels into a TEMP table of the "
                 "differing cells; then one INSERT ... SELECT into ledger and one INSERT ... SELECT ... ON CONFLICT "
                 "DO UPDATE into stock_levels")
 
@@ -60,9 +60,12 @@ def sqlite_floor(db_path: Path, csv_path: Path, *, file_id: str = "floor") -> tu
         while batch := tuple(islice(cells, 5 * per)):
             con.execute("INSERT INTO temp.f VALUES " + ", ".join(["(?, ?, ?, ?, ?)"] * (len(batch) // 5)), batch)
     lap("file -> TEMP table")
-    con.execute("INSERT INTO items (sku, created_at, created_by_file) SELECT f.sku, ?, ? FROM temp.f f "
-                "WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.sku = f.sku)", (now, file_id))
+    con.execute("INSERT INTO items (sku, title, created_at, created_by_file) SELECT f.sku, NULLIF(f.title, ''), ?, ? "
+                "FROM temp.f f WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.sku = f.sku)", (now, file_id))
     lap("new items")
+    con.execute("UPDATE items SET title = f.title FROM temp.f f WHERE items.sku = f.sku AND f.title <> '' "
+                "AND items.title IS NOT f.title")
+    lap("titles that differ")
     joins = " ".join(f"LEFT JOIN stock_levels s{k} ON s{k}.item_id = i.id AND s{k}.warehouse_id = {ids[code]}"
                      for k, code in enumerate(WAREHOUSES))
     picks = ", ".join(f"f.q{k}, s{k}.on_hand AS l{k}" for k in range(len(WAREHOUSES)))
@@ -104,9 +107,13 @@ def postgres_floor(conninfo: str, csv_path: Path, *, file_id: str = "floor") -> 
                 copy.write(chunk)
         cur.execute("ANALYZE f")
         lap("COPY file -> TEMP table, ANALYZE")
-        cur.execute("INSERT INTO items (sku, created_at, created_by_file) SELECT f.sku, %s, %s FROM f "
-                    "WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.sku = f.sku) ORDER BY f.seq", (now, file_id))
+        cur.execute("INSERT INTO items (sku, title, created_at, created_by_file) SELECT f.sku, NULLIF(f.title, ''), "
+                    "%s, %s FROM f WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.sku = f.sku) ORDER BY f.seq",
+                    (now, file_id))
         lap("new items")
+        cur.execute("UPDATE items i SET title = f.title FROM f WHERE i.sku = f.sku AND f.title <> '' "
+                    "AND i.title IS DISTINCT FROM f.title")
+        lap("titles that differ")
         values = ", ".join(f"({ids[code]}, f.q{k})" for k, code in enumerate(WAREHOUSES))
         cur.execute(f"CREATE TEMP TABLE d ON COMMIT DROP AS SELECT f.seq + 1 AS file_row, i.id AS item, v.wh, v.q, "
                     f"s.on_hand AS l FROM f JOIN items i ON i.sku = f.sku CROSS JOIN LATERAL (VALUES {values}) "

@@ -228,7 +228,8 @@ def main() -> None:
         child_floor(args.child_floor[0], args.child_floor[1], Path(args.child_floor[2]))
         return
     if args.database_url and not args.database_url.startswith("postgresql"):
-        parser.error(f"--database-url {args.database_url!r}: only postgresql+psycopg://... URLs (SQLite is the default)")
+        parser.error(f"--database-url {args.database_url!r}: only postgresql+psycopg://... URLs "
+                     f"(SQLite is the default)")
     folder = args.keep or Path(tempfile.mkdtemp(prefix="sg-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     store = PostgresStore(args.database_url) if args.database_url else SqliteStore(folder)

@@ -1,8 +1,8 @@
 """The ingest floors: the fastest raw way we know to make a Quantity Update's writes, per database.
 
 A floor writes what the pipeline writes for the file (new items, titles that differ, each changed level,
-one ledger row per changed level, in one transaction), generically for any shape, with none of the rest: no validation, no
-issues, no snapshot checks, no outbox, no report, no file record. It uses the product's database
+one ledger row per changed level, in one transaction), generically for any shape, with none of the
+rest: no validation, no issues, no snapshot checks, no outbox, no report, no file record. It uses the product's database
 settings (SQLite: WAL, synchronous=NORMAL, foreign keys on), so what separates the pipeline from its
 floor is the pipeline's own work, not a faster configuration.
 """
@@ -19,15 +19,15 @@ from pathlib import Path
 from ingest_data import WAREHOUSES
 
 SQLITE_HOW = ("sqlite3, one transaction: csv.reader rows into a TEMP table by multi-row INSERTs (199 rows per "
-              "statement); new SKUs (an anti-join) into items with their titles by INSERT ... SELECT, titles that "
-              "differ by one UPDATE ... FROM; one join of the file table with items and the three warehouses' levels into a TEMP table of the differing rows; "
-              "then per warehouse one INSERT ... SELECT into ledger and one INSERT ... SELECT ... ON CONFLICT DO "
-              "UPDATE into stock_levels")
+              "statement); new SKUs (an anti-join) into items with their titles by INSERT ... SELECT, titles "
+              "that differ by one UPDATE ... FROM; one join of the file table with items and the three "
+              "warehouses' levels into a TEMP table of the differing rows; then per warehouse one INSERT ... "
+              "SELECT into ledger and one INSERT ... SELECT ... ON CONFLICT DO UPDATE into stock_levels")
 POSTGRES_HOW = ("psycopg, one transaction: the file's bytes streamed by COPY ... (FORMAT csv) into a TEMP table "
-                "(ANALYZEd); new SKUs (an anti-join) into items with their titles by INSERT ... SELECT, titles that "
-                "differ by one UPDATE ... FROM; one join of the file table (unpivoted by a LATERAL VALUES) with items and stock_levels into a TEMP table of the "
-                "differing cells; then one INSERT ... SELECT into ledger and one INSERT ... SELECT ... ON CONFLICT "
-                "DO UPDATE into stock_levels")
+                "(ANALYZEd); new SKUs (an anti-join) into items with their titles by INSERT ... SELECT, titles "
+                "that differ by one UPDATE ... FROM; one join of the file table (unpivoted by a LATERAL VALUES) "
+                "with items and stock_levels into a TEMP table of the differing cells; then one INSERT ... "
+                "SELECT into ledger and one INSERT ... SELECT ... ON CONFLICT DO UPDATE into stock_levels")
 
 
 def _stopwatch() -> tuple[dict[str, float], Callable[[str], None]]:

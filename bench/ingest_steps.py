@@ -39,6 +39,8 @@ STEPS = [
     ("outbox enqueue_for_items", "gateway.channel_sync.outbox", "enqueue_for_items"),
     ("build_report", "gateway.pipeline.process", "build_report"),
     ("record_outcome", "gateway.pipeline.process", "record_outcome"),
+    ("titles: the valid rows' titles", "gateway.pipeline.process", "valid_titles"),
+    ("titles: compared with the catalog, stored", "gateway.pipeline.process", "store_titles"),
     ("after commit: report files, archive", "gateway.pipeline.claims", "finish_after_commit"),
 ]
 

@@ -107,7 +107,8 @@ class SqliteStore:
         return self.url(name)
 
     def drop(self, name: str) -> None:
-        self.path(name).unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path(name)}{suffix}").unlink(missing_ok=True)
 
     def close(self) -> None:
         pass

@@ -12,6 +12,7 @@ import functools
 import importlib
 import os
 import resource
+import threading
 import time
 
 # (label, module, attribute): the modules are the ones whose global the caller looks up
@@ -30,7 +31,7 @@ STEPS = [
     ("unknown SKUs", "gateway.pipeline.plan", "_unknown_skus"),
     ("catalog read", "gateway.stock.levels", "catalog_ids"),
     ("catalog read", "gateway.pipeline.plan", "catalog_ids"),
-    ("items INSERT (insert_ignore)", "gateway.stock.levels", "insert_ignore"),
+    ("insert_ignore (INSERT ... ON CONFLICT DO NOTHING)", "gateway.stock.levels", "insert_ignore"),
     ("StockChanges built (_plan_cells)", "gateway.pipeline.plan", "_plan_cells"),
     ("apply_stock_changes", "gateway.pipeline.process", "apply_stock_changes"),
     ("levels read", "gateway.stock.levels", "_read_levels"),
@@ -55,21 +56,34 @@ class Steps:
     """A tree of timed steps, keyed by the path of labels from the outermost."""
 
     def __init__(self) -> None:
-        self.stack: list[str] = []
+        self.local = threading.local()   # each thread its own stack (the claim's heartbeat writes too)
         self.records: dict[tuple[str, ...], list] = {}   # path -> [calls, seconds, rss after, peak after]
         self.hooks: dict[str, callable] = {}            # label -> called on entry (e.g. a memory snapshot)
 
-    def begin(self, label: str) -> float:
-        self.stack.append(label)
-        self.records.setdefault(tuple(self.stack), [0, 0.0, 0.0, 0.0])   # listed in the order first begun
+    @property
+    def stack(self) -> list[str]:
+        if not hasattr(self.local, "stack"):
+            thread = threading.current_thread()
+            self.local.stack = [] if thread is threading.main_thread() else [f"(thread {thread.name})"]
+            if self.local.stack:   # shown as the head of that thread's steps
+                self.records.setdefault(tuple(self.local.stack), [0, 0.0, 0.0, 0.0])
+        return self.local.stack
+
+    def begin(self, label: str) -> tuple[tuple[str, ...], float]:
+        """Enter a step; the token `end` takes."""
+        stack = self.stack
+        stack.append(label)
+        path = tuple(stack)
+        self.records.setdefault(path, [0, 0.0, 0.0, 0.0])   # listed in the order first begun
         if label in self.hooks:
             self.hooks[label]()
-        return time.perf_counter()
+        return path, time.perf_counter()
 
-    def end(self, started: float) -> None:
+    def end(self, token: tuple[tuple[str, ...], float]) -> None:
+        """Leave the step of `token` (and any step left open inside it, e.g. by a failed statement)."""
+        path, started = token
         elapsed = time.perf_counter() - started
-        path = tuple(self.stack)
-        self.stack.pop()
+        del self.stack[len(path) - 1:]
         record = self.records[path]
         record[0] += 1
         record[1] += elapsed
@@ -78,11 +92,11 @@ class Steps:
     def wrap(self, label: str, fn):
         @functools.wraps(fn)
         def timed(*args, **kwargs):
-            started = self.begin(label)
+            token = self.begin(label)
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.end(started)
+                self.end(token)
         return timed
 
     def install(self) -> None:
@@ -99,23 +113,28 @@ class Steps:
         execute_many = levels._execute_many
 
         def labelled_execute_many(conn, sql, rows):
-            started = self.begin("executemany " + " ".join(sql.split()[:3]))
+            token = self.begin("executemany " + " ".join(sql.split()[:3]))
             try:
                 return execute_many(conn, sql, rows)
             finally:
-                self.end(started)
+                self.end(token)
         levels._execute_many = labelled_execute_many
         Connection._commit_impl = self.wrap("COMMIT", Connection._commit_impl)
 
         @event.listens_for(Engine, "before_cursor_execute")
         def before(conn, cursor, statement, parameters, context, executemany):
             words = " ".join(statement.split()[:3])
-            conn.info.setdefault("bench_started", []).append(self.begin(
-                f"SQLAlchemy {'executemany' if executemany else 'execute'}: {words}"))
+            context.bench_token = self.begin(f"SQLAlchemy {'executemany' if executemany else 'execute'}: {words}")
 
         @event.listens_for(Engine, "after_cursor_execute")
         def after(conn, cursor, statement, parameters, context, executemany):
-            self.end(conn.info["bench_started"].pop())
+            self.end(context.bench_token)
+
+        @event.listens_for(Engine, "handle_error")
+        def failed(exception_context):
+            token = getattr(exception_context.execution_context, "bench_token", None)
+            if token is not None:
+                self.end(token)
 
     def table(self, minimum: float = 0.01) -> list[str]:
         """The tree, in the order steps were first seen, with each parent's unaccounted time as `(rest)`."""
@@ -123,6 +142,9 @@ class Steps:
         paths = list(self.records)
         for path in paths:
             calls, seconds, rss, peak = self.records[path]
+            if len(path) == 1 and path[0].startswith("(thread"):
+                lines.append(path[0])
+                continue
             if seconds < minimum:
                 continue
             lines.append(f"{'  ' * (len(path) - 1) + path[-1]:<64} {calls:>5} {seconds:>8.2f} {rss:>7.0f} MB "

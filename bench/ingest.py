@@ -1,174 +1,141 @@
-"""Ingest benchmark: an N-row Quantity Update (3 warehouses, 5% of cells changed) through the real pipeline.
+"""Ingest benchmark: N-row Quantity Updates of three shapes through the real pipeline, each against its floor.
 
-    python bench/ingest.py [--rows N] [--orm-rows M] [--xlsx-rows K] [--keep DIR]
+    python bench/ingest.py [--rows N] [--shapes changed5,changed100,first] [--database-url URL]
+                           [--orm-rows M] [--xlsx-rows K] [--steps] [--cprofile DIR] [--tracemalloc]
+                           [--keep DIR]
 
-Builds N SKUs x 3 warehouses in a temporary SQLite database, then times, each on its own copy:
-  - the real pipeline (receive_file + process_file: spool, parse, plan, apply with ledger, report) in a
-    child process, whose peak RSS is measured;
-  - a raw sqlite3 floor over the same file: csv rows into a TEMP table, one join for the differing rows,
-    a set-based upsert (no ledger, no report, no validation); and, for reference, the earlier floor
-    (bulk reads into dicts, a Python diff, executemany upsert);
-  - a straightforward per-row ORM implementation (a query per SKU and per level) on a slice;
-and the parse of a K-row XLSX. The last line reads:
-    ingest: <cells/s> cells/s, floor <cells/s>, orm <cells/s>, rss <MB> MB
+Shapes (N SKUs x 3 warehouses; cells = 3N):
+  changed5    every SKU known, 5% of the cells differ from the stored levels (the benchmark until now);
+  changed100  every SKU known, every cell differs;
+  first       an empty catalog, every SKU new and created from the file (create_unknown_skus).
+For each shape, on fresh copies of the same database (SQLite files in a temporary folder, or with
+--database-url postgresql+psycopg://user@host:port/db databases bench_<random>_* made on that server
+and dropped at the end), it runs:
+  - the real pipeline (receive_file + process_file: spool, parse, plan, apply with ledger and outbox,
+    report, archive) in a child process that reports its peak RSS (--steps: with per-step timers and
+    memory, --cprofile DIR: with cProfile, --tracemalloc: the top allocation sites inside the apply);
+  - its floor (bench/ingest_floors.py: the same writes, new items, levels and ledger rows, with nothing
+    else, set-based; COPY on PostgreSQL) in another child process of this run, right after;
+then checks that both wrote the same (items, levels, sum of levels, ledger rows, sum of deltas and rows).
+For changed5 it also times a per-row ORM version on a slice and a K-row XLSX parse. The last lines read:
+    ingest[SHAPE]: <cells/s> cells/s, floor <cells/s> cells/s, ratio <x>, rss <MB> MB     (one per shape)
+    ingest: <cells/s> cells/s, floor <cells/s>, orm <cells/s>, rss <MB> MB                (changed5)
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import random
+import os
 import resource
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
-from itertools import chain, islice
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-WAREHOUSES = ("MF", "EAST", "WEST")
-CHANGED = 0.05
+from ingest_data import (  # noqa: E402  (bench/ is the script's folder, first on sys.path)
+    SHAPE_TEXT, SHAPES, WAREHOUSES, PostgresStore, SqliteStore, catalog_levels, summary, write_shape,
+)
+from ingest_floors import POSTGRES_HOW, SQLITE_HOW, postgres_floor, sqlite_floor  # noqa: E402
 
 
-def build_catalog(db_path: Path, rows: int, seed: int = 7) -> None:
-    """Migrate a fresh database and fill it with `rows` items and a level in every warehouse."""
-    from gateway.db.engine import make_database
-    from gateway.db.migrate import ensure_default_warehouse, upgrade
-
-    db = make_database(f"sqlite:///{db_path}", create=True)
-    upgrade(db)
-    ensure_default_warehouse(db)
-    db.dispose()
-    rng = random.Random(seed)
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    con = sqlite3.connect(db_path)
-    con.execute("PRAGMA journal_mode=WAL")
-    for priority, code in enumerate(WAREHOUSES[1:], 1):
-        con.execute("INSERT INTO warehouses (code, name, kind, priority, sellable, created_at) VALUES (?,?,?,?,?,?)",
-                    (code, code, "merchant", priority, 1, now))
-    con.executemany("INSERT INTO items (id, sku, title, created_at) VALUES (?,?,?,?)",
-                    ((i, f"SKU{i:07d}", f"Item {i}", now) for i in range(1, rows + 1)))
-    wh_ids = [r[0] for r in con.execute("SELECT id FROM warehouses ORDER BY priority")]
-    for wh in wh_ids:
-        con.executemany("INSERT INTO stock_levels (item_id, warehouse_id, on_hand, updated_at) VALUES (?,?,?,?)",
-                        ((i, wh, rng.randrange(0, 500), now) for i in range(1, rows + 1)))
-    con.commit()
-    con.close()
-
-
-def write_update(db_path: Path, csv_path: Path, rows: int, seed: int = 11) -> int:
-    """Write the N-row Quantity Update from the current levels with 5% of the cells changed; cells changed."""
-    rng = random.Random(seed)
-    con = sqlite3.connect(db_path)
-    ids = {code: wid for code, wid in con.execute("SELECT code, id FROM warehouses")}
-    levels = {code: dict(con.execute("SELECT item_id, on_hand FROM stock_levels WHERE warehouse_id=?", (ids[code],)))
-              for code in WAREHOUSES}
-    con.close()
-    changed = 0
-    with open(csv_path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["SKU", "Title", *WAREHOUSES])
-        for i in range(1, rows + 1):
-            values = []
-            for code in WAREHOUSES:
-                value = levels[code][i]
-                if rng.random() < CHANGED:
-                    value, changed = value + rng.randrange(1, 50), changed + 1
-                values.append(value)
-            writer.writerow([f"SKU{i:07d}", f"Item {i}", *values])
-    return changed
-
-
-def child_ingest(config: Path, csv_path: Path) -> None:
+def child_pipeline(config: Path, csv_path: Path, args) -> None:
     """In a child process: receive and process the file through the real pipeline; print timings as JSON."""
     started = time.perf_counter()
     from gateway.app import App
     from gateway.intake import Delivery, receive_file
     from gateway.pipeline import process_file
 
+    steps = None
+    if args.steps or args.tracemalloc:
+        from ingest_steps import Steps
+
+        steps = Steps()
+        steps.install()
+    snapshots: list[tuple[str, object]] = []
+    if args.tracemalloc:
+        import tracemalloc
+
+        tracemalloc.start()
+        for label in ("apply_stock_changes", "outbox enqueue_for_items"):
+            steps.hooks[label] = lambda label=label: snapshots.append((label, tracemalloc.take_snapshot()))
     app = App.from_config(str(config))
     imported = time.perf_counter()
-    file_id = receive_file(app.db, app.settings.data_dir, Delivery(name=csv_path.name, transport="cli"), csv_path)
+    options = {"create_unknown_skus": True} if args.shape == "first" else {}
+    file_id = receive_file(app.db, app.settings.data_dir, Delivery(name=csv_path.name, transport="cli",
+                                                                   options=options), csv_path)
     received = time.perf_counter()
+    profiler = None
+    if args.cprofile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     report = process_file(app.db, app.settings, file_id)
     done = time.perf_counter()
-    print(json.dumps({"status": report.status, "rows": report.document["rows"],
-                      "changes": report.document["changes"], "import_s": imported - started,
-                      "receive_s": received - imported, "process_s": done - received, "total_s": done - imported,
+    if profiler:
+        profiler.disable()
+        write_profile(profiler, args.cprofile, args.shape)
+    result = {"status": report.status, "rows": report.document["rows"], "changes": report.document["changes"],
+              "import_s": imported - started, "receive_s": received - imported, "process_s": done - received,
+              "total_s": done - imported, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    if steps:
+        result["steps"] = steps.table()
+    if args.tracemalloc:
+        import tracemalloc
+
+        result["traced_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+        result["tracemalloc"] = [f"at entry of {label}: {sum(s.size for s in snap.statistics('filename')) / 2**20:.0f} "
+                                 f"MB traced; top sites:" + "".join(
+                                     f"\n    {stat.size / 2**20:7.1f} MB {stat.count:>9,} blocks  "
+                                     f"{stat.traceback[0].filename.replace(str(ROOT) + '/', '')}:"
+                                     f"{stat.traceback[0].lineno}" for stat in snap.statistics("lineno")[:12])
+                                 for label, snap in snapshots]
+    print(json.dumps(result))
+
+
+def write_profile(profiler, folder: str, shape: str) -> None:
+    """cProfile's stats of the processing as `<shape>.pstats` and the top functions as `<shape>.txt`."""
+    import io
+    import pstats
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    profiler.dump_stats(out / f"{shape}.pstats")
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
+    stats.sort_stats("tottime").print_stats(30)
+    stats.sort_stats("cumulative").print_stats(40)
+    (out / f"{shape}.txt").write_text(text.getvalue(), encoding="utf-8")
+
+
+def child_floor(kind: str, target: str, csv_path: Path) -> None:
+    """In a child process: run the floor; print seconds, ledger rows and peak RSS as JSON."""
+    if kind == "sqlite":
+        seconds, written = sqlite_floor(Path(target), csv_path)
+    else:
+        seconds, written = postgres_floor(target, csv_path)
+    print(json.dumps({"seconds": seconds, "written": written,
                       "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
-def floor(db_path: Path, csv_path: Path) -> tuple[float, int]:
-    """The raw sqlite3 floor, set-based: the CSV rows straight into a TEMP table (multi-row INSERTs), one
-    join for the rows that differ, one upsert per warehouse from it; no validation, ledger or report.
-    (seconds, cells changed). The fastest raw way we know: the pipeline is compared with this one.
-    """
-    started = time.perf_counter()
-    con = sqlite3.connect(db_path)
-    con.execute("PRAGMA synchronous=NORMAL")   # the product's setting; WAL is already set on the file
-    ids = {code: wid for code, wid in con.execute("SELECT code, id FROM warehouses")}
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    con.execute("CREATE TEMP TABLE f (sku TEXT NOT NULL, title TEXT, q0 INTEGER, q1 INTEGER, q2 INTEGER)")
-    with open(csv_path, newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        next(reader)
-        cells, per = chain.from_iterable(reader), 199   # column affinity turns the digit texts into integers
-        while batch := tuple(islice(cells, 5 * per)):
-            con.execute("INSERT INTO temp.f VALUES " + ", ".join(["(?, ?, ?, ?, ?)"] * (len(batch) // 5)), batch)
-    joins = " ".join(f"LEFT JOIN stock_levels s{k} ON s{k}.item_id = i.id AND s{k}.warehouse_id = {ids[code]}"
-                     for k, code in enumerate(WAREHOUSES))
-    con.execute(f"CREATE TEMP TABLE d AS SELECT i.id AS item, f.q0, s0.on_hand AS l0, f.q1, s1.on_hand AS l1, "
-                f"f.q2, s2.on_hand AS l2 FROM temp.f f JOIN items i ON i.sku = f.sku {joins} "
-                f"WHERE f.q0 IS NOT s0.on_hand OR f.q1 IS NOT s1.on_hand OR f.q2 IS NOT s2.on_hand")
-    changed = 0
-    for k, code in enumerate(WAREHOUSES):
-        changed += con.execute(
-            f"INSERT INTO stock_levels (item_id, warehouse_id, on_hand, updated_at) SELECT item, ?, q{k}, ? "
-            f"FROM temp.d WHERE q{k} IS NOT l{k} ON CONFLICT (item_id, warehouse_id) DO UPDATE SET "
-            f"on_hand = excluded.on_hand, updated_at = excluded.updated_at", (ids[code], now)).rowcount
-    con.commit()
-    con.close()
-    return time.perf_counter() - started, changed
+def run_child(*argv: str) -> dict:
+    child = subprocess.run([sys.executable, __file__, *argv], capture_output=True, text=True, check=False)
+    if child.returncode:
+        sys.exit(f"the child run {argv[:2]} failed:\n{child.stderr}")
+    return json.loads(child.stdout.strip().splitlines()[-1])
 
 
-def floor_dict_reads(db_path: Path, csv_path: Path) -> tuple[float, int]:
-    """The earlier floor: catalog and levels read into dicts, a Python diff, executemany upsert. (seconds, changed)."""
-    started = time.perf_counter()
-    con = sqlite3.connect(db_path)
-    con.execute("PRAGMA synchronous=NORMAL")
-    ids = {code: wid for code, wid in con.execute("SELECT code, id FROM warehouses")}
-    items = dict(con.execute("SELECT sku, id FROM items"))
-    levels = [dict(con.execute("SELECT item_id, on_hand FROM stock_levels WHERE warehouse_id=?", (ids[c],)))
-              for c in WAREHOUSES]
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    wh_ids = [ids[c] for c in WAREHOUSES]
-    changes = []
-    with open(csv_path, newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        next(reader)
-        for sku, _title, *values in reader:
-            item = items[sku]
-            for level, wh, text in zip(levels, wh_ids, values):
-                quantity = int(text)
-                if level.get(item) != quantity:
-                    changes.append((item, wh, quantity, now))
-    con.executemany("INSERT INTO stock_levels (item_id, warehouse_id, on_hand, updated_at) VALUES (?,?,?,?) "
-                    "ON CONFLICT (item_id, warehouse_id) DO UPDATE SET on_hand=excluded.on_hand, "
-                    "updated_at=excluded.updated_at", changes)
-    con.commit()
-    con.close()
-    return time.perf_counter() - started, len(changes)
-
-
-def orm(db_path: Path, csv_path: Path, rows: int) -> float:
+def orm(url: str, csv_path: Path, rows: int) -> float:
     """A straightforward per-row ORM implementation on the first `rows` rows; seconds."""
+    import csv
+
     from sqlalchemy import create_engine, select
     from sqlalchemy.orm import Session, registry
 
@@ -182,7 +149,7 @@ def orm(db_path: Path, csv_path: Path, rows: int) -> float:
     mapper.map_imperatively(Item, schema.items)
     mapper.map_imperatively(Level, schema.stock_levels)
     mapper.map_imperatively(Entry, schema.ledger)
-    engine = create_engine(f"sqlite:///{db_path}")
+    engine = create_engine(url)
     started = time.perf_counter()
     with Session(engine) as session, open(csv_path, newline="", encoding="utf-8") as fh:
         wh = {code: session.execute(select(schema.warehouses.c.id).where(schema.warehouses.c.code == code)).scalar()
@@ -228,60 +195,120 @@ def xlsx_parse(folder: Path, rows: int) -> float:
     return elapsed
 
 
+def shape_list(text: str) -> list[str]:
+    shapes = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in shapes if s not in SHAPES]
+    if unknown or not shapes:
+        raise argparse.ArgumentTypeError(f"unknown shape {', '.join(unknown) or '(none)'}: choose from "
+                                         f"{', '.join(SHAPES)}")
+    return shapes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--shapes", type=shape_list, default=list(SHAPES),
+                        help=f"comma-separated, from {', '.join(SHAPES)} (default: all)")
+    parser.add_argument("--database-url", help="postgresql+psycopg://user@host:port/db: run on this PostgreSQL "
+                                               "server, in databases of the benchmark's own (default: SQLite)")
     parser.add_argument("--orm-rows", type=int, default=10_000, help="slice timed with the per-row ORM version")
     parser.add_argument("--xlsx-rows", type=int, default=100_000)
+    parser.add_argument("--steps", action="store_true", help="time and measure the pipeline's steps (a table)")
+    parser.add_argument("--cprofile", metavar="DIR", help="profile the processing; stats and top lists in DIR")
+    parser.add_argument("--tracemalloc", action="store_true", help="trace allocations (slow): top sites in apply")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     parser.add_argument("--child", nargs=2, metavar=("CONFIG", "CSV"), help=argparse.SUPPRESS)
+    parser.add_argument("--child-floor", nargs=3, metavar=("KIND", "TARGET", "CSV"), help=argparse.SUPPRESS)
+    parser.add_argument("--shape", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child_ingest(Path(args.child[0]), Path(args.child[1]))
+        child_pipeline(Path(args.child[0]), Path(args.child[1]), args)
         return
+    if args.child_floor:
+        child_floor(args.child_floor[0], args.child_floor[1], Path(args.child_floor[2]))
+        return
+    if args.database_url and not args.database_url.startswith("postgresql"):
+        parser.error(f"--database-url {args.database_url!r}: only postgresql+psycopg://... URLs (SQLite is the default)")
     folder = args.keep or Path(tempfile.mkdtemp(prefix="sg-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
+    store = PostgresStore(args.database_url) if args.database_url else SqliteStore(folder)
     try:
-        run(folder, args)
+        run(folder, store, args)
     finally:
+        store.close()
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def run(folder: Path, args) -> None:
+def run(folder: Path, store, args) -> None:
     rows, cells = args.rows, args.rows * len(WAREHOUSES)
-    db_path, csv_path = folder / "stockgate.db", folder / "update.csv"
+    load = os.getloadavg()
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, "
+          f"{os.cpu_count()} CPUs, database {store.kind}")
+    print(f"floor ({store.kind}): {POSTGRES_HOW if store.kind == 'postgresql' else SQLITE_HOW}")
     t = time.perf_counter()
-    build_catalog(db_path, rows)
-    changed = write_update(db_path, csv_path, rows)
-    print(f"catalog: {rows:,} SKUs x {len(WAREHOUSES)} warehouses, update changes {changed:,} of {cells:,} cells "
-          f"({csv_path.stat().st_size / 1e6:.1f} MB) [{time.perf_counter() - t:.1f} s to build]")
-    for name in ("floor.db", "floor_dicts.db", "orm.db"):
-        shutil.copy(db_path, folder / name)
-    config = folder / "stockgate.toml"
-    config.write_text(f'data_dir = "{folder / "var"}"\ndatabase_url = "sqlite:///{db_path}"\n', encoding="utf-8")
-    child = subprocess.run([sys.executable, __file__, "--child", str(config), str(csv_path)],
-                           capture_output=True, text=True, check=False)
-    if child.returncode:
-        sys.exit(f"the pipeline run failed:\n{child.stderr}")
-    result = json.loads(child.stdout.strip().splitlines()[-1])
-    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    ingest_s = result["total_s"]
-    print(f"pipeline: {ingest_s:.2f} s (receive {result['receive_s']:.2f} s, process {result['process_s']:.2f} s), "
-          f"status {result['status']}, rows {result['rows']}, changes {result['changes']}, peak RSS {rss_mb:.0f} MB")
-    floor_s, floor_changed = floor(folder / "floor.db", csv_path)
-    print(f"floor: {floor_s:.2f} s for {rows:,} rows ({floor_changed:,} cells changed; TEMP table, set-based upsert)")
-    dicts_s, dicts_changed = floor_dict_reads(folder / "floor_dicts.db", csv_path)
-    print(f"floor with dict reads: {dicts_s:.2f} s ({dicts_changed:,} cells changed; the earlier floor, for reference)")
-    orm_rows = min(args.orm_rows, rows)
-    orm_s = orm(folder / "orm.db", csv_path, orm_rows)
-    print(f"orm: {orm_s:.2f} s for {orm_rows:,} rows")
-    xlsx_s = xlsx_parse(folder, args.xlsx_rows)
-    print(f"xlsx: {args.xlsx_rows:,}-row XLSX parsed in {xlsx_s:.2f} s")
-    ingest_rate, floor_rate = cells / ingest_s, cells / floor_s
-    orm_rate = orm_rows * len(WAREHOUSES) / orm_s
-    print(f"ratios: {ingest_rate / orm_rate:.1f}x the ORM, {floor_rate / ingest_rate:.2f}x slower than the floor")
-    print(f"ingest: {ingest_rate:,.0f} cells/s, floor {floor_rate:,.0f}, orm {orm_rate:,.0f}, rss {rss_mb:,.0f} MB")
+    levels = catalog_levels(rows)
+    if any(s != "first" for s in args.shapes):
+        store.build("catalog", levels)
+    if "first" in args.shapes:
+        store.build("empty", None)
+    print(f"catalog: {rows:,} SKUs x {len(WAREHOUSES)} warehouses [{time.perf_counter() - t:.1f} s to build]")
+    lines, last = [], None
+    for shape in args.shapes:
+        csv_path = folder / f"{shape}.csv"
+        changed = write_shape(shape, levels, rows, csv_path)
+        print(f"\n{shape}: {SHAPE_TEXT[shape]}; {changed:,} of {cells:,} cells change "
+              f"({csv_path.stat().st_size / 1e6:.1f} MB)")
+        template = "empty" if shape == "first" else "catalog"
+        url = store.copy(template, f"{shape}_pipeline")
+        config = folder / f"{shape}.toml"
+        config.write_text(f'data_dir = "{folder / ("var_" + shape)}"\ndatabase_url = "{url}"\n', encoding="utf-8")
+        extra = [*(["--steps"] if args.steps else []), *(["--cprofile", args.cprofile] if args.cprofile else []),
+                 *(["--tracemalloc"] if args.tracemalloc else [])]
+        result = run_child("--child", str(config), str(csv_path), "--shape", shape, *extra)
+        pipeline_s, rss = result["total_s"], result["rss_mb"]
+        print(f"pipeline: {pipeline_s:.2f} s (receive {result['receive_s']:.2f} s, process {result['process_s']:.2f} "
+              f"s), status {result['status']}, rows {result['rows']}, changes {result['changes']}, "
+              f"peak RSS {rss:.0f} MB")
+        for line in result.get("steps", []):
+            print("  " + line)
+        if "traced_peak_mb" in result:
+            print(f"  tracemalloc: traced peak {result['traced_peak_mb']:.0f} MB")
+            for block in result["tracemalloc"]:
+                print("  " + block)
+        floor_url = store.copy(template, f"{shape}_floor")
+        target = str(store.path(f"{shape}_floor")) if store.kind == "sqlite" else store.conninfo(
+            store.dbname(f"{shape}_floor"))
+        floor = run_child("--child-floor", store.kind, target, str(csv_path))
+        floor_s = floor["seconds"]
+        print(f"floor: {floor_s:.2f} s, {floor['written']:,} ledger rows, peak RSS {floor['rss_mb']:.0f} MB")
+        mine, theirs = summary(url), summary(floor_url)
+        same = mine == theirs
+        print(f"same writes: {'yes' if same else 'NO'} (pipeline {mine}, floor {theirs})")
+        if not same:
+            sys.exit(f"{shape}: the floor did not write what the pipeline wrote")
+        rate, floor_rate = cells / pipeline_s, cells / floor_s
+        lines.append(f"ingest[{shape}]: {rate:,.0f} cells/s, floor {floor_rate:,.0f} cells/s, "
+                     f"ratio {pipeline_s / floor_s:.2f}x, rss {rss:,.0f} MB")
+        if shape == "changed5":
+            orm_url = store.copy(template, "changed5_orm")
+            orm_rows = min(args.orm_rows, rows)
+            orm_s = orm(orm_url, csv_path, orm_rows)
+            store.drop("changed5_orm")
+            orm_rate = orm_rows * len(WAREHOUSES) / orm_s
+            print(f"orm: {orm_s:.2f} s for {orm_rows:,} rows ({rate / orm_rate:.1f}x slower than the pipeline)")
+            xlsx_s = xlsx_parse(folder, args.xlsx_rows)
+            print(f"xlsx: {args.xlsx_rows:,}-row XLSX parsed in {xlsx_s:.2f} s")
+            last = f"ingest: {rate:,.0f} cells/s, floor {floor_rate:,.0f}, orm {orm_rate:,.0f}, rss {rss:,.0f} MB"
+        for name in (f"{shape}_pipeline", f"{shape}_floor"):
+            store.drop(name)
+        csv_path.unlink()
+    load = os.getloadavg()
+    print(f"\nload average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    for line in lines:
+        print(line)
+    if last:
+        print(last)
 
 
 if __name__ == "__main__":

@@ -263,6 +263,7 @@ def run(folder: Path, store, args) -> None:
         url = store.copy(template, f"{shape}_pipeline")
         config = folder / f"{shape}.toml"
         config.write_text(f'data_dir = "{folder / ("var_" + shape)}"\ndatabase_url = "{url}"\n', encoding="utf-8")
+        (folder / ("var_" + shape)).mkdir(exist_ok=True)   # what `stockgate init` makes (the database is built)
         extra = [*(["--steps"] if args.steps else []), *(["--cprofile", args.cprofile] if args.cprofile else []),
                  *(["--tracemalloc"] if args.tracemalloc else [])]
         result = run_child("--child", str(config), str(csv_path), "--shape", shape, *extra)

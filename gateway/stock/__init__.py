@@ -4,12 +4,12 @@ levels' functions are importable from here.
 """
 
 from gateway.stock.levels import (
-    WarehouseRow, adjust_stock, apply_stock_changes, catalog_ids, ensure_items, find_warehouse, item_ids,
+    WarehouseRow, adjust_stock, apply_file_diff, apply_stock_changes, catalog_ids, ensure_items, find_warehouse, item_ids,
     ledger_sums, ledger_view, read_warehouse_levels, set_stock, skus_of, stock_view, warehouse_id, warehouses,
 )
 
 __all__ = [
-    "WarehouseRow", "adjust_stock", "apply_stock_changes", "catalog_ids", "ensure_items", "find_warehouse",
+    "WarehouseRow", "adjust_stock", "apply_file_diff", "apply_stock_changes", "catalog_ids", "ensure_items", "find_warehouse",
     "item_ids", "ledger_sums", "ledger_view", "read_warehouse_levels", "set_stock", "skus_of", "stock_view",
     "warehouse_id", "warehouses",
 ]

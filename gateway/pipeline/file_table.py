@@ -124,25 +124,28 @@ def drop_staged(conn: Connection) -> None:
         cursor.close()
 
 
-def stage(conn: Connection, rows: Sequence[int], skus: Sequence[str], columns: Sequence[Sequence[int | None]]) -> None:
-    """Create `sg_file_rows(seq, file_row, sku, q0..qN)` (seq: 1 + index into `skus`) and fill it: SQLite by
-    multi-row INSERTs, PostgreSQL by COPY; it stays until `drop_staged` (or, on PostgreSQL, the commit)."""
+def stage(conn: Connection, rows: Sequence[int], skus: Sequence[str], titles: Sequence[str | None],
+          columns: Sequence[Sequence[int | None]]) -> None:
+    """Create `sg_file_rows(seq, file_row, sku, title, q0..qN)` (seq: 1 + index into `skus`; title: the
+    row's storable title or NULL) and fill it: SQLite by multi-row INSERTs, PostgreSQL by COPY; it stays
+    until `drop_staged` (or, on PostgreSQL, the commit)."""
     drop_staged(conn)
     names = [f"q{k}" for k in range(len(columns))]
     postgres = conn.dialect.name == "postgresql"
     integer = "BIGINT" if postgres else "INTEGER"
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(f"CREATE TEMP TABLE {TABLE} (seq {integer} PRIMARY KEY, file_row {integer}, sku TEXT NOT NULL"
+        cursor.execute(f"CREATE TEMP TABLE {TABLE} (seq {integer} PRIMARY KEY, file_row {integer}, sku TEXT NOT NULL, "
+                       "title TEXT"
                        f"{''.join(f', {name} {integer}' for name in names)})" + (" ON COMMIT DROP" if postgres else ""))
         if postgres:
-            with cursor.copy(f"COPY {TABLE} (seq, file_row, sku, {', '.join(names)}) FROM STDIN") as copy:
-                for row in zip(range(1, len(skus) + 1), rows, skus, *columns):
+            with cursor.copy(f"COPY {TABLE} (seq, file_row, sku, title, {', '.join(names)}) FROM STDIN") as copy:
+                for row in zip(range(1, len(skus) + 1), rows, skus, titles, *columns):
                     copy.write_row(row)
             cursor.execute(f"ANALYZE {TABLE}")
         else:
-            values = zip(range(1, len(skus) + 1), rows, skus, *columns)
-            _insert(cursor, ["seq", "file_row", "sku", *names], values, len(skus))
+            values = zip(range(1, len(skus) + 1), rows, skus, titles, *columns)
+            _insert(cursor, ["seq", "file_row", "sku", "title", *names], values, len(skus))
     finally:
         cursor.close()
 
@@ -163,12 +166,19 @@ def drop_rows(conn: Connection, indexes: Sequence[int]) -> None:
 
 
 def create_unknown_items(conn: Connection, file_id: str | None, at) -> int:
-    """Create an item for every staged SKU not in the catalog yet (remembering `file_id`); how many."""
-    before = _run(conn, "SELECT count(*) FROM items")[0][0]
-    _run(conn, f"INSERT INTO items (sku, created_at, created_by_file) SELECT f.sku, ?, ? FROM {TABLE} f "
-               "LEFT JOIN items i ON i.sku = f.sku WHERE i.id IS NULL ORDER BY f.seq "
+    """Create an item, with the row's title, for every staged SKU not in the catalog yet (remembering
+    `file_id`)."""
+    _run(conn, f"INSERT INTO items (sku, title, created_at, created_by_file) SELECT f.sku, f.title, ?, ? "
+               f"FROM {TABLE} f LEFT JOIN items i ON i.sku = f.sku WHERE i.id IS NULL ORDER BY f.seq "
                "ON CONFLICT (sku) DO NOTHING", (at, file_id))
-    return _run(conn, "SELECT count(*) FROM items")[0][0] - before
+
+
+def store_titles(conn: Connection, *, replace: bool) -> None:
+    """Give the staged rows' items their titles: where an item has none, and with `replace` (a Quantity
+    Update) where its title differs (`stock.titles.store_titles`' rules, in one statement)."""
+    differs = " OR items.title <> f.title" if replace else ""
+    _run(conn, f"UPDATE items SET title = f.title FROM {TABLE} f WHERE items.sku = f.sku AND f.title IS NOT NULL "
+               f"AND (items.title IS NULL OR items.title = ''{differs})")
 
 
 def lock_levels(conn: Connection, warehouse_ids: Sequence[int]) -> None:
@@ -206,8 +216,8 @@ def stage_diff(conn: Connection, warehouse_ids: Sequence[int]) -> None:
         _run(conn, f"ANALYZE {DIFF}")
 
 
-def diff_counts(conn: Connection, warehouse_count: int) -> tuple[int, int, int, int, int]:
-    """(known rows staged, rows that move a level, cells increased, decreased, zeroed) of the staged diff."""
+def diff_counts(conn: Connection, warehouse_count: int) -> tuple[int, int, int, int]:
+    """(rows that move a level, cells increased, decreased, zeroed) of the staged diff."""
     moved = [f"(q{k} IS NOT NULL AND q{k} <> COALESCE(l{k}, 0))" for k in range(warehouse_count)]
     up = " + ".join(f"(CASE WHEN {m} AND q{k} > COALESCE(l{k}, 0) THEN 1 ELSE 0 END)" for k, m in enumerate(moved))
     zero = " + ".join(f"(CASE WHEN {m} AND q{k} = 0 THEN 1 ELSE 0 END)" for k, m in enumerate(moved))
@@ -215,5 +225,4 @@ def diff_counts(conn: Connection, warehouse_count: int) -> tuple[int, int, int, 
                       for k, m in enumerate(moved))
     row = _run(conn, f"SELECT count(*), COALESCE(sum(CASE WHEN {' OR '.join(moved)} THEN 1 ELSE 0 END), 0), "
                      f"COALESCE(sum({up}), 0), COALESCE(sum({down}), 0), COALESCE(sum({zero}), 0) FROM {DIFF}")[0]
-    known = _run(conn, f"SELECT count(*) FROM {TABLE} f JOIN items i ON i.sku = f.sku")[0][0]
-    return known, int(row[1]), int(row[2]), int(row[3]), int(row[4])
+    return int(row[1]), int(row[2]), int(row[3]), int(row[4])

@@ -24,6 +24,7 @@ from gateway.core.ledger import ChangeKind, StockChange
 from gateway.core.skus import DigitSkus, spreadsheet_form, spreadsheet_originals
 from gateway.db import schema
 from gateway.pipeline import file_table
+from gateway.stock.titles import TITLE_MAX_LENGTH, storable_title
 from gateway.stock import (
     WarehouseRow,
     catalog_ids,
@@ -377,14 +378,16 @@ def _plan_staged(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules: Pl
     refused, reported or created there, the differing rows stay in `file_table.DIFF` and are counted in
     SQL; only the `full` zeroing comes back as `StockChange`s. The staged tables stay for the apply."""
     warehouse_ids = [wh.id for _, wh, _ in columns]
-    file_table.stage(conn, parsed.row_numbers, parsed.skus, [values for values, _, _ in columns])
-    unknown = file_table.unknown_seqs(conn)
+    file_table.stage(conn, parsed.row_numbers, parsed.skus, staged_titles(parsed.titles, parsed.skus),
+                     [values for values, _, _ in columns])
+    unknown, known_rows = file_table.unknown_seqs(conn), len(parsed.skus)
     if unknown:
         rest = _refuse_mangled(conn, parsed, plan, sku_column, unknown)
         if rules.create_unknown_skus:
             if len(rest) < len(unknown):   # refused as mangled: never created, never applied
                 file_table.drop_rows(conn, sorted(set(unknown) - set(rest)))
             file_table.create_unknown_items(conn, file_id, _stamp_for(conn))
+            known_rows -= len(unknown) - len(rest)
         else:
             skus, rows = parsed.skus, parsed.row_numbers
             for i in rest:
@@ -392,11 +395,11 @@ def _plan_staged(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules: Pl
                                               sku=skus[i]))
                 plan.error_rows.add(rows[i])
             file_table.drop_rows(conn, unknown)
+            known_rows -= len(unknown)
     if lock:
         file_table.lock_levels(conn, warehouse_ids)
     file_table.stage_diff(conn, warehouse_ids)
-    known_rows, plan.rows_applied, plan.increased, plan.decreased, plan.zeroed = file_table.diff_counts(
-        conn, len(warehouse_ids))
+    plan.rows_applied, plan.increased, plan.decreased, plan.zeroed = file_table.diff_counts(conn, len(warehouse_ids))
     plan.rows_unchanged = known_rows - plan.rows_applied
     plan.staged = True
     if rules.mode == "full":
@@ -405,6 +408,16 @@ def _plan_staged(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules: Pl
             file_table.lock_warehouse(conn, wh.id)   # every level the snapshot may zero
         _plan_zeroing(conn, plan, file_table.absent_stocked_levels(conn, wh.id),
                       file_table.stocked_count(conn, wh.id), parsed, wh, rules, file_id)
+
+
+def staged_titles(titles: dict[str, str], skus: list[str]) -> list[str | None]:
+    """Each kept row's storable title (None: none), aligned with `skus`."""
+    if not titles:
+        return [None] * len(skus)
+    texts = list(titles.values())
+    if not ("".join(texts).isprintable() and max(map(len, texts)) <= TITLE_MAX_LENGTH and all(map(str.strip, texts))):
+        titles = {sku: storable_title(title) for sku, title in titles.items()}
+    return list(map(titles.get, skus))
 
 
 def _stamp_for(conn: Connection):

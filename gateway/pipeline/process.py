@@ -337,16 +337,19 @@ def _parse_and_apply(db: Database, settings: Settings, facts: FileFacts, codes: 
         if copy is not None and outcome.status is not FileStatus.DUPLICATE:   # the earlier copy went away
             raise RetryableError(f"file {facts.file_id}: its duplicate check changed; it will be processed again")
         applied = outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS)
-        if applied and outcome.plan.staged:   # the differing rows wait in the database, written a chunk at a time
+        staged = outcome.plan is not None and outcome.plan.staged
+        if applied and staged:   # the differing rows wait in the database, written a chunk at a time
             apply_file_diff(conn, file_table.DIFF, outcome.plan.warehouse_ids, file_id=facts.file_id)
-        if outcome.plan is not None and outcome.plan.staged:
-            file_table.drop_staged(conn)
         if applied and outcome.plan.changes:
             apply_stock_changes(conn, outcome.plan.changes, cause="file", file_id=facts.file_id,
                                 current=outcome.plan.current)
-        if outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS) and parsed.titles:
+        if applied and staged and parsed.titles:   # the staged rows carry their titles (failed rows are gone)
+            file_table.store_titles(conn, replace=outcome.kind.kind == "quantity_update")
+        elif applied and parsed.titles:
             store_titles(conn, valid_titles(parsed.titles, parsed.skus, parsed.row_numbers, outcome.plan.error_rows),
                          replace=outcome.kind.kind == "quantity_update")
+        if staged:
+            file_table.drop_staged(conn)
         report = build_report(facts, outcome, started)
         record_outcome(conn, facts, outcome, report, worker_id=worker_id)
     return report

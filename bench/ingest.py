@@ -262,7 +262,8 @@ def run(folder: Path, store, args) -> None:
         template = "empty" if shape == "first" else "catalog"
         url = store.copy(template, f"{shape}_pipeline")
         config = folder / f"{shape}.toml"
-        config.write_text(f'data_dir = "{folder / ("var_" + shape)}"\ndatabase_url = "{url}"\n', encoding="utf-8")
+        config.write_text(f'data_dir = "{folder / ("var_" + shape)}"\ndatabase_url = "{url}"\n'
+                          '[files]\nmax_file_mb = 4096\n', encoding="utf-8")   # a 3M-row file is over 100 MB
         (folder / ("var_" + shape)).mkdir(exist_ok=True)   # what `stockgate init` makes (the database is built)
         extra = [*(["--steps"] if args.steps else []), *(["--cprofile", args.cprofile] if args.cprofile else []),
                  *(["--tracemalloc"] if args.tracemalloc else [])]

@@ -116,12 +116,12 @@ def write_profile(profiler, folder: str, shape: str) -> None:
 
 
 def child_floor(kind: str, target: str, csv_path: Path) -> None:
-    """In a child process: run the floor; print seconds, ledger rows and peak RSS as JSON."""
+    """In a child process: run the floor; print seconds, ledger rows, seconds per step and peak RSS as JSON."""
     if kind == "sqlite":
-        seconds, written = sqlite_floor(Path(target), csv_path)
+        seconds, written, laps = sqlite_floor(Path(target), csv_path)
     else:
-        seconds, written = postgres_floor(target, csv_path)
-    print(json.dumps({"seconds": seconds, "written": written,
+        seconds, written, laps = postgres_floor(target, csv_path)
+    print(json.dumps({"seconds": seconds, "written": written, "laps": laps,
                       "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
@@ -228,7 +228,8 @@ def main() -> None:
         child_floor(args.child_floor[0], args.child_floor[1], Path(args.child_floor[2]))
         return
     if args.database_url and not args.database_url.startswith("postgresql"):
-        parser.error(f"--database-url {args.database_url!r}: only postgresql+psycopg://... URLs (SQLite is the default)")
+        parser.error(f"--database-url {args.database_url!r}: only postgresql+psycopg://... URLs "
+                     f"(SQLite is the default)")
     folder = args.keep or Path(tempfile.mkdtemp(prefix="sg-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     store = PostgresStore(args.database_url) if args.database_url else SqliteStore(folder)
@@ -262,9 +263,9 @@ def run(folder: Path, store, args) -> None:
         template = "empty" if shape == "first" else "catalog"
         url = store.copy(template, f"{shape}_pipeline")
         config = folder / f"{shape}.toml"
+        (folder / f"var_{shape}").mkdir(exist_ok=True)   # what `stockgate init` makes
         config.write_text(f'data_dir = "{folder / ("var_" + shape)}"\ndatabase_url = "{url}"\n'
                           '[files]\nmax_file_mb = 4096\n', encoding="utf-8")   # a 3M-row file is over 100 MB
-        (folder / ("var_" + shape)).mkdir(exist_ok=True)   # what `stockgate init` makes (the database is built)
         extra = [*(["--steps"] if args.steps else []), *(["--cprofile", args.cprofile] if args.cprofile else []),
                  *(["--tracemalloc"] if args.tracemalloc else [])]
         result = run_child("--child", str(config), str(csv_path), "--shape", shape, *extra)
@@ -283,7 +284,8 @@ def run(folder: Path, store, args) -> None:
             store.dbname(f"{shape}_floor"))
         floor = run_child("--child-floor", store.kind, target, str(csv_path))
         floor_s = floor["seconds"]
-        print(f"floor: {floor_s:.2f} s, {floor['written']:,} ledger rows, peak RSS {floor['rss_mb']:.0f} MB")
+        print(f"floor: {floor_s:.2f} s, {floor['written']:,} ledger rows, peak RSS {floor['rss_mb']:.0f} MB ("
+              + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in floor["laps"].items()) + ")")
         mine, theirs = summary(url), summary(floor_url)
         same = mine == theirs
         print(f"same writes: {'yes' if same else 'NO'} (pipeline {mine}, floor {theirs})")

@@ -58,7 +58,7 @@ def _migrate(url: str) -> None:
     from gateway.db.engine import make_database
     from gateway.db.migrate import ensure_default_warehouse, upgrade
 
-    db = make_database(url)
+    db = make_database(url, create=True)
     upgrade(db)
     ensure_default_warehouse(db)
     with db.write() as conn:
@@ -195,6 +195,8 @@ def summary(url: str) -> dict[str, int]:
         row = conn.execute(text(
             "SELECT (SELECT count(*) FROM items), (SELECT count(*) FROM stock_levels), "
             "(SELECT coalesce(sum(on_hand), 0) FROM stock_levels), (SELECT count(*) FROM ledger), "
-            "(SELECT coalesce(sum(delta), 0) FROM ledger), (SELECT coalesce(sum(file_row), 0) FROM ledger)")).one()
+            "(SELECT coalesce(sum(delta), 0) FROM ledger), (SELECT coalesce(sum(file_row), 0) FROM ledger), "
+            "(SELECT coalesce(sum(length(title)), 0) FROM items)")).one()
     engine.dispose()
-    return dict(zip(("items", "levels", "on_hand", "ledger", "ledger_delta", "ledger_rows"), map(int, row)))
+    return dict(zip(("items", "levels", "on_hand", "ledger", "ledger_delta", "ledger_rows", "title_chars"),
+                    map(int, row)))

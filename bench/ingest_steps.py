@@ -39,6 +39,8 @@ STEPS = [
     ("outbox enqueue_for_items", "gateway.channel_sync.outbox", "enqueue_for_items"),
     ("build_report", "gateway.pipeline.process", "build_report"),
     ("record_outcome", "gateway.pipeline.process", "record_outcome"),
+    ("titles: the valid rows' titles", "gateway.pipeline.process", "valid_titles"),
+    ("titles: compared with the catalog, stored", "gateway.pipeline.process", "store_titles"),
     ("after commit: report files, archive", "gateway.pipeline.claims", "finish_after_commit"),
 ]
 
@@ -139,7 +141,9 @@ class Steps:
     def table(self, minimum: float = 0.01) -> list[str]:
         """The tree, in the order steps were first seen, with each parent's unaccounted time as `(rest)`."""
         lines = [f"{'step':<64} {'calls':>5} {'seconds':>8} {'RSS after':>10} {'peak after':>10}"]
-        paths = list(self.records)
+        order = {path: n for n, path in enumerate(self.records)}
+        paths = sorted(order, key=lambda p: (p[0].startswith("(thread"), p[0] if p[0].startswith("(thread") else "",
+                                             order[p]))   # the main thread's steps, then each other thread's
         for path in paths:
             calls, seconds, rss, peak = self.records[path]
             if len(path) == 1 and path[0].startswith("(thread"):

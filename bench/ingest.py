@@ -264,7 +264,8 @@ def run(folder: Path, store, args) -> None:
         url = store.copy(template, f"{shape}_pipeline")
         config = folder / f"{shape}.toml"
         (folder / f"var_{shape}").mkdir(exist_ok=True)   # what `stockgate init` makes
-        config.write_text(f'data_dir = "{folder / ("var_" + shape)}"\ndatabase_url = "{url}"\n', encoding="utf-8")
+        config.write_text(f'data_dir = "{folder / ("var_" + shape)}"\ndatabase_url = "{url}"\n'
+                          '[files]\nmax_file_mb = 4096\n', encoding="utf-8")   # a 3M-row file is over 100 MB
         extra = [*(["--steps"] if args.steps else []), *(["--cprofile", args.cprofile] if args.cprofile else []),
                  *(["--tracemalloc"] if args.tracemalloc else [])]
         result = run_child("--child", str(config), str(csv_path), "--shape", shape, *extra)

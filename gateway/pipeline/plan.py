@@ -1,9 +1,12 @@
 """Turn a parsed file into stock changes against the database's current levels (reads only).
 
-Set-based on purpose, so a 1,000,000-row file costs a few scans, not a query per row: on SQLite the file's
-rows go into a TEMP table and one join returns the rows that differ (`gateway.pipeline.file_table`); on
-PostgreSQL the item map and each warehouse's levels (locked) are read once and compared as lists.
-Writing is `apply_stock_changes`'s job.
+Set-based on purpose, so a 1,000,000-row file costs a few scans, not a query per row. A file being applied
+(absolute figures) is staged: its rows go into a TEMP table (COPY on PostgreSQL), new items are created
+from it, and one join keeps the rows that differ in a second TEMP table, counted in SQL; `plan.staged`
+says so, and `stock.apply_file_diff` writes them a chunk at a time (`gateway.pipeline.file_table`). A
+dry run and a delta file get their differing cells back as `StockChange`s (SQLite: the same join;
+PostgreSQL: the item map and each warehouse's levels read once and compared as lists), for
+`apply_stock_changes`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from gateway.core.ledger import ChangeKind, StockChange
 from gateway.core.skus import DigitSkus, spreadsheet_form, spreadsheet_originals
 from gateway.db import schema
 from gateway.pipeline import file_table
+from gateway.stock.titles import TITLE_MAX_LENGTH, storable_title
 from gateway.stock import (
     WarehouseRow,
     catalog_ids,
@@ -74,6 +78,7 @@ class FilePlan:
     protected_items: set[int] = field(default_factory=set)    # known items a mangled SKU probably meant
     replaced: dict[int, Issue] = field(default_factory=dict)  # id(parser issue) -> the issue to report instead
     digit_skus: DigitSkus | None = None                       # the catalog's digit SKUs, once read
+    staged: bool = False   # the differing rows wait in file_table.DIFF for stock.apply_file_diff (not in changes)
 
 
 def resolve_warehouses(parsed: ParsedFile, rules: PlanRules, known: dict[str, WarehouseRow]
@@ -329,7 +334,9 @@ def plan_file(conn: Connection, parsed: ParsedFile, options: ParseOptions, rules
     if rules.mode != "delta":
         _adjust_for_orders(conn, parsed, pairs, quantities, as_of, plan, quantity_column)
     columns = [(quantities[key], wh, quantity_column or key) for key, wh in pairs]
-    if conn.dialect.name == "sqlite":
+    if rules.mode != "delta" and rules.create_items:
+        _plan_staged(conn, plan, parsed, rules, columns, sku_column, file_id, lock)
+    elif conn.dialect.name == "sqlite":
         _plan_in_sqlite(conn, plan, parsed, rules, columns, sku_column, file_id)
     else:
         _plan_from_reads(conn, plan, parsed, rules, columns, sku_column, file_id, lock)
@@ -363,6 +370,61 @@ def _plan_from_reads(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules
                       sum(1 for n in levels.values() if n > 0), parsed, wh, rules, file_id)
     plan.rows_applied = len(changed_rows)
     plan.rows_unchanged = sum(1 for item in ids if item is not None) - plan.rows_applied
+
+
+def _plan_staged(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules: PlanRules, columns: list,
+                 sku_column: str | None, file_id: str | None, lock: bool) -> None:
+    """Plan a file being applied with its rows staged in the database (both engines): unknown SKUs are
+    refused, reported or created there, the differing rows stay in `file_table.DIFF` and are counted in
+    SQL; only the `full` zeroing comes back as `StockChange`s. The staged tables stay for the apply."""
+    warehouse_ids = [wh.id for _, wh, _ in columns]
+    file_table.stage(conn, parsed.row_numbers, parsed.skus, staged_titles(parsed.titles, parsed.skus),
+                     [values for values, _, _ in columns])
+    unknown, known_rows = file_table.unknown_seqs(conn), len(parsed.skus)
+    if unknown:
+        rest = _refuse_mangled(conn, parsed, plan, sku_column, unknown)
+        if rules.create_unknown_skus:
+            if len(rest) < len(unknown):   # refused as mangled: never created, never applied
+                file_table.drop_rows(conn, sorted(set(unknown) - set(rest)))
+            file_table.create_unknown_items(conn, file_id, _stamp_for(conn))
+            known_rows -= len(unknown) - len(rest)
+        else:
+            skus, rows = parsed.skus, parsed.row_numbers
+            for i in rest:
+                plan.issues.append(make_issue("UNKNOWN_SKU", row=rows[i], column=sku_column, value=skus[i],
+                                              sku=skus[i]))
+                plan.error_rows.add(rows[i])
+            file_table.drop_rows(conn, unknown)
+            known_rows -= len(unknown)
+    if lock:
+        file_table.lock_levels(conn, warehouse_ids)
+    file_table.stage_diff(conn, warehouse_ids)
+    plan.rows_applied, plan.increased, plan.decreased, plan.zeroed = file_table.diff_counts(conn, len(warehouse_ids))
+    plan.rows_unchanged = known_rows - plan.rows_applied
+    plan.staged = True
+    if rules.mode == "full":
+        wh = columns[0][1]
+        if lock:
+            file_table.lock_warehouse(conn, wh.id)   # every level the snapshot may zero
+        _plan_zeroing(conn, plan, file_table.absent_stocked_levels(conn, wh.id),
+                      file_table.stocked_count(conn, wh.id), parsed, wh, rules, file_id)
+
+
+def staged_titles(titles: dict[str, str], skus: list[str]) -> list[str | None]:
+    """Each kept row's storable title (None: none), aligned with `skus`."""
+    if not titles:
+        return [None] * len(skus)
+    texts = list(titles.values())
+    if not ("".join(texts).isprintable() and max(map(len, texts)) <= TITLE_MAX_LENGTH and all(map(str.strip, texts))):
+        titles = {sku: storable_title(title) for sku, title in titles.items()}
+    return list(map(titles.get, skus))
+
+
+def _stamp_for(conn: Connection):
+    """Now, as the driver stores a timestamp (SQLite: SQLAlchemy's DATETIME text)."""
+    from datetime import UTC, datetime
+    at = datetime.now(UTC)
+    return at.strftime("%Y-%m-%d %H:%M:%S.%f") if conn.dialect.name == "sqlite" else at
 
 
 def _plan_in_sqlite(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules: PlanRules, columns: list,

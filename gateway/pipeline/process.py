@@ -28,6 +28,7 @@ from gateway.core.files import FileStatus, check_transition
 from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.errors import RetryableError
+from gateway.pipeline import file_table
 from gateway.pipeline.kinds import (
     FileKind,
     as_of_from_name,
@@ -39,7 +40,7 @@ from gateway.pipeline.kinds import (
 from gateway.pipeline.plan import FilePlan, PlanRules, is_snapshot, plan_file, repeats_of_failed_rows
 from gateway.pipeline.report import Report, empty_counts, make_report
 from gateway.settings import Settings
-from gateway.stock import apply_stock_changes, warehouses
+from gateway.stock import apply_file_diff, apply_stock_changes, warehouses
 from gateway.stock.titles import store_titles, valid_titles
 from parsers import Issue, ParsedFile, ParseOptions, make_issue, parse_file
 from parsers.columns import normalise_header
@@ -335,12 +336,20 @@ def _parse_and_apply(db: Database, settings: Settings, facts: FileFacts, codes: 
                          lock=db.is_postgres)
         if copy is not None and outcome.status is not FileStatus.DUPLICATE:   # the earlier copy went away
             raise RetryableError(f"file {facts.file_id}: its duplicate check changed; it will be processed again")
-        if outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS) and outcome.plan.changes:
+        applied = outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS)
+        staged = outcome.plan is not None and outcome.plan.staged
+        if applied and staged:   # the differing rows wait in the database, written a chunk at a time
+            apply_file_diff(conn, file_table.DIFF, outcome.plan.warehouse_ids, file_id=facts.file_id)
+        if applied and outcome.plan.changes:
             apply_stock_changes(conn, outcome.plan.changes, cause="file", file_id=facts.file_id,
                                 current=outcome.plan.current)
-        if outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS) and parsed.titles:
+        if applied and staged and parsed.titles:   # the staged rows carry their titles (failed rows are gone)
+            file_table.store_titles(conn, replace=outcome.kind.kind == "quantity_update")
+        elif applied and parsed.titles:
             store_titles(conn, valid_titles(parsed.titles, parsed.skus, parsed.row_numbers, outcome.plan.error_rows),
                          replace=outcome.kind.kind == "quantity_update")
+        if staged:
+            file_table.drop_staged(conn)
         report = build_report(facts, outcome, started)
         record_outcome(conn, facts, outcome, report, worker_id=worker_id)
     return report

@@ -4,13 +4,13 @@ levels' functions are importable from here.
 """
 
 from gateway.stock.levels import (
-    WarehouseRow, adjust_stock, apply_stock_changes, catalog_ids, ensure_items, find_warehouse, item_ids,
-    iter_stock_view, ledger_sums, ledger_view, read_warehouse_levels, set_stock, skus_of, stock_view, warehouse_id,
-    warehouses,
+    WarehouseRow, adjust_stock, apply_file_diff, apply_stock_changes, catalog_ids, ensure_items, find_warehouse,
+    item_ids, iter_stock_view, ledger_sums, ledger_view, read_warehouse_levels, set_stock, skus_of, stock_view,
+    warehouse_id, warehouses,
 )
 
 __all__ = [
-    "WarehouseRow", "adjust_stock", "apply_stock_changes", "catalog_ids", "ensure_items", "find_warehouse",
-    "item_ids", "iter_stock_view", "ledger_sums", "ledger_view", "read_warehouse_levels", "set_stock", "skus_of",
-    "stock_view", "warehouse_id", "warehouses",
+    "WarehouseRow", "adjust_stock", "apply_file_diff", "apply_stock_changes", "catalog_ids", "ensure_items",
+    "find_warehouse", "item_ids", "iter_stock_view", "ledger_sums", "ledger_view", "read_warehouse_levels",
+    "set_stock", "skus_of", "stock_view", "warehouse_id", "warehouses",
 ]

@@ -26,6 +26,8 @@ from parsers.issues import QUANTITY_LIMIT
 # Above this many levels of one warehouse in a batch, read the whole warehouse instead of key lists.
 _WHOLE_WAREHOUSE_THRESHOLD = 2000
 _CHUNK = 5000
+# A staged file's differing rows are written this many at a time (`apply_file_diff`); tests make it small.
+FILE_CHUNK_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -239,6 +241,63 @@ def apply_stock_changes(conn: Connection, changes: Sequence[StockChange], *, cau
         from gateway.channel_sync import outbox  # late import: the outbox builds on this module
         outbox.enqueue_for_items(conn, {row[1] for row in ledger_rows}, at=at)
     return entries
+
+
+def apply_file_diff(conn: Connection, table: str, warehouse_ids: Sequence[int], *, file_id: str | None,
+                    at: datetime | None = None, chunk_rows: int | None = None) -> int:
+    """Write a file's staged differing rows (`table`: n, file_row, item, q0, l0, ...; see
+    `gateway.pipeline.file_table`) in the caller's transaction, `chunk_rows` rows at a time, set-based: per
+    chunk and warehouse one INSERT ... SELECT into the ledger (the delta against the level as it is now)
+    and one upsert of the levels, then the outbox for the chunk's moved items. Empty cells change
+    nothing; a 0 where no level exists creates it at 0 without a ledger entry. Returns ledger rows written.
+    On PostgreSQL the levels were locked when the file was planned; one created meanwhile by another
+    writer is locked here before it is read. A failure in any chunk rolls the whole transaction back.
+    """
+    from gateway.channel_sync import outbox  # late import: the outbox builds on this module
+
+    chunk_rows = chunk_rows or FILE_CHUNK_ROWS
+    at = at or datetime.now(UTC)
+    postgres = conn.dialect.name == "postgresql"
+    stamp, mark = _stamp(conn, at), ("%s" if postgres else "?")
+    cursor = conn.connection.cursor()
+    written = 0
+    try:
+        cursor.execute(f"SELECT COALESCE(max(n), 0) FROM {table}")
+        total = cursor.fetchone()[0]
+        for start in range(1, total + 1, chunk_rows):
+            span = (start, start + chunk_rows - 1)
+            for k, wh in enumerate(warehouse_ids):
+                q, lv, where = f"d.q{k}", f"d.l{k}", f"d.n BETWEEN {mark} AND {mark}"
+                if postgres:   # a level missing when planned: create it at 0 and lock it (another writer may have)
+                    cursor.execute(
+                        f"INSERT INTO stock_levels (item_id, warehouse_id, on_hand, updated_at) SELECT d.item, %s, 0, %s "
+                        f"FROM {table} d WHERE {where} AND {q} IS NOT NULL AND {lv} IS NULL ORDER BY d.item "
+                        "ON CONFLICT (item_id, warehouse_id) DO NOTHING", (wh, at, *span))
+                    cursor.execute(
+                        f"SELECT count(*) FROM (SELECT 1 FROM stock_levels s JOIN {table} d ON s.item_id = d.item "
+                        f"WHERE s.warehouse_id = %s AND {where} AND {lv} IS NULL ORDER BY s.item_id "
+                        "FOR UPDATE OF s) locked", (wh, *span))
+                cursor.execute(
+                    "INSERT INTO ledger (at, item_id, warehouse_id, delta, on_hand_after, cause, file_id, file_row, "
+                    f"reference) SELECT {mark}, d.item, {mark}, {q} - COALESCE(s.on_hand, 0), {q}, 'file', {mark}, "
+                    f"d.file_row, NULL FROM {table} d LEFT JOIN stock_levels s ON s.item_id = d.item AND "
+                    f"s.warehouse_id = {mark} WHERE {where} AND {q} IS NOT NULL AND {q} <> COALESCE(s.on_hand, 0) "
+                    "ORDER BY d.n", (stamp, wh, file_id, wh, *span))
+                written += max(cursor.rowcount, 0)
+                cursor.execute(
+                    "INSERT INTO stock_levels (item_id, warehouse_id, on_hand, updated_at) "
+                    f"SELECT d.item, {mark}, {q}, {mark} FROM {table} d WHERE {where} AND {q} IS NOT NULL "
+                    f"AND {q} IS DISTINCT FROM {lv} ORDER BY d.item ON CONFLICT (item_id, warehouse_id) DO UPDATE "
+                    "SET on_hand = excluded.on_hand, updated_at = excluded.updated_at", (wh, stamp, *span))
+            moved = " OR ".join(f"(d.q{k} IS NOT NULL AND d.q{k} <> COALESCE(d.l{k}, 0))"
+                                for k in range(len(warehouse_ids)))
+            cursor.execute(f"SELECT d.item FROM {table} d WHERE d.n BETWEEN {mark} AND {mark} AND ({moved})", span)
+            items = [row[0] for row in cursor.fetchall()]
+            if items:
+                outbox.enqueue_for_items(conn, items, at=at)
+    finally:
+        cursor.close()
+    return written
 
 
 def set_stock(conn: Connection, sku: str, warehouse: str, quantity: int, *, reference: str | None = None) -> PlannedEntry | None:

@@ -7,6 +7,8 @@
 - Linking: to the item with the listing's SKU when the sizes agree (where both have one) and the item
   has no other listing on this channel; otherwise unlinked with SIZE_MISMATCH or CHANNEL_ALREADY_LINKED.
   A SKU that is no SKU (empty, over 100 characters, a control character) stays unlinked: INVALID_SKU.
+- An operator's link or unlink (`gateway.channel_sync.linking`) stands while the listing's SKU on the
+  channel stays the same: the sync decides again only for a listing whose SKU changed.
 - A linked listing whose quantity on the channel is not its target is pushed its target (drift).
 - A linked listing's title becomes its item's title when the item has none (`gateway.stock.titles`).
 - Sync: incremental (from the stored cursor: new listings) or full (every listing; those gone become
@@ -22,6 +24,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, delete, select, text, update
 
 from gateway.channel_sync.adapters import channel_errors
+from gateway.channel_sync.listing_views import listings_view
 from gateway.channel_sync.outbox import enqueue_listing_targets, enqueue_targets, listing_targets
 from gateway.clock import iso, now
 from gateway.core.ledger import ChangeKind, StockChange
@@ -37,6 +40,7 @@ log = logging.getLogger(__name__)
 SIZE_MISMATCH = "SIZE_MISMATCH"
 CHANNEL_ALREADY_LINKED = "CHANNEL_ALREADY_LINKED"
 INVALID_SKU = "INVALID_SKU"
+UNLINKED_BY_OPERATOR = "UNLINKED_BY_OPERATOR"
 HOLDING_CAUSES = ("file", "manual", "listing_import")   # ledger causes that give StockGate its own figure
 LISTING_ID_MAX_LENGTH = 200
 TITLE_MAX_LENGTH = 500
@@ -86,7 +90,8 @@ def sync_listings(db: Database, channel: str, adapter, *, full: bool = False) ->
         return apply_listings(conn, channel, remote, full=full, cursor=cursor)
 
 
-def _sizes_disagree(a: str | None, b: str | None) -> bool:
+def sizes_disagree(a: str | None, b: str | None) -> bool:
+    """Both sizes given and not the same (without regard to case and surrounding spaces)."""
     return bool(a and b) and a.strip().casefold() != b.strip().casefold()
 
 
@@ -141,7 +146,7 @@ def apply_listings(conn: Connection, channel: str, remote: list, *, full: bool, 
         log.warning(message)
     l, i = schema.listings.c, schema.items.c
     existing = {r.listing_id: r for r in conn.execute(
-        select(l.id, l.listing_id, l.sku, l.item_id, l.status).where(l.channel_id == ch_id))}
+        select(l.id, l.listing_id, l.sku, l.item_id, l.status, l.link_reason).where(l.channel_id == ch_id))}
     valid_skus = {r.sku for r, reason in checked if reason is None}
     items = {r.sku: r for r in conn.execute(select(i.id, i.sku, i.size).where(i.sku.in_(valid_skus)))} \
         if valid_skus else {}
@@ -154,16 +159,19 @@ def apply_listings(conn: Connection, channel: str, remote: list, *, full: bool, 
         row = existing.get(r.listing_id)
         counts["new"] += row is None
         counts["returned"] += row is not None and row.status != "active"
-        if invalid:
-            decisions.append((r, row, None, invalid))
-            continue
-        if row is not None and row.item_id is not None and row.sku == r.sku:
+        if row is not None and row.sku == r.sku and row.item_id is not None:   # linked (by SKU or by hand)
             decisions.append((r, row, None, None))
             linked_items.add(row.item_id)
             continue
+        if row is not None and row.sku == r.sku and row.link_reason == UNLINKED_BY_OPERATOR:
+            decisions.append((r, row, None, UNLINKED_BY_OPERATOR))
+            continue
+        if invalid:
+            decisions.append((r, row, None, invalid))
+            continue
         item, claimed = items.get(r.sku), new_items.get(r.sku)
         known_size = claimed.size if claimed is not None else item.size if item is not None else None
-        if _sizes_disagree(r.size, known_size):
+        if sizes_disagree(r.size, known_size):
             decisions.append((r, row, None, SIZE_MISMATCH))
         elif claimed is None and (item is None or item.id not in held):
             new_items[r.sku] = r                # a SKU StockGate holds no figure for: this listing's counts
@@ -257,23 +265,3 @@ def mark_listing(conn: Connection, channel: str, listing_id: str, status: str) -
                          f"marked {status}")
     conn.execute(update(schema.listings).where(l.id == row.id).values(status=status))
     return listings_view(conn, channel, listing_id=listing_id)[0]
-
-
-def listings_view(conn: Connection, channel: str | None = None, *, listing_id: str | None = None) -> list[dict]:
-    """Listings with their link state, reason, status and push state, by channel and listing id."""
-    l, c, i, o = schema.listings.c, schema.channels.c, schema.items.c, schema.push_outbox.c
-    query = (select(c.name, l.listing_id, l.sku, l.size, i.sku.label("item_sku"), l.link_reason, l.status,
-                    l.channel_qty, l.last_pushed_qty, l.last_pushed_at, l.last_push_error, o.target_qty, o.attempts)
-             .select_from(schema.listings.join(schema.channels, c.id == l.channel_id)
-                          .outerjoin(schema.items, i.id == l.item_id)
-                          .outerjoin(schema.push_outbox, o.listing_pk == l.id))
-             .order_by(c.name, l.listing_id))
-    if channel is not None:
-        query = query.where(l.channel_id == channel_row(conn, channel).id)
-    if listing_id is not None:
-        query = query.where(l.listing_id == listing_id)
-    return [{"channel": r.name, "listing_id": r.listing_id, "sku": r.sku, "size": r.size, "item": r.item_sku,
-             "link": "linked" if r.item_sku else "unlinked", "link_reason": r.link_reason, "status": r.status,
-             "channel_quantity": r.channel_qty, "last_pushed_quantity": r.last_pushed_qty,
-             "last_pushed_at": iso(r.last_pushed_at), "last_push_error": r.last_push_error,
-             "pending_quantity": r.target_qty, "push_attempts": r.attempts or 0} for r in conn.execute(query)]

@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 from channels.sandbox_market import SandboxRequestError
 from gateway.channel_sync.adapters import channel_errors, open_sandbox
 from gateway.channel_sync.jobs import ChannelJobs
+from gateway.channel_sync.linking import link_listing, unlink_listing
+from gateway.channel_sync.listing_views import LISTING_STATES
 from gateway.channel_sync.listings import listings_view, mark_listing
 from gateway.channel_sync.scheduler import live_scheduler_holder
 from gateway.cli.output import print_json, print_table
@@ -82,8 +84,12 @@ def register(sub) -> None:
         a.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
         a.set_defaults(func=cmd_channels_job, job={"sync": "listings", "pull": "orders", "push": "push"}[action])
 
-    p = sub.add_parser("listings", help="listings with link state and last pushed quantity; `mark` settles one")
+    p = sub.add_parser("listings", help="listings with link state and last pushed quantity; `mark` settles one, "
+                                        "`link` and `unlink` decide one's item")
     p.add_argument("--channel", metavar="NAME", help="only this channel's listings")
+    p.add_argument("--state", choices=LISTING_STATES, help="only listings in this state (linked and unlinked: "
+                                                           "active ones)")
+    p.add_argument("--search", metavar="TEXT", default="", help="only listings whose SKU or listing id holds TEXT")
     p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     p.set_defaults(func=cmd_listings)
     s = p.add_subparsers(dest="action", metavar="ACTION")
@@ -93,6 +99,19 @@ def register(sub) -> None:
     a.add_argument("status", choices=("sold", "deleted"), help="what became of it")
     a.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     a.set_defaults(func=cmd_listings_mark)
+    a = s.add_parser("link", help="link a listing to an item (the size and one-per-channel rules apply); "
+                                  "its quantity is pushed")
+    a.add_argument("channel", metavar="CHANNEL", help="the channel's name in the configuration")
+    a.add_argument("listing_id", metavar="LISTING_ID", help="the marketplace's listing id")
+    a.add_argument("sku", metavar="SKU", help="the SKU of the item it sells")
+    a.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
+    a.set_defaults(func=cmd_listings_link)
+    a = s.add_parser("unlink", help="unlink a listing from its item: it is pushed nothing more, and the "
+                                    "listing sync leaves it unlinked")
+    a.add_argument("channel", metavar="CHANNEL", help="the channel's name in the configuration")
+    a.add_argument("listing_id", metavar="LISTING_ID", help="the marketplace's listing id")
+    a.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
+    a.set_defaults(func=cmd_listings_unlink)
 
 
 def _sandbox(app, channel: str):
@@ -263,7 +282,7 @@ def cmd_channels_job(app, args) -> int:
 
 def cmd_listings(app, args) -> int:
     with app.db.read() as conn:
-        rows = listings_view(conn, args.channel)
+        rows = listings_view(conn, args.channel, state=args.state, search=args.search)
     if args.json:
         print_json({"listings": rows})
         return 0
@@ -281,4 +300,26 @@ def cmd_listings_mark(app, args) -> int:
         print_json(row)
     else:
         print(f"listing {args.listing_id} on {args.channel} marked {args.status}")
+    return 0
+
+
+def cmd_listings_link(app, args) -> int:
+    with app.db.write() as conn:
+        row = link_listing(conn, args.channel, args.listing_id, args.sku)
+    if args.json:
+        print_json(row)
+    else:
+        print(f"listing {args.listing_id} on {args.channel} linked to {row['item']}; "
+              f"{row['pending_quantity'] if row['pending_quantity'] is not None else 'its quantity'} "
+              "waits to be pushed")
+    return 0
+
+
+def cmd_listings_unlink(app, args) -> int:
+    with app.db.write() as conn:
+        row = unlink_listing(conn, args.channel, args.listing_id)
+    if args.json:
+        print_json(row)
+    else:
+        print(f"listing {args.listing_id} on {args.channel} unlinked")
     return 0

@@ -63,6 +63,7 @@ def register(sub) -> None:
     p.add_argument("warehouse", metavar="WAREHOUSE", help="the warehouse code, e.g. MF (any case)")
     p.add_argument("quantity", metavar="QTY", help="the new level, a whole number without a sign (to add or "
                                                    "take away, use `adjust`)")
+    p.add_argument("--note", metavar="TEXT", help="why (one line, kept with the ledger entry)")
     p.set_defaults(func=cmd_set)
 
     p = sub.add_parser("adjust", help="manual movement of one stock level by a signed delta (ledger cause `manual`)")
@@ -70,6 +71,7 @@ def register(sub) -> None:
     p.add_argument("warehouse", metavar="WAREHOUSE", help="the warehouse code, e.g. MF (any case)")
     p.add_argument("delta", metavar="DELTA", help="units to add (+4 or 4) or take away (-4); refused when the "
                                                   "level would go below 0")
+    p.add_argument("--note", metavar="TEXT", help="why (one line, kept with the ledger entry)")
     p.set_defaults(func=cmd_adjust)
 
     p = sub.add_parser("warehouses", help="inventory sources")
@@ -135,9 +137,9 @@ def cmd_ledger(app, args) -> int:
     if args.json:
         print_json({"entries": entries})
     else:
-        print_table(["AT", "SKU", "WAREHOUSE", "DELTA", "ON_HAND", "CAUSE", "REFERENCE"],
+        print_table(["AT", "SKU", "WAREHOUSE", "DELTA", "ON_HAND", "CAUSE", "REFERENCE", "NOTE"],
                     [[e["at"], e["sku"], e["warehouse"], f"{e['delta']:+d}", e["on_hand_after"], e["cause"],
-                      _reference(e)] for e in entries], empty="no ledger entries")
+                      _reference(e), e["note"] or ""] for e in entries], empty="no ledger entries")
     return 0
 
 
@@ -168,7 +170,7 @@ def cmd_set(app, args) -> int:
     quantity = read_quantity(text, signed=False, what="quantity", signed_hint=hint)
     with app.db.write() as conn:
         code = find_warehouse(conn, args.warehouse).code
-        entry = set_stock(conn, sku, code, quantity, reference="stockgate set")
+        entry = set_stock(conn, sku, code, quantity, reference="stockgate set", note=args.note)
     if entry is None:
         print(f"{sku} in {code} is already {quantity}: nothing changed")
     else:
@@ -181,7 +183,7 @@ def cmd_adjust(app, args) -> int:
     delta = read_quantity(args.delta.strip(), signed=True, what="delta")
     with app.db.write() as conn:
         code = find_warehouse(conn, args.warehouse).code
-        entry = adjust_stock(conn, sku, code, delta, reference="stockgate adjust")
+        entry = adjust_stock(conn, sku, code, delta, reference="stockgate adjust", note=args.note)
     if entry is None:
         print(f"{sku} in {code}: a delta of 0 changes nothing")
     else:

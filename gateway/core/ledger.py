@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 CAUSES = ("file", "order", "cancel", "manual", "listing_import")
+NOTE_MAX_LENGTH = 500
 
 
 class ChangeKind(str, Enum):
@@ -31,6 +32,7 @@ class StockChange:
     amount: int
     file_row: int | None = None
     reference: str | None = None
+    note: str | None = None            # an operator's words with a manual edit: why
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,3 +81,16 @@ def check_cause(cause: str) -> str:
     if cause not in CAUSES:
         raise InvalidChangeError(f"unknown ledger cause {cause!r} (known: {', '.join(CAUSES)})")
     return cause
+
+
+def clean_note(text: str | None) -> str | None:
+    """An operator's note as the ledger keeps it: trimmed, None when empty; ValueError naming the problem
+    for one over NOTE_MAX_LENGTH characters or holding a control character (a note is one line of text)."""
+    note = (text or "").strip()
+    if not note:
+        return None
+    if len(note) > NOTE_MAX_LENGTH:
+        raise ValueError(f"the note is {len(note):,} characters long: at most {NOTE_MAX_LENGTH} are kept")
+    if not note.isprintable():
+        raise ValueError("the note holds a line break or another control character: write it on one line")
+    return note

@@ -221,7 +221,8 @@ ledger = Table(
     Column("cause", String(20), nullable=False),        # file | order | cancel | manual | listing_import
     Column("file_id", String(40)),
     Column("file_row", Integer),
-    Column("reference", String(200)),                   # channel/order id/line, listing, operator note
+    Column("reference", String(200)),                   # channel/order id/line, listing, who edited by hand
+    Column("note", Text),                               # an operator's note with a manual edit (why)
 )
 Index("ix_ledger_item_warehouse", ledger.c.item_id, ledger.c.warehouse_id)
 Index("ix_ledger_file", ledger.c.file_id, ledger.c.warehouse_id)   # which warehouses a file changed (history)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, func, select
 
 from gateway.clock import iso
-from gateway.core.ledger import PlannedEntry, StockChange, check_cause, plan_changes
+from gateway.core.ledger import PlannedEntry, StockChange, check_cause, clean_note, plan_changes
 from gateway.core.skus import clean_sku
 from gateway.db import schema
 from gateway.db.upsert import insert_ignore
@@ -70,7 +70,7 @@ _SQL = {
         "levels": "SELECT item_id, on_hand FROM stock_levels WHERE warehouse_id = ?",
         "update": "UPDATE stock_levels SET on_hand = ?, updated_at = ? WHERE item_id = ? AND warehouse_id = ?",
         "ledger": "INSERT INTO ledger (at, item_id, warehouse_id, delta, on_hand_after, cause, file_id, file_row, "
-                  "reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  "reference, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     },
     "format": {
         "catalog": "SELECT sku, id FROM items",
@@ -79,7 +79,7 @@ _SQL = {
                          "ORDER BY item_id FOR UPDATE",
         "update": "UPDATE stock_levels SET on_hand = %s, updated_at = %s WHERE item_id = %s AND warehouse_id = %s",
         "ledger": "INSERT INTO ledger (at, item_id, warehouse_id, delta, on_hand_after, cause, file_id, file_row, "
-                  "reference) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                  "reference, note) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
     },
 }
 
@@ -235,7 +235,7 @@ def apply_stock_changes(conn: Connection, changes: Sequence[StockChange], *, cau
     if fresh:
         conn.execute(schema.stock_levels.insert(), fresh)
     ledger_rows = [(stamp, e.key[0], e.key[1], e.after - e.before, e.after, cause, file_id, e.change.file_row,
-                    e.change.reference) for e in entries if e.after != e.before]
+                    e.change.reference, e.change.note) for e in entries if e.after != e.before]
     if ledger_rows:
         _execute_many(conn, sql["ledger"], ledger_rows)
         from gateway.channel_sync import outbox  # late import: the outbox builds on this module
@@ -300,28 +300,36 @@ def apply_file_diff(conn: Connection, table: str, warehouse_ids: Sequence[int], 
     return written
 
 
-def set_stock(conn: Connection, sku: str, warehouse: str, quantity: int, *, reference: str | None = None) -> PlannedEntry | None:
-    """A manual edit: set `sku` in `warehouse` to `quantity` (ledger cause `manual`)."""
-    from gateway.core.ledger import ChangeKind
-
+def _manual_inputs(sku: str, note: str | None) -> tuple[str, str | None]:
+    """A manual edit's SKU and note, cleaned; UsageError naming what is wrong with either."""
     try:
-        sku = clean_sku(sku)
+        return clean_sku(sku), clean_note(note)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+
+
+def set_stock(conn: Connection, sku: str, warehouse: str, quantity: int, *, reference: str | None = None,
+              note: str | None = None) -> PlannedEntry | None:
+    """A manual edit: set `sku` in `warehouse` to `quantity` (ledger cause `manual`, with the operator's
+    `note` when given)."""
+    from gateway.core.ledger import ChangeKind
+
+    sku, note = _manual_inputs(sku, note)
     if quantity < 0:
         raise UsageError(f"quantity {quantity} is negative: a stock level is 0 or more")
     if quantity > QUANTITY_LIMIT:
         raise UsageError(f"quantity {quantity} is above the limit of {QUANTITY_LIMIT:,}")
     wh = warehouse_id(conn, warehouse)
     item = ensure_items(conn, [sku])[sku]
-    entries = apply_stock_changes(conn, [StockChange((item, wh), ChangeKind.SET, quantity, reference=reference)],
-                                  cause="manual")
+    entries = apply_stock_changes(conn, [StockChange((item, wh), ChangeKind.SET, quantity, reference=reference,
+                                                     note=note)], cause="manual")
     return entries[0] if entries else None
 
 
-def adjust_stock(conn: Connection, sku: str, warehouse: str, delta: int, *, reference: str | None = None
-                 ) -> PlannedEntry | None:
-    """A manual movement: add `delta` (signed) to `sku` in `warehouse` (ledger cause `manual`).
+def adjust_stock(conn: Connection, sku: str, warehouse: str, delta: int, *, reference: str | None = None,
+                 note: str | None = None) -> PlannedEntry | None:
+    """A manual movement: add `delta` (signed) to `sku` in `warehouse` (ledger cause `manual`, with the
+    operator's `note` when given).
 
     Unlike a delta file's row, which is clamped at 0 and warned about, a manual adjustment that would take
     the level below 0 or above the quantity limit is refused (UsageError naming the level) and changes
@@ -330,10 +338,7 @@ def adjust_stock(conn: Connection, sku: str, warehouse: str, delta: int, *, refe
     """
     from gateway.core.ledger import ChangeKind
 
-    try:
-        sku = clean_sku(sku)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+    sku, note = _manual_inputs(sku, note)
     wh = find_warehouse(conn, warehouse)
     if delta == 0:
         return None
@@ -347,8 +352,8 @@ def adjust_stock(conn: Connection, sku: str, warehouse: str, delta: int, *, refe
         raise UsageError(f"{sku} in {wh.code} holds {before}: adding {delta} would pass the limit of "
                          f"{QUANTITY_LIMIT:,}")
     current = {(item, wh.id): before} if item in levels else None
-    entries = apply_stock_changes(conn, [StockChange((item, wh.id), ChangeKind.ADD, delta, reference=reference)],
-                                  cause="manual", current=current)
+    entries = apply_stock_changes(conn, [StockChange((item, wh.id), ChangeKind.ADD, delta, reference=reference,
+                                                     note=note)], cause="manual", current=current)
     return entries[0] if entries else None
 
 
@@ -400,7 +405,8 @@ def _stock_item(sku: str, levels: list[tuple[int, int]], order: dict[int, tuple[
 def ledger_view(conn: Connection, sku: str | None = None, limit: int | None = None) -> list[dict]:
     """Ledger entries, oldest first, optionally for one SKU."""
     l, i, w = schema.ledger.c, schema.items.c, schema.warehouses.c
-    query = (select(l.id, l.at, i.sku, w.code, l.delta, l.on_hand_after, l.cause, l.file_id, l.file_row, l.reference)
+    query = (select(l.id, l.at, i.sku, w.code, l.delta, l.on_hand_after, l.cause, l.file_id, l.file_row, l.reference,
+                    l.note)
              .join_from(schema.ledger, schema.items, i.id == l.item_id)
              .join(schema.warehouses, w.id == l.warehouse_id).order_by(l.id))
     if sku is not None:
@@ -409,7 +415,7 @@ def ledger_view(conn: Connection, sku: str | None = None, limit: int | None = No
         query = query.limit(limit)
     return [{"id": r.id, "at": iso(r.at), "sku": r.sku, "warehouse": r.code, "delta": r.delta,
              "on_hand_after": r.on_hand_after, "cause": r.cause, "file_id": r.file_id, "row": r.file_row,
-             "reference": r.reference} for r in conn.execute(query)]
+             "reference": r.reference, "note": r.note} for r in conn.execute(query)]
 
 
 def ledger_sums(conn: Connection) -> dict[tuple[int, int], int]:

@@ -1,0 +1,87 @@
+"""An operator links a listing to an item, or unlinks it (DESIGN "Listings"; `stockgate listings link|unlink`).
+
+A link obeys the rules the listing sync applies: the sizes agree (where both have one) and the item has
+no other listing on this channel; a refusal names its reason (SIZE_MISMATCH, CHANNEL_ALREADY_LINKED) in
+words. A link owes the listing a push of the item's target at once. An unlinked listing keeps the reason
+UNLINKED_BY_OPERATOR, and the listing sync leaves both kinds of decision alone while the listing's SKU on
+the channel stays the same.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, select, update
+
+from gateway.channel_sync.listings import CHANNEL_ALREADY_LINKED, SIZE_MISMATCH, UNLINKED_BY_OPERATOR, \
+    listings_view, sizes_disagree
+from gateway.channel_sync.outbox import enqueue_listing_targets
+from gateway.clock import now
+from gateway.core.skus import clean_sku
+from gateway.db import schema
+from gateway.errors import NotFoundError, UsageError
+from gateway.orders.rows import channel_row
+
+
+class LinkRefusedError(UsageError):
+    """A link the listing rules refuse; `code` is the reason a sync would record (SIZE_MISMATCH, ...)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{message} ({code})")
+        self.code = code
+
+
+def _listing(conn: Connection, channel: str, listing_id: str):
+    ch_id = channel_row(conn, channel).id
+    l = schema.listings.c
+    row = conn.execute(select(l.id, l.channel_id, l.listing_id, l.sku, l.size, l.item_id, l.status)
+                       .where(l.channel_id == ch_id, l.listing_id == listing_id)).first()
+    if row is None:
+        raise NotFoundError(f"channel {channel!r} has no listing {listing_id!r}")
+    return row
+
+
+def link_listing(conn: Connection, channel: str, listing_id: str, sku: str, *, at: datetime | None = None) -> dict:
+    """Link the active listing `listing_id` of `channel` to the item `sku` and owe it a push of the item's
+    target; the listing as `listings_view` shows it. NotFoundError for an unknown channel, listing or item,
+    LinkRefusedError when the sizes disagree or the item has another listing on this channel."""
+    row = _listing(conn, channel, listing_id)
+    if row.status != "active":
+        raise UsageError(f"listing {listing_id!r} on {channel} is {row.status}: only an active listing can be linked")
+    try:
+        sku = clean_sku(sku)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    i, l = schema.items.c, schema.listings.c
+    item = conn.execute(select(i.id, i.sku, i.size).where(i.sku == sku)).first()
+    if item is None:
+        raise NotFoundError(f"StockGate has no item {sku!r}: give the SKU of an item in the inventory")
+    if row.item_id == item.id:
+        return listings_view(conn, channel, listing_id=listing_id)[0]
+    if sizes_disagree(row.size, item.size):
+        raise LinkRefusedError(SIZE_MISMATCH, f"listing {listing_id!r} on {channel} is size {row.size!r} but item "
+                                              f"{sku!r} is size {item.size!r}: the sizes must agree")
+    other = conn.execute(select(l.listing_id).where(
+        l.channel_id == row.channel_id, l.item_id == item.id, l.status.in_(("active", "missing")),
+        l.id != row.id).order_by(l.listing_id)).scalars().first()
+    if other is not None:
+        raise LinkRefusedError(CHANNEL_ALREADY_LINKED, f"item {sku!r} is already linked to listing {other!r} on "
+                                                       f"{channel}: an item has one listing per channel (unlink "
+                                                       f"{other!r} first)")
+    # the last pushed quantity was another item's (or none): forget it, so the push is never skipped
+    conn.execute(update(schema.listings).where(l.id == row.id).values(item_id=item.id, link_reason=None,
+                                                                        last_pushed_qty=None))
+    enqueue_listing_targets(conn, [row.id], at=at or now())
+    return listings_view(conn, channel, listing_id=listing_id)[0]
+
+
+def unlink_listing(conn: Connection, channel: str, listing_id: str) -> dict:
+    """Unlink a linked listing of `channel` (reason UNLINKED_BY_OPERATOR): it is pushed nothing more, and
+    its push still owed is dropped. UsageError for a listing that is not linked."""
+    row = _listing(conn, channel, listing_id)
+    if row.item_id is None:
+        raise UsageError(f"listing {listing_id!r} on {channel} is not linked: nothing to unlink")
+    l = schema.listings.c
+    conn.execute(update(schema.listings).where(l.id == row.id).values(item_id=None, link_reason=UNLINKED_BY_OPERATOR))
+    conn.execute(delete(schema.push_outbox).where(schema.push_outbox.c.listing_pk == row.id))
+    return listings_view(conn, channel, listing_id=listing_id)[0]

@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
@@ -28,6 +29,24 @@ from gateway.orders.rows import channel_row
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
+JOB_NAMES = ("listings", "orders", "push")
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """One channel job run now, as `stockgate channels sync|pull|push --json` and the API report it:
+    `outcome` what it did (the fields of SyncOutcome, PullOutcome or PushOutcome), or `error` why it failed."""
+
+    job: str
+    channel: str
+    ok: bool
+    outcome: dict | None = None
+    error: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """It ran, and nothing in it failed or was skipped (no failed push, no problem named)."""
+        return self.ok and not (self.outcome.get("failed", 0) or self.outcome.get("problems"))
 
 
 class ChannelJobs:
@@ -114,3 +133,14 @@ class ChannelJobs:
             conn.execute(update(schema.job_runs).where(runs.id == run_id).values(
                 finished_at=now(), ok=ok, detail=summary))
         return ok, detail
+
+    def run_now(self, job: str, channel: str, *, holder: str, full: bool = False) -> JobResult:
+        """`run` asked for by an operator (the command line, the Listings page): NotFoundError for a channel
+        not configured, before anything is recorded; failures are in the result, not logged."""
+        if job not in JOB_NAMES:
+            raise NotFoundError(f"no channel job {job!r} (jobs: {', '.join(JOB_NAMES)})")
+        self.adapter(channel)
+        ok, outcome = self.run(job, channel, holder=holder, full=full, log_failures=False)
+        if not ok:
+            return JobResult(job, channel, False, error=outcome)
+        return JobResult(job, channel, True, outcome=dataclasses.asdict(outcome))

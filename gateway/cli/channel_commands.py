@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 
@@ -266,18 +265,16 @@ def cmd_channels_job(app, args) -> int:
     if holder is not None:
         raise UsageError(f"a running serve ({holder}) schedules the channel jobs of this database; it runs "
                          f"{args.job} for {args.name} on its own interval (add --force to run it now anyway)")
-    ok, outcome = jobs.run(args.job, args.name, holder=f"cli:{os.getpid()}", full=getattr(args, "full", False),
-                           log_failures=False)   # printed below as the command's one error line
-    if not ok:
-        sys.stderr.write(f"stockgate: error: {outcome}\n")
+    result = jobs.run_now(args.job, args.name, holder=f"cli:{os.getpid()}", full=getattr(args, "full", False))
+    if not result.ok:
+        sys.stderr.write(f"stockgate: error: {result.error}\n")   # the command's one error line
         return 1
-    document = dataclasses.asdict(outcome)
+    document = result.outcome
     if args.json:
         print_json(document)
     else:
         print(f"{args.name}: " + ", ".join(f"{k} {v}" for k, v in document.items() if k != "channel"))
-    failed = document.get("failed", 0) or len(document.get("problems", []))
-    return 1 if failed else 0
+    return 0 if result.complete else 1
 
 
 def cmd_listings(app, args) -> int:

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
 
+from gateway.accounts.audit import record
 from gateway.clock import iso, now
 from gateway.db import schema
 from gateway.db.engine import Database
@@ -189,10 +190,13 @@ def set_channel_settings(conn: Connection, settings: Settings, name: str, edits:
             for key, value in parsed.items()], ["channel", "key"], ["value", "updated_by", "updated_at"])
     after = effective_channel(cfg, _edits(conn, name).get(name))
     _apply(conn, before, after)
+    record(conn, actor=actor, action="channel.set", target=name,
+           detail={key: {"from": _value(before, key), "to": _value(after, key)} for key in parsed})
     return after
 
 
-def unset_channel_setting(conn: Connection, settings: Settings, name: str, key: str) -> tuple[bool, EffectiveChannel]:
+def unset_channel_setting(conn: Connection, settings: Settings, name: str, key: str, *,
+                          actor: str) -> tuple[bool, EffectiveChannel]:
     """Drop the edit of `key`, so the configuration file's value applies again. Returns (whether there
     was an edit, the effective settings afterwards)."""
     cfg = configured_channel(settings, name)
@@ -204,7 +208,14 @@ def unset_channel_setting(conn: Connection, settings: Settings, name: str, key: 
     removed = conn.execute(delete(schema.channel_settings).where(cs.channel == name, cs.key == key)).rowcount
     after = effective_channel(cfg, _edits(conn, name).get(name))
     _apply(conn, before, after)
+    if removed:
+        record(conn, actor=actor, action="channel.unset", target=name,
+               detail={key: {"from": _value(before, key), "to": _value(after, key)}})
     return bool(removed), after
+
+
+def _value(channel: EffectiveChannel, key: str) -> Any:
+    return next(v.value for v in channel.values if v.key == key)
 
 
 def _key_type(key: str) -> dict:

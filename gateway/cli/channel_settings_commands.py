@@ -3,12 +3,11 @@ the database over the configuration file (`gateway.channel_sync.overrides`)."""
 
 from __future__ import annotations
 
-import getpass
-
 from gateway.channel_sync.overrides import (
     EDITABLE_KEYS, ChannelSettingError, editable_channel_settings, set_channel_settings, unset_channel_setting,
 )
 from gateway.cli.output import print_json, print_table
+from gateway.cli.user_commands import cli_actor
 
 
 def register_actions(s) -> None:
@@ -17,7 +16,7 @@ def register_actions(s) -> None:
     a = s.add_parser("set", help="edit channel settings (stored in the database, over the configuration file)")
     a.add_argument("name", metavar="NAME", help="the channel's name in the configuration")
     a.add_argument("edits", nargs="+", metavar="KEY=VALUE", help=f"one or more of: {keys}")
-    a.add_argument("--by", metavar="WHO", help="who makes the edit (default: your login name)")
+    a.add_argument("--by", metavar="WHO", help="who makes the edit (default: cli:<your login name>)")
     a.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     a.set_defaults(func=cmd_channels_set)
     a = s.add_parser("unset", help="drop an edit: the configuration file's value applies again")
@@ -29,13 +28,6 @@ def register_actions(s) -> None:
     a.add_argument("name", metavar="NAME", help="the channel's name in the configuration")
     a.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     a.set_defaults(func=cmd_channels_settings)
-
-
-def _login_name() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):   # no login name in the environment nor the password database
-        return "cli"
 
 
 def _edits(name: str, texts: list[str]) -> dict[str, str]:
@@ -64,7 +56,7 @@ def _print_settings(document: dict) -> None:
 def cmd_channels_set(app, args) -> int:
     edits = _edits(args.name, args.edits)
     with app.db.write() as conn:
-        set_channel_settings(conn, app.settings, args.name, edits, actor=args.by or _login_name())
+        set_channel_settings(conn, app.settings, args.name, edits, actor=args.by or cli_actor())
     document = editable_channel_settings(app.db, app.settings, args.name)
     if args.json:
         print_json(document)
@@ -77,7 +69,7 @@ def cmd_channels_set(app, args) -> int:
 
 def cmd_channels_unset(app, args) -> int:
     with app.db.write() as conn:
-        removed, _ = unset_channel_setting(conn, app.settings, args.name, args.key)
+        removed, _ = unset_channel_setting(conn, app.settings, args.name, args.key, actor=cli_actor())
     document = editable_channel_settings(app.db, app.settings, args.name)
     if args.json:
         print_json({**document, "removed": removed})

@@ -191,3 +191,19 @@ def _finished_runs(db, job: str) -> int:
     r = schema.job_runs.c
     with db.read() as conn:
         return conn.execute(select(func.count()).where(r.job == job, r.finished_at.is_not(None))).scalar_one()
+
+
+def test_every_edit_and_unset_is_in_the_audit_log_with_who_and_the_values_before_and_after(make_channels, stockgate):
+    ch = make_channels(channel_toml("amz", "amazon", buffer=1))
+    assert stockgate("channels", "set", "amz", "buffer=4", "restore_policy=never", config=ch.config).code == 0
+    assert stockgate("channels", "unset", "amz", "buffer").code == 0
+    assert stockgate("channels", "unset", "amz", "buffer").code == 0    # nothing to undo: no entry
+
+    entries = stockgate("audit", "--action", "channel.set", "--json").json()["entries"] \
+        + stockgate("audit", "--action", "channel.unset", "--json").json()["entries"]
+
+    assert [(e["action"], e["target"], e["detail"]) for e in entries] == [
+        ("channel.set", "amz", {"buffer": {"from": 1, "to": 4}, "restore_policy": {"from": "smart", "to": "never"}}),
+        ("channel.unset", "amz", {"buffer": {"from": 4, "to": 1}}),
+    ]
+    assert all(e["actor"].startswith("cli:") for e in entries)

@@ -134,13 +134,21 @@ class ChannelJobs:
                 finished_at=now(), ok=ok, detail=summary))
         return ok, detail
 
-    def run_now(self, job: str, channel: str, *, holder: str, full: bool = False) -> JobResult:
+    def run_now(self, job: str, channel: str, *, holder: str, full: bool = False,
+                actor: str | None = None) -> JobResult:
         """`run` asked for by an operator (the command line, the Listings page): NotFoundError for a channel
-        not configured, before anything is recorded; failures are in the result, not logged."""
+        not configured, before anything is recorded; failures are in the result, not logged. Written to the
+        audit log (`channel.<job>`, with what it did) when an `actor` is named."""
         if job not in JOB_NAMES:
             raise NotFoundError(f"no channel job {job!r} (jobs: {', '.join(JOB_NAMES)})")
         self.adapter(channel)
         ok, outcome = self.run(job, channel, holder=holder, full=full, log_failures=False)
-        if not ok:
-            return JobResult(job, channel, False, error=outcome)
-        return JobResult(job, channel, True, outcome=dataclasses.asdict(outcome))
+        result = JobResult(job, channel, True, outcome=dataclasses.asdict(outcome)) if ok else \
+            JobResult(job, channel, False, error=outcome)
+        if actor is not None:
+            from gateway.accounts.audit import record
+
+            record(self.db, actor=actor, action=f"channel.{job}", target=channel,
+                   detail={"full": full, "ok": ok, "error": result.error,
+                           **{k: v for k, v in (result.outcome or {}).items() if isinstance(v, int)}})
+        return result

@@ -41,10 +41,19 @@ def _listing(conn: Connection, channel: str, listing_id: str):
     return row
 
 
-def link_listing(conn: Connection, channel: str, listing_id: str, sku: str, *, at: datetime | None = None) -> dict:
+def _audit(conn: Connection, actor: str | None, action: str, channel: str, listing_id: str, **detail) -> None:
+    if actor is not None:
+        from gateway.accounts.audit import record
+
+        record(conn, actor=actor, action=action, target=f"{channel}/{listing_id}", detail=detail)
+
+
+def link_listing(conn: Connection, channel: str, listing_id: str, sku: str, *, at: datetime | None = None,
+                 actor: str | None = None) -> dict:
     """Link the active listing `listing_id` of `channel` to the item `sku` and owe it a push of the item's
     target; the listing as `listings_view` shows it. NotFoundError for an unknown channel, listing or item,
-    LinkRefusedError when the sizes disagree or the item has another listing on this channel."""
+    LinkRefusedError when the sizes disagree or the item has another listing on this channel. Written to
+    the audit log (`listing.link`) when an `actor` is named."""
     row = _listing(conn, channel, listing_id)
     if row.status != "active":
         raise UsageError(f"listing {listing_id!r} on {channel} is {row.status}: only an active listing can be linked")
@@ -72,16 +81,21 @@ def link_listing(conn: Connection, channel: str, listing_id: str, sku: str, *, a
     conn.execute(update(schema.listings).where(l.id == row.id).values(item_id=item.id, link_reason=None,
                                                                         last_pushed_qty=None))
     enqueue_listing_targets(conn, [row.id], at=at or now())
-    return listings_view(conn, channel, listing_id=listing_id)[0]
+    linked = listings_view(conn, channel, listing_id=listing_id)[0]
+    _audit(conn, actor, "listing.link", channel, listing_id, item=item.sku, pending_quantity=linked["pending_quantity"])
+    return linked
 
 
-def unlink_listing(conn: Connection, channel: str, listing_id: str) -> dict:
+def unlink_listing(conn: Connection, channel: str, listing_id: str, *, actor: str | None = None) -> dict:
     """Unlink a linked listing of `channel` (reason UNLINKED_BY_OPERATOR): it is pushed nothing more, and
-    its push still owed is dropped. UsageError for a listing that is not linked."""
+    its push still owed is dropped. UsageError for a listing that is not linked. Written to the audit log
+    (`listing.unlink`) when an `actor` is named."""
     row = _listing(conn, channel, listing_id)
     if row.item_id is None:
         raise UsageError(f"listing {listing_id!r} on {channel} is not linked: nothing to unlink")
     l = schema.listings.c
     conn.execute(update(schema.listings).where(l.id == row.id).values(item_id=None, link_reason=UNLINKED_BY_OPERATOR))
     conn.execute(delete(schema.push_outbox).where(schema.push_outbox.c.listing_pk == row.id))
+    was = conn.execute(select(schema.items.c.sku).where(schema.items.c.id == row.item_id)).scalar_one()
+    _audit(conn, actor, "listing.unlink", channel, listing_id, item=was)
     return listings_view(conn, channel, listing_id=listing_id)[0]

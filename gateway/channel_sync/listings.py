@@ -251,8 +251,9 @@ def _correct_drift(conn: Connection, reported: dict[int, int], at: datetime) -> 
     return len(drifted)
 
 
-def mark_listing(conn: Connection, channel: str, listing_id: str, status: str) -> dict:
-    """Settle a `missing` listing as `sold` or `deleted`; UsageError for a listing that is not missing."""
+def mark_listing(conn: Connection, channel: str, listing_id: str, status: str, *, actor: str | None = None) -> dict:
+    """Settle a `missing` listing as `sold` or `deleted`; UsageError for a listing that is not missing.
+    Written to the audit log (`listing.mark`) when an `actor` is named."""
     if status not in SETTLED_STATUSES:
         raise UsageError(f"status {status!r} is not one of {', '.join(SETTLED_STATUSES)}")
     ch_id = channel_row(conn, channel).id
@@ -264,4 +265,8 @@ def mark_listing(conn: Connection, channel: str, listing_id: str, status: str) -
         raise UsageError(f"listing {listing_id!r} on {channel!r} is {row.status}: only a missing listing can be "
                          f"marked {status}")
     conn.execute(update(schema.listings).where(l.id == row.id).values(status=status))
+    if actor is not None:
+        from gateway.accounts.audit import record
+
+        record(conn, actor=actor, action="listing.mark", target=f"{channel}/{listing_id}", detail={"status": status})
     return listings_view(conn, channel, listing_id=listing_id)[0]

@@ -18,6 +18,7 @@ from gateway.channel_sync.overrides import channel_edits, effective_channel
 from gateway.channel_sync.scheduler import live_scheduler_holder
 from gateway.cli.channel_settings_commands import register_actions
 from gateway.cli.output import print_json, print_table
+from gateway.cli.user_commands import cli_actor
 from gateway.clock import iso, parse_iso
 from gateway.core.restore_policy import match_reason
 from gateway.db import schema
@@ -271,7 +272,8 @@ def cmd_channels_job(app, args) -> int:
     if holder is not None:
         raise UsageError(f"a running serve ({holder}) schedules the channel jobs of this database; it runs "
                          f"{args.job} for {args.name} on its own interval (add --force to run it now anyway)")
-    result = jobs.run_now(args.job, args.name, holder=f"cli:{os.getpid()}", full=getattr(args, "full", False))
+    result = jobs.run_now(args.job, args.name, holder=f"cli:{os.getpid()}", full=getattr(args, "full", False),
+                          actor=cli_actor())
     if not result.ok:
         sys.stderr.write(f"stockgate: error: {result.error}\n")   # the command's one error line
         return 1
@@ -298,7 +300,7 @@ def cmd_listings(app, args) -> int:
 
 def cmd_listings_mark(app, args) -> int:
     with app.db.write() as conn:
-        row = mark_listing(conn, args.channel, args.listing_id, args.status)
+        row = mark_listing(conn, args.channel, args.listing_id, args.status, actor=cli_actor())
     if args.json:
         print_json(row)
     else:
@@ -308,7 +310,7 @@ def cmd_listings_mark(app, args) -> int:
 
 def cmd_listings_link(app, args) -> int:
     with app.db.write() as conn:
-        row = link_listing(conn, args.channel, args.listing_id, args.sku)
+        row = link_listing(conn, args.channel, args.listing_id, args.sku, actor=cli_actor())
     if args.json:
         print_json(row)
     else:
@@ -320,7 +322,7 @@ def cmd_listings_link(app, args) -> int:
 
 def cmd_listings_unlink(app, args) -> int:
     with app.db.write() as conn:
-        row = unlink_listing(conn, args.channel, args.listing_id)
+        row = unlink_listing(conn, args.channel, args.listing_id, actor=cli_actor())
     if args.json:
         print_json(row)
     else:

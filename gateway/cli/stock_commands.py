@@ -165,12 +165,15 @@ def read_quantity(text: str, *, signed: bool, what: str, signed_hint: str = "") 
 
 
 def cmd_set(app, args) -> int:
+    from gateway.cli.user_commands import cli_actor   # late import: user_commands builds on this module
+
     sku, text = args.sku.strip(), args.quantity.strip()
     hint = f"`set` sets a level; to add or take away units run `stockgate adjust {sku} {args.warehouse} {text}`"
     quantity = read_quantity(text, signed=False, what="quantity", signed_hint=hint)
     with app.db.write() as conn:
         code = find_warehouse(conn, args.warehouse).code
-        entry = set_stock(conn, sku, code, quantity, reference="stockgate set", note=args.note)
+        entry = set_stock(conn, sku, code, quantity, reference="stockgate set", note=args.note,
+                          actor=cli_actor())
     if entry is None:
         print(f"{sku} in {code} is already {quantity}: nothing changed")
     else:
@@ -179,11 +182,14 @@ def cmd_set(app, args) -> int:
 
 
 def cmd_adjust(app, args) -> int:
+    from gateway.cli.user_commands import cli_actor   # late import: user_commands builds on this module
+
     sku = args.sku.strip()
     delta = read_quantity(args.delta.strip(), signed=True, what="delta")
     with app.db.write() as conn:
         code = find_warehouse(conn, args.warehouse).code
-        entry = adjust_stock(conn, sku, code, delta, reference="stockgate adjust", note=args.note)
+        entry = adjust_stock(conn, sku, code, delta, reference="stockgate adjust", note=args.note,
+                             actor=cli_actor())
     if entry is None:
         print(f"{sku} in {code}: a delta of 0 changes nothing")
     else:

@@ -308,10 +308,20 @@ def _manual_inputs(sku: str, note: str | None) -> tuple[str, str | None]:
         raise UsageError(str(exc)) from exc
 
 
+def _audit(conn: Connection, actor: str | None, action: str, sku: str, warehouse: str, entry, **detail) -> None:
+    """An operator's edit (`actor`: web:NAME, cli:OS_USER) in the audit log, in the edit's transaction."""
+    if actor is None:
+        return
+    from gateway.accounts.audit import record   # late import: the accounts room builds on the database
+
+    moved = {"before": entry.before, "after": entry.after} if entry is not None else {"unchanged": True}
+    record(conn, actor=actor, action=action, target=f"{sku}@{warehouse}", detail={**detail, **moved})
+
+
 def set_stock(conn: Connection, sku: str, warehouse: str, quantity: int, *, reference: str | None = None,
-              note: str | None = None) -> PlannedEntry | None:
+              note: str | None = None, actor: str | None = None) -> PlannedEntry | None:
     """A manual edit: set `sku` in `warehouse` to `quantity` (ledger cause `manual`, with the operator's
-    `note` when given)."""
+    `note` when given; written to the audit log as `stock.set` when an `actor` is named)."""
     from gateway.core.ledger import ChangeKind
 
     sku, note = _manual_inputs(sku, note)
@@ -319,17 +329,20 @@ def set_stock(conn: Connection, sku: str, warehouse: str, quantity: int, *, refe
         raise UsageError(f"quantity {quantity} is negative: a stock level is 0 or more")
     if quantity > QUANTITY_LIMIT:
         raise UsageError(f"quantity {quantity} is above the limit of {QUANTITY_LIMIT:,}")
-    wh = warehouse_id(conn, warehouse)
+    found = find_warehouse(conn, warehouse)
+    wh = found.id
     item = ensure_items(conn, [sku])[sku]
     entries = apply_stock_changes(conn, [StockChange((item, wh), ChangeKind.SET, quantity, reference=reference,
                                                      note=note)], cause="manual")
-    return entries[0] if entries else None
+    entry = entries[0] if entries else None
+    _audit(conn, actor, "stock.set", sku, found.code, entry, quantity=quantity, note=note)
+    return entry
 
 
 def adjust_stock(conn: Connection, sku: str, warehouse: str, delta: int, *, reference: str | None = None,
-                 note: str | None = None) -> PlannedEntry | None:
+                 note: str | None = None, actor: str | None = None) -> PlannedEntry | None:
     """A manual movement: add `delta` (signed) to `sku` in `warehouse` (ledger cause `manual`, with the
-    operator's `note` when given).
+    operator's `note` when given; written to the audit log as `stock.adjust` when an `actor` is named).
 
     Unlike a delta file's row, which is clamped at 0 and warned about, a manual adjustment that would take
     the level below 0 or above the quantity limit is refused (UsageError naming the level) and changes
@@ -354,7 +367,9 @@ def adjust_stock(conn: Connection, sku: str, warehouse: str, delta: int, *, refe
     current = {(item, wh.id): before} if item in levels else None
     entries = apply_stock_changes(conn, [StockChange((item, wh.id), ChangeKind.ADD, delta, reference=reference,
                                                      note=note)], cause="manual", current=current)
-    return entries[0] if entries else None
+    entry = entries[0] if entries else None
+    _audit(conn, actor, "stock.adjust", sku, wh.code, entry, delta=delta, note=note)
+    return entry
 
 
 def stock_view(conn: Connection, skus: Sequence[str] = ()) -> list[dict]:

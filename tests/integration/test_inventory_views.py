@@ -107,6 +107,11 @@ def test_set_and_adjust_take_a_note_on_the_command_line_and_the_ledger_shows_it(
     bad = stockgate("set", "A1", "MF", "9", "--note", "a\tb")
     assert bad.code == 2 and "write it on one line" in bad.err
     assert stockgate("stock", "A1", "--json").json()["items"][0]["warehouses"] == {"MF": 5}
+    audit = stockgate("audit", "--json").json()["entries"]
+    assert [(e["action"], e["target"], e["actor"].startswith("cli:"), e["detail"].get("note")) for e in audit] == [
+        ("stock.adjust", "A1@MF", True, None), ("stock.adjust", "A1@MF", True, "one broken"),
+        ("stock.set", "A1@MF", True, "opening count")]
+    assert audit[1]["detail"]["before"] == 5 and audit[1]["detail"]["after"] == 4
 
 
 def test_a_page_size_out_of_range_or_both_cursors_are_refused(db):

@@ -141,3 +141,6 @@ def test_the_command_line_links_unlinks_and_filters_listings_by_state(two_sandbo
     assert (result.code, result.out.strip()) == (0, "listing A-1 on amz unlinked")
     assert stockgate("listings", "unlink", "amz", "A-1").code == 2
     assert stockgate("listings", "--search", "a-2", "--json").json()["listings"][0]["item"] == "HAT-2"
+    audit = [(e["action"], e["target"], e["detail"].get("item")) for e in stockgate("audit", "--json").json()["entries"]]
+    assert audit == [("listing.unlink", "amz/A-1", "HAT-1"), ("channel.push", "amz", None),
+                     ("listing.link", "amz/A-2", "HAT-2"), ("channel.listings", "amz", None)]

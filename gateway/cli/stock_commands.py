@@ -16,8 +16,7 @@ from gateway.errors import UsageError
 from gateway.passwords import hash_password
 from gateway.settings import PRIORITY_LIMIT
 from gateway.stock import adjust_stock, find_warehouse, iter_stock_view, ledger_view, set_stock, warehouses
-from parsers.cells import parse_quantity
-from parsers.issues import make_issue
+from gateway.stock.typed_quantity import read_quantity
 
 
 def positive_int(text: str) -> int:
@@ -147,21 +146,6 @@ def _reference(entry: dict) -> str:
     if entry["file_id"]:
         return f"file {entry['file_id']} row {entry['row']}"
     return entry["reference"] or ""
-
-
-def read_quantity(text: str, *, signed: bool, what: str, signed_hint: str = "") -> int:
-    """A quantity typed on the command line, read by the rule the file parsers apply to a cell
-    (`parse_quantity`): a UsageError with the message a file's report gives for the same value, except a
-    sign where none is allowed, which gets `signed_hint` (what to run instead)."""
-    value, code = parse_quantity(text, signed=signed)
-    if code in ("SIGNED_QUANTITY", "NEGATIVE_QUANTITY") and signed_hint:
-        kind = "negative" if code == "NEGATIVE_QUANTITY" else "signed"
-        raise UsageError(f"{what} {text!r} is {kind}: {signed_hint}")
-    if code is not None:
-        raise UsageError(make_issue(code, value=text).message)
-    if value is None:
-        raise UsageError(f"the {what} is empty: give a whole number")
-    return value
 
 
 def cmd_set(app, args) -> int:

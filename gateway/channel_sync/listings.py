@@ -26,7 +26,7 @@ from sqlalchemy import Connection, bindparam, delete, select, text, update
 from gateway.channel_sync.adapters import channel_errors
 from gateway.channel_sync.listing_views import listings_view
 from gateway.channel_sync.outbox import enqueue_listing_targets, enqueue_targets, listing_targets
-from gateway.clock import iso, now
+from gateway.clock import now
 from gateway.core.ledger import ChangeKind, StockChange
 from gateway.core.skus import SKU_MAX_LENGTH, clean_sku
 from gateway.db import schema
@@ -270,3 +270,10 @@ def mark_listing(conn: Connection, channel: str, listing_id: str, status: str, *
 
         record(conn, actor=actor, action="listing.mark", target=f"{channel}/{listing_id}", detail={"status": status})
     return listings_view(conn, channel, listing_id=listing_id)[0]
+
+
+def mark_listings(conn: Connection, listings: list[tuple[str, str]], status: str, *,
+                  actor: str | None = None) -> list[dict]:
+    """`mark_listing` for each (channel, listing id), in the caller's transaction: one that cannot be
+    marked raises, so the caller's rollback leaves every one of them as it was."""
+    return [mark_listing(conn, channel, listing_id, status, actor=actor) for channel, listing_id in listings]

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 
 from gateway.clock import iso
 from gateway.core.ledger import PlannedEntry, StockChange, check_cause, clean_note, plan_changes
@@ -383,8 +383,8 @@ STOCK_VIEW_BATCH = 5000   # rows fetched from the database at a time by `iter_st
 def iter_stock_view(conn: Connection, skus: Sequence[str] = (), *, contains: str = "") -> Iterator[dict]:
     """`stock_view` lazily: one item at a time, read along the SKU index `STOCK_VIEW_BATCH` rows at a time
     (a server-side cursor on PostgreSQL), so a million items are never all in memory. Consume it inside
-    `conn`'s transaction. Each item's warehouses come by priority, then code. `contains`: only SKUs
-    holding that text, in any case."""
+    `conn`'s transaction. Each item's warehouses come by priority, then code. `contains`: only items whose
+    SKU or title holds that text, in any case (as the inventory page searches)."""
     order = {row.id: (n, row.code, row.sellable) for n, row in enumerate(warehouses(conn).values())}
     i, s = schema.items.c, schema.stock_levels.c
     query = (select(i.sku, s.warehouse_id, s.on_hand)
@@ -392,7 +392,8 @@ def iter_stock_view(conn: Connection, skus: Sequence[str] = (), *, contains: str
     if skus:
         query = query.where(i.sku.in_(list(skus)))
     if contains:
-        query = query.where(i.sku.icontains(contains, autoescape=True))
+        query = query.where(or_(i.sku.icontains(contains, autoescape=True),
+                                i.title.icontains(contains, autoescape=True)))
     sku_now, levels = None, []
     for sku, wh, on_hand in conn.execution_options(yield_per=STOCK_VIEW_BATCH).execute(query):
         if sku != sku_now:

@@ -1,6 +1,7 @@
 """What the web pages read from the database: plain dicts and lists, one function per page.
 
-Stock, listings and orders reuse the views the CLI prints (`stock_view`, `listings_view`, `list_orders`),
+Orders reuse the view the CLI prints (`list_orders`); stock and listings have their own rooms' views
+(`gateway.stock.inventory`, `gateway.channel_sync.listing_views`),
 so the page and `stockgate ... --json` always agree.
 """
 
@@ -12,13 +13,12 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import Connection, func, select
 
-from gateway.channel_sync.listings import listings_view
 from gateway.clock import iso
 from gateway.db import schema
 from gateway.orders.views import list_orders
 from gateway.pipeline.history import file_history
 from gateway.spreadsheet_csv import SpreadsheetCsvWriter
-from gateway.stock import iter_stock_view, stock_view, warehouses
+from gateway.stock import iter_stock_view, warehouses
 
 PER_PAGE = 50
 ISSUE_LIMIT = 1000       # issues shown on a report page; the CSV download has them all
@@ -92,16 +92,6 @@ def report_document(conn: Connection, file_id: str) -> tuple[bool, dict | None]:
     return True, json.loads(row.report) if row.report else None
 
 
-def stock_page(conn: Connection, *, search: str = "", page: int = 1, per_page: int = PER_PAGE) -> tuple[list[dict], int]:
-    """One page of `stock_view` (SKUs containing `search`, any case) and the number of matching SKUs."""
-    i = schema.items.c
-    where = [i.sku.icontains(search, autoescape=True)] if search else []
-    total = conn.execute(select(func.count()).select_from(schema.items).where(*where)).scalar_one()
-    skus = conn.execute(select(i.sku).where(*where).order_by(i.sku)
-                        .offset((page - 1) * per_page).limit(per_page)).scalars().all()
-    return (stock_view(conn, skus) if skus else []), total
-
-
 def write_stock_csv(conn: Connection, out: BinaryIO, *, search: str = "") -> int:
     """The inventory page's table for every SKU containing `search` (any case) as CSV into `out`: UTF-8
     with a BOM, SKU, on hand per warehouse (empty where the SKU has no level there) and Available; read
@@ -128,11 +118,6 @@ def channel_names(conn: Connection) -> list[str]:
     """Every channel name, alphabetically."""
     c = schema.channels.c
     return list(conn.execute(select(c.name).order_by(c.name)).scalars())
-
-
-def listings(conn: Connection, channel: str | None) -> list[dict]:
-    """`listings_view` of one channel (or all)."""
-    return listings_view(conn, channel)
 
 
 def orders(conn: Connection, channel: str | None) -> list[dict]:

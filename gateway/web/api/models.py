@@ -78,11 +78,3 @@ class StockItem(BaseModel):
     sku: str
     warehouses: dict[str, int]
     available: int
-
-
-class StockPage(BaseModel):
-    items: list[StockItem]
-    warehouses: list[str]
-    total: int
-    page: int
-    has_more: bool

@@ -1,5 +1,7 @@
-"""Inventory (`/stock`): SKU, on hand per warehouse and available, a search, the CSV export of every
-matching SKU (`/stock.csv`) and the Quantity Update template (`/template.csv`, `/template.xlsx`)."""
+"""Inventory (`/stock`): SKU, title, on hand per warehouse and available, a search of SKU and title, pages
+along the SKU index (keyset: as quick at the millionth SKU as at the first), the CSV export of every
+matching item (`/stock.csv`) and the Quantity Update template (`/template.csv`, `/template.xlsx`). Each
+SKU opens its item page (`rooms/items.py`)."""
 
 from __future__ import annotations
 
@@ -11,28 +13,30 @@ from fastapi import Depends, Request
 from gateway.db.engine import Database
 from gateway.stock.template import write_template
 from gateway.web import queries
-from gateway.web.deps import get_db, page_number, require_role, room_router
+from gateway.stock.inventory import stock_page
+from gateway.web.deps import get_db, require_role, room_router
 from gateway.web.downloads import file_attachment
-from gateway.web.templating import message, number, render
+from gateway.web.templating import message, number, render, url
 
 router = room_router(dependencies=[Depends(require_role("viewer"))])
+PER_PAGE = 50
 TEMPLATE_TYPES = {"csv": "text/csv; charset=utf-8",
                   "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 @router.get("/stock")
-def stock(request: Request, q: str = "", page: int = Depends(page_number), db: Database = Depends(get_db)):
-    search, per_page = q.strip()[:100], queries.PER_PAGE
+def stock(request: Request, q: str = "", after: str = "", before: str = "", db: Database = Depends(get_db)):
+    """A page of items whose SKU or title holds `q`, from a SKU on (`after`) or up to one (`before`)."""
+    search = q.strip()[:100]
     with db.read() as conn:
-        items, total = queries.stock_page(conn, search=search, page=page)
-        codes = queries.warehouse_codes(conn)
-    rows = [[item["sku"], *[number(item["warehouses"].get(code, "")) for code in codes], number(item["available"])]
-            for item in items]
-    first = (page - 1) * per_page + 1 if items else 0
-    return render(request, "stock/index.html", title="Inventory", active="/stock", search=search, codes=codes,
-                  rows=rows, numeric=tuple(range(1, len(codes) + 2)), first=first,
-                  last=first + len(items) - 1 if items else 0, total=total, page=page,
-                  has_more=page * per_page < total)
+        page = stock_page(conn, search=search, after=after[:100] or None,
+                          before=None if after else before[:100] or None, limit=PER_PAGE)
+    rows = [[("link", url("/item", {"sku": item["sku"]}), item["sku"]), item["title"] or "",
+             *[number(item["warehouses"].get(code, "")) for code in page.warehouses], number(item["available"])]
+            for item in page.items]
+    return render(request, "stock/index.html", title="Inventory", active="/stock", search=search,
+                  codes=page.warehouses, rows=rows, numeric=tuple(range(2, len(page.warehouses) + 3)),
+                  next_after=page.next_after, prev_before=page.prev_before)
 
 
 @router.get("/stock.csv")

@@ -12,6 +12,7 @@ from gateway.channel_sync.listings import apply_listings
 from gateway.orders import OrderData, OrderLineData
 from gateway.orders.accept import record_order
 from gateway.stock import set_stock, stock_view
+from gateway.stock.titles import store_titles
 
 HOSTILE_QU = "SKU,Title,MF,EAST\nA1,Widget,5,3\n<script>alert(1)</script>,x,1,1\n{{7*7}},y,2,2\n"
 
@@ -124,31 +125,40 @@ def test_inventory_page_shows_the_same_numbers_as_stock_view(site):
     page = browser.get("/stock")
 
     header = page.table_headers()
-    assert header[0] == "SKU" and header[-1] == "Available" and sorted(header[1:-1]) == ["EAST", "MF", "WEST"]
-    codes = header[1:-1]
-    shown = [[sku, *[int(v.replace(",", "")) if v else None for v in rest]] for sku, *rest in page.table_rows()]
+    assert header[:2] == ["SKU", "Title"] and header[-1] == "Available"
+    assert sorted(header[2:-1]) == ["EAST", "MF", "WEST"]
+    codes = header[2:-1]
+    shown = [[sku, *[int(v.replace(",", "")) if v else None for v in rest]] for sku, _, *rest in page.table_rows()]
     assert shown == [[i["sku"], *[i["warehouses"].get(c) for c in codes], i["available"]] for i in expected]
-    by_sku = {row[0]: dict(zip(header[1:], row[1:])) for row in shown}
+    by_sku = {row[0]: dict(zip(header[2:], row[1:])) for row in shown}
     assert by_sku["00123"] == {"EAST": None, "WEST": None, "MF": 1200, "Available": 1200}
     assert by_sku["A1"] == {"EAST": 3, "WEST": 7, "MF": 5, "Available": 8}   # WEST is not sellable
 
 
-def test_inventory_search_and_pages_of_fifty_skus(site):
+def test_inventory_search_and_pages_of_fifty_skus_along_the_sku_index(site):
     app, _, browser = site()
     with app.db.write() as conn:
         for n in range(60):
             set_stock(conn, f"SKU-{n:03d}", "MF", n)
         set_stock(conn, "other_%", "MF", 4)
+        store_titles(conn, {"SKU-007": "Red woollen hat"}, replace=True)
 
-    first, second = browser.get("/stock"), browser.get("/stock?page=2")
+    first = browser.get("/stock")
+    second = browser.get("/stock?after=SKU-049")
+    back = browser.get("/stock?before=SKU-050")
     found = browser.get("/stock?q=sku-05")
     wildcard = browser.get("/stock?q=_%25")
+    by_title = browser.get("/stock?q=WOOLLEN")
 
     assert len(first.table_rows()) == 50 and first.table_rows()[0][0] == "SKU-000"
+    assert 'href="/stock?after=SKU-049"' in first.text and "previous" not in first.text
     assert [r[0] for r in second.table_rows()] == [*(f"SKU-{n:03d}" for n in range(50, 60)), "other_%"]
-    assert "61 SKUs" in second.text and 'href="/stock?page=2"' in first.text
+    assert 'href="/stock?before=SKU-050"' in second.text and "next" not in second.visible_text
+    assert [r[0] for r in back.table_rows()] == [r[0] for r in first.table_rows()]
     assert [r[0] for r in found.table_rows()] == [f"SKU-05{n}" for n in range(10)]
     assert [r[0] for r in wildcard.table_rows()] == ["other_%"]
+    assert [r[:2] for r in by_title.table_rows()] == [["SKU-007", "Red woollen hat"]]
+    assert 'href="/item?sku=SKU-007"' in by_title.text
 
 
 def test_listings_page_shows_link_state_reason_and_status_per_channel(site):
@@ -163,11 +173,11 @@ def test_listings_page_shows_link_state_reason_and_status_per_channel(site):
     shop = browser.get("/listings?channel=shop")
     unknown = browser.get("/listings?channel=nope")
 
-    rows = {(r[0], r[1]): r for r in every.table_rows()}
+    rows = {(r[1], r[2]): r[1:] for r in every.table_rows()}   # the first cell: an operator's mark box
     assert rows[("shop", "L1")][4:7] == ["A1", "linked", "active"]
     assert rows[("shop", "L2")][5] == "unlinked (CHANNEL_ALREADY_LINKED)"
     assert rows[("amz", "X9")][2] == "<b>B2</b>" and "&lt;b&gt;B2&lt;/b&gt;" in every.text
-    assert {r[0] for r in shop.table_rows()} == {"shop"}
+    assert {r[1] for r in shop.table_rows()} == {"shop"}
     assert unknown.status == 404 and "no channel 'nope'" in unknown.visible_text
 
 
@@ -222,6 +232,6 @@ def test_a_level_a_file_names_at_0_for_a_new_sku_shows_0_not_blank(site, stockga
     assert items == {"NEW-0": {"EAST": 0}, "NEW-5": {"MF": 0, "EAST": 5, "WEST": 0}}
     page = browser.get("/stock")
     header = page.table_headers()
-    by_sku = {row[0]: dict(zip(header[1:], row[1:])) for row in page.table_rows()}
+    by_sku = {row[0]: dict(zip(header[2:], row[2:])) for row in page.table_rows()}
     assert by_sku["NEW-0"]["EAST"] == "0" and by_sku["NEW-0"]["MF"] == ""
     assert by_sku["NEW-5"]["MF"] == "0" and by_sku["NEW-5"]["WEST"] == "0"

@@ -28,7 +28,16 @@ EXAMPLE_PATHS = {
     "/static/swagger-ui": "/static/swagger-ui/swagger-ui.css", "/docs": "/docs", "/openapi.json": "/openapi.json",
     "/api/v1/files": "/api/v1/files", "/api/v1/files/{file_id}": "/api/v1/files/x-1",
     "/api/v1/files/{file_id}/report": "/api/v1/files/x-1/report", "/api/v1/stock": "/api/v1/stock",
-    "/api/v1/stock/{sku:path}": "/api/v1/stock/A1",
+    "/api/v1/stock/{sku:path}": "/api/v1/stock/A1", "/api/v1/stock/{sku:path}/ledger": "/api/v1/stock/A1/ledger",
+    "/api/v1/stock/{sku:path}/set": "/api/v1/stock/A1/set",
+    "/api/v1/stock/{sku:path}/adjust": "/api/v1/stock/A1/adjust",
+    "/item": "/item?sku=A1", "/item/ledger.csv": "/item/ledger.csv?sku=A1", "/item/set": "/item/set",
+    "/item/adjust": "/item/adjust", "/listings/link": "/listings/link", "/listings/unlink": "/listings/unlink",
+    "/listings/mark": "/listings/mark", "/channels/{name}/sync": "/channels/amz/sync",
+    "/channels/{name}/push": "/channels/amz/push", "/api/v1/listings": "/api/v1/listings",
+    "/api/v1/listings/link": "/api/v1/listings/link", "/api/v1/listings/unlink": "/api/v1/listings/unlink",
+    "/api/v1/listings/mark": "/api/v1/listings/mark", "/api/v1/channels/{name}/sync": "/api/v1/channels/amz/sync",
+    "/api/v1/channels/{name}/push": "/api/v1/channels/amz/push",
 }
 
 
@@ -40,8 +49,9 @@ def test_every_route_but_the_allowlist_asks_for_a_login_when_credentials_are_con
     for pattern, methods in route_table(server.app):
         path = EXAMPLE_PATHS[pattern]
         for method in sorted(methods):
-            page = browser.request(method, path, b"" if method == "POST" else None,
-                                   {"Content-Type": "application/x-www-form-urlencoded"} if method == "POST" else {})
+            kind = "application/json" if path.startswith("/api/") else "application/x-www-form-urlencoded"
+            page = browser.request(method, path, (b"{}" if kind == "application/json" else b"") if method == "POST"
+                                   else None, {"Content-Type": kind} if method == "POST" else {})
             if method == "GET" and page.status == 303 and page.header("Location").startswith("/login?next="):
                 assert page.body == b""
                 continue

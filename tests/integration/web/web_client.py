@@ -120,13 +120,17 @@ class RawAnswer:
 
 
 def raw_request(port: int, data: bytes, *, timeout: float = 20, host: str = "127.0.0.1") -> RawAnswer:
-    """Send `data` as it is, then read until the server closes (it answers HTTP/1.0 and closes); a
-    `TimeoutError` when no answer is complete within `timeout` seconds of silence."""
+    """Send `data` as it is, then read one answer: its head, then its body to its Content-Length (or until
+    the server closes); a `TimeoutError` when no answer is complete within `timeout` seconds of silence."""
     with socket.create_connection((host, port), timeout=timeout) as sock:
         sock.sendall(data)
         received = b""
         while chunk := sock.recv(65536):
             received += chunk
+            head, sep, body = received.partition(b"\r\n\r\n")
+            length = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head) if sep else None
+            if length and len(body) >= int(length.group(1)):
+                break
     head, _, body = received.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     assert lines[0].startswith("HTTP/"), f"not an HTTP answer: {received[:200]!r}"

@@ -51,11 +51,12 @@ class Shield:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        started = False
+        started, status = False, None
 
         async def guarded_send(message):
-            nonlocal started
+            nonlocal started, status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers = list(message.get("headers", []))
                 broken = broken_headers(headers)
                 if broken:
@@ -83,6 +84,13 @@ class Shield:
             if not started:
                 await plain_answer(guarded_send, 408, f"the post stopped arriving (nothing for "
                                    f"{self.read_timeout:g} s): send it again\n", [(b"connection", b"close")])
+        except Exception:
+            # Starlette has answered 500 through `app.internal_error` (which logged it) and raised it again:
+            # stop it here, so the connection is kept and the error is not logged twice
+            if status != 500:
+                log.exception("web request %s %s failed", scope["method"], scope["path"])
+            if not started:
+                await plain_answer(guarded_send, 500, "internal error: it has been logged\n")
 
     def _secured(self, message: dict, path: str) -> dict:
         headers = message["headers"]

@@ -17,6 +17,8 @@ import logging
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
+from starlette.concurrency import run_in_threadpool
+
 from gateway.web.auth import SESSION_COOKIE, login_required, session_cookie
 from gateway.web.headers import SECURITY_HEADERS, SERVER_NAME, broken_headers
 
@@ -162,7 +164,9 @@ class SessionGate:
             return await self.app(scope, receive, send)
         state = scope.setdefault("state", {})
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        session = self.sessions.get(token_from_cookie(headers.get("cookie")))
+        token = token_from_cookie(headers.get("cookie"))
+        # in a worker thread: the database-backed store (gateway.accounts) reads a table
+        session = await run_in_threadpool(self.sessions.get, token) if token else None
         state["session"] = session
         path = scope["path"]
         if self.login_required and (session is None or session.user is None) and not is_public(path):

@@ -17,6 +17,8 @@ import logging
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
+from starlette.concurrency import run_in_threadpool
+
 from gateway.web.auth import SESSION_COOKIE, login_required, session_cookie
 from gateway.web.headers import SECURITY_HEADERS, SERVER_NAME, broken_headers
 
@@ -51,11 +53,12 @@ class Shield:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        started = False
+        started, status = False, None
 
         async def guarded_send(message):
-            nonlocal started
+            nonlocal started, status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers = list(message.get("headers", []))
                 broken = broken_headers(headers)
                 if broken:
@@ -64,12 +67,12 @@ class Shield:
                     body = b"internal error: it has been logged\n"
                     headers = [(b"content-type", PLAIN), (b"content-length", str(len(body)).encode())]
                     message = {"type": "http.response.start", "status": 500, "headers": headers}
-                    await send(self._secured(message))
+                    await send(self._secured(message, scope["path"]))
                     started = True
                     await send({"type": "http.response.body", "body": body})
                     raise _Refused
                 started = True
-                message = self._secured({**message, "headers": headers})
+                message = self._secured({**message, "headers": headers}, scope["path"])
             await send(message)
 
         refusal = self._refusal(scope)
@@ -83,14 +86,21 @@ class Shield:
             if not started:
                 await plain_answer(guarded_send, 408, f"the post stopped arriving (nothing for "
                                    f"{self.read_timeout:g} s): send it again\n", [(b"connection", b"close")])
+        except Exception:
+            # Starlette has answered 500 through `app.internal_error` (which logged it) and raised it again:
+            # stop it here, so the connection is kept and the error is not logged twice
+            if status != 500:
+                log.exception("web request %s %s failed", scope["method"], scope["path"])
+            if not started:
+                await plain_answer(guarded_send, 500, "internal error: it has been logged\n")
 
-    def _secured(self, message: dict) -> dict:
+    def _secured(self, message: dict, path: str) -> dict:
         headers = message["headers"]
         names = {name.lower() for name, _ in headers}
         headers += [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS]
         headers.append((b"server", SERVER_NAME.encode()))
-        if b"cache-control" not in names:
-            headers.append((b"cache-control", b"no-store"))
+        if b"cache-control" not in names:     # pages are never cached; the stylesheet and scripts for an hour
+            headers.append((b"cache-control", b"max-age=3600" if path.startswith("/static/") else b"no-store"))
         return message
 
     def _bounded(self, receive):
@@ -154,7 +164,9 @@ class SessionGate:
             return await self.app(scope, receive, send)
         state = scope.setdefault("state", {})
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        session = self.sessions.get(token_from_cookie(headers.get("cookie")))
+        token = token_from_cookie(headers.get("cookie"))
+        # in a worker thread: the database-backed store (gateway.accounts) reads a table
+        session = await run_in_threadpool(self.sessions.get, token) if token else None
         state["session"] = session
         path = scope["path"]
         if self.login_required and (session is None or session.user is None) and not is_public(path):

@@ -25,8 +25,10 @@ REFUSED = {400: {"model": Refusal}, 404: {"model": Refusal}}
 
 
 def refused(exc: Exception) -> JSONResponse:
-    """A refused read or action as `{"detail": ..., "code": ...}` with its status (400, 404 or 409)."""
-    return JSONResponse({"detail": str(exc), "code": getattr(exc, "code", None)}, status_code=refusal_status(exc))
+    """A refused read or action as `{"detail": ...}` with its status (400, 404 or 409), and `"code"` when a
+    listing rule refused (SIZE_MISMATCH, CHANNEL_ALREADY_LINKED)."""
+    code = getattr(exc, "code", None)
+    return JSONResponse({"detail": str(exc), **({"code": code} if code else {})}, status_code=refusal_status(exc))
 
 
 @router.get("/stock", response_model=StockPage, responses=REFUSED)

@@ -46,8 +46,8 @@ def report(value: str) -> str:
 
 
 def stock(value: str) -> str:
-    return render_text("stock/index.html", **PAGE, title="Inventory", search=value, codes=[value], rows=[[value, "1", "1"]],
-                       numeric=(1, 2), first=1, last=1, total=1, page=1, has_more=False)
+    return render_text("stock/index.html", **PAGE, title="Inventory", search=value, codes=[value],
+                       rows=[[value, value, "1", "1"]], numeric=(2, 3), next_after=value, prev_before=value)
 
 
 @given(st.text(max_size=60))

@@ -6,16 +6,21 @@ import sys
 from dataclasses import asdict
 
 from gateway.cli.output import print_json, print_table
-from gateway.clock import now, parse_iso
+from gateway.clock import parse_iso
 from gateway.core.restore_policy import ChoiceRequiredError, cancelled_before_placement, restore_decision
 from gateway.errors import UsageError
-from gateway.orders import CancellationData, explain_order, list_orders, record_cancellation
+from gateway.orders import cancel_in_stockgate, count_orders, explain_order, list_orders
+from gateway.orders.model import ORDER_STATUSES
+from gateway.orders.views import MAX_PAGE_SIZE
 from gateway.settings import MARKETPLACES
 
 
 def register(sub) -> None:
     p = sub.add_parser("orders", help="orders; `orders cancel` cancels in StockGate; `orders explain` says why")
     p.add_argument("--channel", metavar="NAME", help="only this channel's orders")
+    p.add_argument("--status", choices=ORDER_STATUSES, help="only orders with this status")
+    p.add_argument("--limit", type=int, metavar="N", help=f"at most N orders (1 to {MAX_PAGE_SIZE})")
+    p.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N (paging with --limit)")
     p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     p.set_defaults(func=cmd_orders)
     osub = p.add_subparsers(dest="action", metavar="ACTION")
@@ -57,22 +62,23 @@ def register(sub) -> None:
 
 def cmd_orders(app, args) -> int:
     with app.db.read() as conn:
-        orders = list_orders(conn, args.channel)
+        orders = list_orders(conn, args.channel, args.status, limit=args.limit, offset=args.offset)
+        total = count_orders(conn, args.channel, args.status)
     if args.json:
-        print_json({"orders": orders})
+        print_json({"orders": orders, "total": total})
     else:
         print_table(["CHANNEL", "ORDER", "PLACED", "STATUS", "LINES", "UNITS", "TAKEN", "RESTORED", "OVERSOLD"],
                     [[o["channel"], o["order_id"], o["placed_at"], o["status"], o["lines"], o["units"], o["taken"],
                       o["restored"], o["oversold"]] for o in orders], empty="no orders")
+        if orders and len(orders) < total:
+            print(f"orders {args.offset + 1}-{args.offset + len(orders)} of {total}")
     return 0
 
 
 def cmd_orders_cancel(app, args) -> int:
-    cancellation = CancellationData(order_id=args.order_id, cancelled_at=now(), where="stockgate",
-                                    reason=args.reason, line_ids=tuple(args.lines) if args.lines else None,
-                                    choice=args.choice)
     with app.db.write() as conn:
-        outcome = record_cancellation(conn, args.channel_name, cancellation)
+        outcome = cancel_in_stockgate(conn, args.channel_name, args.order_id, choice=args.choice,
+                                      line_ids=args.lines, reason=args.reason)
     if outcome.refused:   # an order placed later than now (a clock or a sandbox --placed-at in the future)
         if args.json:
             print_json({**asdict(outcome), "changed": False})

@@ -68,6 +68,15 @@ def record_cancellation(conn: Connection, channel: str, cancellation: Cancellati
                          restored, status)
 
 
+def cancel_in_stockgate(conn: Connection, channel: str, order_id: str, *, choice: str | None,
+                        line_ids: Sequence[str] | None = None, reason: str | None = None) -> CancelOutcome:
+    """An operator cancels an order (or the lines `line_ids`) now, choosing to restore its stock or keep it
+    (`stockgate orders cancel`, the order page): `record_cancellation` with where="stockgate"."""
+    cancellation = CancellationData(order_id=order_id, cancelled_at=now(), where="stockgate", reason=reason,
+                                    line_ids=tuple(line_ids) if line_ids else None, choice=choice)
+    return record_cancellation(conn, channel, cancellation)
+
+
 def _refuse(conn: Connection, ch: ChannelRow, order: Row, cancellation: CancellationData, at: datetime,
             reason: str | None) -> str:
     """Keep the order as it is and remember the refused cancellation (once, however often it is delivered);

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "gateway.cli.source_commands",
     "gateway.cli.serve_commands",
     "gateway.cli.channel_commands",
+    "gateway.cli.user_commands",
 )
 
 

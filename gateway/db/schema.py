@@ -290,3 +290,51 @@ job_runs = Table(
     Column("ok", Boolean),
     Column("detail", Text),
 )
+
+# Web accounts (gateway/accounts): users with a role, their sessions, failed logins per address, the audit log.
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),           # argon2id, as the FTP accounts' hashes
+    Column("role", String(10), nullable=False),              # admin | operator | viewer
+    _ts("created_at", False),
+    _ts("password_changed_at", False),
+    CheckConstraint("role IN ('admin', 'operator', 'viewer')", name="role_known"),
+)
+# names are unique without regard to case: `Ops` cannot be added beside `ops`
+Index("uq_users_name_lower", func.lower(users.c.name), unique=True)
+
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),      # sha256 of the cookie's token, never the token
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE")),   # null: anonymous or [web] login
+    Column("user_name", String(100)),                        # null: not logged in
+    Column("role", String(10)),
+    Column("credential", String(64)),                        # sha256 of the password hash logged in with
+    _ts("created_at", False),
+    _ts("last_seen_at", False),
+)
+Index("ix_web_sessions_last_seen_at", web_sessions.c.last_seen_at)
+Index("ix_web_sessions_user_id", web_sessions.c.user_id)
+
+login_failures = Table(
+    "login_failures", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("address", String(100), nullable=False),
+    _ts("at", False),
+)
+Index("ix_login_failures_address_at", login_failures.c.address, login_failures.c.at)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True),
+    _ts("at", False),
+    Column("actor", String(200), nullable=False),            # web:NAME, cli:OS_USER
+    Column("action", String(60), nullable=False),            # user.add, file.release, channel.set, ...
+    Column("target", Text),
+    Column("detail", Text),                                  # JSON object, never a secret
+)
+Index("ix_audit_log_at", audit_log.c.at)
+Index("ix_audit_log_actor_at", audit_log.c.actor, audit_log.c.at)
+Index("ix_audit_log_action_at", audit_log.c.action, audit_log.c.at)

@@ -54,3 +54,22 @@ def test_upgrading_a_database_holding_codes_that_differ_by_case_is_refused_namin
     with db.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM warehouses")).scalar() == 3
     db.dispose()
+
+
+def test_the_accounts_migration_goes_down_to_0005_and_up_again_on_both_engines(db):
+    from gateway.accounts.users import add_user, list_users
+
+    add_user(db, "ada", "correct horse", "admin")
+    cfg = alembic_config()
+    with db.engine.connect() as conn:
+        conn.info["sg_write"] = True
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0005")
+        conn.commit()
+    assert current_revision(db) == "0005"
+    with db.read() as conn:
+        assert conn.execute(text("SELECT code FROM warehouses")).scalars().all() == ["MF"]
+    _migrate(db, "head")
+    assert current_revision(db) == head_revision() and list_users(db) == []
+    add_user(db, "ada", "correct horse", "admin")
+    assert [u.name for u in list_users(db)] == ["ada"]

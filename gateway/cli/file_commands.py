@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from gateway.cli.output import cli_actor, print_json, print_table
+from gateway.cli.output import print_json, print_table
 from gateway.cli.stock_commands import positive_int
 from gateway.clock import parse_iso
 from gateway.db import schema
@@ -215,17 +215,20 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def cmd_reprocess(app, args) -> int:
-    from gateway.pipeline import process_in_turn, receive_again
+    from gateway.cli.user_commands import cli_actor
+    from gateway.pipeline import process_in_turn
+    from gateway.pipeline.actions import reprocess_file
 
-    file_id = receive_again(app.db, app.settings, args.file_id, mode=args.mode,
-                            create_unknown_skus=args.create_unknown_skus)
+    file_id = reprocess_file(app.db, app.settings, args.file_id, actor=cli_actor(), mode=args.mode,
+                             create_unknown_skus=args.create_unknown_skus)
     return _print_report(process_in_turn(app.db, app.settings, file_id), args.json)
 
 
 def cmd_release(app, args) -> int:
-    from gateway.pipeline import release
+    from gateway.cli.user_commands import cli_actor
+    from gateway.pipeline.actions import release_file
 
-    return _print_report(release(app.db, app.settings, args.file_id), args.json)
+    return _print_report(release_file(app.db, app.settings, args.file_id, actor=cli_actor()), args.json)
 
 
 def cmd_preview(app, args) -> int:
@@ -238,9 +241,10 @@ def cmd_preview(app, args) -> int:
 
 
 def cmd_reject(app, args) -> int:
-    from gateway.pipeline import reject
+    from gateway.cli.user_commands import cli_actor
+    from gateway.pipeline.actions import reject_file
 
-    report = reject(app.db, app.settings, args.file_id, actor=cli_actor(), reason=args.reason)
+    report = reject_file(app.db, app.settings, args.file_id, actor=cli_actor(), reason=args.reason)
     if args.json:
         print_json(report.document)
     else:

@@ -58,14 +58,3 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence], empty: str = "
     for row in cells:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
 
-
-def cli_actor() -> str:
-    """Who acts from the command line, as the audit log and reports name them: `cli:<os user>`."""
-    import getpass
-    import os
-
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):   # no name for this uid (a bare container)
-        user = f"uid {os.getuid()}"
-    return f"cli:{user}"

@@ -3,7 +3,8 @@
 The file moves `held -> rejected` in one transaction that checks it is still held (a release that got
 there first wins, and this one is refused); none of its rows is applied. Its report keeps what the
 guard found and gains a REJECTED_ON_REQUEST issue naming who rejected it and why; the report files are
-rewritten and the stored copy archived, as for any finished file.
+rewritten and the stored copy archived, as for any finished file. The audit entry (`file.reject`) is
+written in the same transaction.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 
 from sqlalchemy import select, update
 
+from gateway.accounts import audit
 from gateway.clock import iso, now
 from gateway.core.files import FileStatus, check_transition
 from gateway.db import schema
@@ -63,6 +65,7 @@ def reject(db: Database, settings: Settings, file_id: str, *, actor: str, reason
         conn.execute(schema.file_issues.insert().values(
             file_seq=row.seq, row=None, sku=None, column=None, value=None, severity=issue.severity,
             code=issue.code, message=issue.message))
+        audit.record(conn, actor=actor, action="file.reject", target=file_id, detail={"reason": reason})
     report = Report(document)
     finish_after_commit(db, settings, FileFacts.from_row(row), report)
     return report

@@ -10,10 +10,8 @@ from sqlalchemy import select
 
 from gateway.cli.output import print_json, print_table
 from gateway.cli.stock_commands import positive_int
-from gateway.clock import parse_iso
 from gateway.db import schema
 from gateway.errors import NotFoundError, UsageError
-from gateway.stock import find_warehouse
 
 # The pipeline (and the parsers, calamine, openpyxl behind it) load when a file command runs, not for
 # every `stockgate` invocation.
@@ -140,23 +138,17 @@ def _print_report(report, as_json: bool, dry_run: bool = False) -> int:
 
 
 def cmd_ingest(app, args) -> int:
-    from gateway.intake import Delivery, receive_file
+    from gateway.intake import receive_file
     from gateway.pipeline import preview, preview_changes, process_in_turn
+    from gateway.pipeline.uploads import delivery_for
 
     path = Path(args.path)
     _check_readable(path)
     if args.mode and not args.warehouse:
         raise UsageError("--mode applies to stock files: name their warehouse with --warehouse")
-    warehouse = None
-    if args.warehouse:
-        with app.db.read() as conn:
-            warehouse = find_warehouse(conn, args.warehouse).code   # `west` is WEST
-    delivery = Delivery(name=path.name, transport="cli", warehouse=warehouse,
-                        mode=args.mode or "partial" if warehouse else "absolute",
-                        as_of=parse_iso(args.as_of, "--as-of") if args.as_of else None,
-                        options={"create_unknown_skus": args.create_unknown_skus,
-                                 **({"sheet": args.sheet} if args.sheet else {}),
-                                 **({"force": True} if args.force else {})})
+    delivery = delivery_for(app.db, name=path.name, transport="cli", warehouse=args.warehouse, mode=args.mode,
+                            as_of=args.as_of, sheet=args.sheet, create_unknown_skus=args.create_unknown_skus,
+                            force=args.force)
     if args.changes and not args.dry_run:
         raise UsageError("--changes lists what a dry run would change: add --dry-run")
     if args.dry_run and args.changes:

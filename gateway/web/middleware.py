@@ -64,12 +64,12 @@ class Shield:
                     body = b"internal error: it has been logged\n"
                     headers = [(b"content-type", PLAIN), (b"content-length", str(len(body)).encode())]
                     message = {"type": "http.response.start", "status": 500, "headers": headers}
-                    await send(self._secured(message))
+                    await send(self._secured(message, scope["path"]))
                     started = True
                     await send({"type": "http.response.body", "body": body})
                     raise _Refused
                 started = True
-                message = self._secured({**message, "headers": headers})
+                message = self._secured({**message, "headers": headers}, scope["path"])
             await send(message)
 
         refusal = self._refusal(scope)
@@ -84,13 +84,13 @@ class Shield:
                 await plain_answer(guarded_send, 408, f"the post stopped arriving (nothing for "
                                    f"{self.read_timeout:g} s): send it again\n", [(b"connection", b"close")])
 
-    def _secured(self, message: dict) -> dict:
+    def _secured(self, message: dict, path: str) -> dict:
         headers = message["headers"]
         names = {name.lower() for name, _ in headers}
         headers += [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS]
         headers.append((b"server", SERVER_NAME.encode()))
-        if b"cache-control" not in names:
-            headers.append((b"cache-control", b"no-store"))
+        if b"cache-control" not in names:     # pages are never cached; the stylesheet and scripts for an hour
+            headers.append((b"cache-control", b"max-age=3600" if path.startswith("/static/") else b"no-store"))
         return message
 
     def _bounded(self, receive):

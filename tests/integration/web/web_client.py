@@ -135,3 +135,12 @@ def raw_request(port: int, data: bytes, *, timeout: float = 20, host: str = "127
     lines = head.decode("latin-1").split("\r\n")
     assert lines[0].startswith("HTTP/"), f"not an HTTP answer: {received[:200]!r}"
     return RawAnswer(int(lines[0].split()[1]), lines[1:], body)
+
+
+def ingest(stockgate, tmp_path, name: str, text: str, *args: str) -> dict:
+    """`stockgate ingest` of a file written with `text`; its --json result."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = stockgate("ingest", str(path), *args, "--json")
+    assert result.out, result
+    return result.json()

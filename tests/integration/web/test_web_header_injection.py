@@ -102,10 +102,13 @@ def receive_by_folder(app, tmp_path, browser) -> None:
 def receive_by_web(app, tmp_path, browser) -> None:
     token = browser.get("/upload").csrf_token()
     boundary = "hostile0boundary"
+    # as a browser sends the name (WHATWG HTML, multipart/form-data encoding): `"`, CR and LF escaped, the
+    # rest raw UTF-8 (RFC 7578 forbids `filename*`)
+    sent_name = HOSTILE_NAME.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
     body = (f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
             f'--{boundary}\r\nContent-Disposition: form-data; name="warehouse"\r\n\r\nEAST\r\n'
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename*=UTF-8''"
-            f"{quote(HOSTILE_NAME, safe='')}\r\nContent-Type: text/csv\r\n\r\nSKU,Quantity\nA1,5\n\r\n"
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{sent_name}"\r\n'
+            f"Content-Type: text/csv\r\n\r\nSKU,Quantity\nA1,5\n\r\n"
             f"--{boundary}--\r\n").encode()
     page = browser.request("POST", "/upload", body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
     assert page.status == 303, page.text

@@ -8,20 +8,14 @@ import json
 from datetime import UTC, datetime
 
 from channels.base import RemoteListing
+from web_client import ingest
+
 from gateway.channel_sync.listings import apply_listings
 from gateway.orders import OrderData, OrderLineData
 from gateway.orders.accept import record_order
 from gateway.stock import set_stock, stock_view
 
 HOSTILE_QU = "SKU,Title,MF,EAST\nA1,Widget,5,3\n<script>alert(1)</script>,x,1,1\n{{7*7}},y,2,2\n"
-
-
-def ingest(stockgate, tmp_path, name: str, text: str, *args: str) -> dict:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    result = stockgate("ingest", str(path), *args, "--json")
-    assert result.out, result
-    return result.json()
 
 
 def test_history_lists_an_ingested_file_newest_first_with_its_status_and_counts(site, stockgate, tmp_path):

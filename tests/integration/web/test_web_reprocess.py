@@ -9,17 +9,11 @@ import re
 import pytest
 from sqlalchemy import select
 
+from web_client import ingest
+
 from gateway.db import schema
 from gateway.pipeline import process_next
 from gateway.stock import stock_view
-
-
-def ingest(stockgate, tmp_path, name: str, text: str, *args: str) -> dict:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    result = stockgate("ingest", str(path), *args, "--json")
-    assert result.out, result
-    return result.json()
 
 
 def on_hand(app, sku: str) -> dict[str, int]:

@@ -120,14 +120,27 @@ class RawAnswer:
 
 
 def raw_request(port: int, data: bytes, *, timeout: float = 20, host: str = "127.0.0.1") -> RawAnswer:
-    """Send `data` as it is, then read until the server closes (it answers HTTP/1.0 and closes); a
-    `TimeoutError` when no answer is complete within `timeout` seconds of silence."""
+    """Send `data` as it is, then read one answer: its head, then its body to its Content-Length (or until
+    the server closes); a `TimeoutError` when no answer is complete within `timeout` seconds of silence."""
     with socket.create_connection((host, port), timeout=timeout) as sock:
         sock.sendall(data)
         received = b""
         while chunk := sock.recv(65536):
             received += chunk
+            head, sep, body = received.partition(b"\r\n\r\n")
+            length = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head) if sep else None
+            if length and len(body) >= int(length.group(1)):
+                break
     head, _, body = received.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     assert lines[0].startswith("HTTP/"), f"not an HTTP answer: {received[:200]!r}"
     return RawAnswer(int(lines[0].split()[1]), lines[1:], body)
+
+
+def ingest(stockgate, tmp_path, name: str, text: str, *args: str) -> dict:
+    """`stockgate ingest` of a file written with `text`; its --json result."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = stockgate("ingest", str(path), *args, "--json")
+    assert result.out, result
+    return result.json()

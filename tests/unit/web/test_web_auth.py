@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 from gateway.passwords import hash_password
 from gateway.settings import WebSettings
-from gateway.web.auth import (
-    LoginThrottle, SessionStore, check_credentials, csrf_matches, login_required, session_token_from,
-)
+from gateway.web.auth import check_credentials, csrf_matches, login_required, role_allows
+from gateway.web.middleware import token_from_cookie
+from gateway.web.sessions import LoginThrottle, SessionStore
 
 PASSWORD = "s3cret-Pa55"
 WEB = WebSettings(username="ops", password_hash=hash_password(PASSWORD))
@@ -59,7 +59,7 @@ def test_a_login_is_required_exactly_when_credentials_are_configured():
 def test_a_session_ends_after_its_idle_time_and_tokens_are_random():
     clock = Clock()
     store = SessionStore(idle_seconds=60, clock=clock)
-    one, two = store.create(user="ops"), store.create()
+    one, two = store.login(store.create().token, "ops", "admin"), store.create()
 
     clock.now += 59
     assert store.get(one.token) is one
@@ -75,14 +75,34 @@ def test_the_oldest_sessions_go_first_beyond_the_cap():
     assert [store.get(s.token) is not None for s in sessions] == [False, False, True, True, True]
 
 
+def test_a_login_replaces_the_session_token_and_a_logout_ends_it():
+    store = SessionStore()
+    anonymous = store.create()
+
+    logged_in = store.login(anonymous.token, "ops", "operator")
+
+    assert store.get(anonymous.token) is None and store.get(logged_in.token) is logged_in
+    assert (logged_in.user, logged_in.role) == ("ops", "operator") and logged_in.csrf != anonymous.csrf
+    store.logout(logged_in.token)
+    assert store.get(logged_in.token) is None
+
+
 def test_csrf_tokens_must_match_exactly():
     session = SessionStore().create()
 
-    assert csrf_matches(session, session.csrf) is True
-    assert csrf_matches(session, session.csrf[:-1]) is False
-    assert csrf_matches(session, "") is False
-    assert csrf_matches(session, None) is False
+    assert csrf_matches(session.csrf, session.csrf) is True
+    assert csrf_matches(session.csrf, session.csrf[:-1]) is False
+    assert csrf_matches(session.csrf, "") is False
+    assert csrf_matches(session.csrf, None) is False
     assert csrf_matches(None, session.csrf) is False
+
+
+@pytest.mark.parametrize("role, needed, allowed", [
+    ("admin", "operator", True), ("operator", "operator", True), ("viewer", "operator", False),
+    ("viewer", "viewer", True), (None, "viewer", False), ("root", "viewer", False), ("operator", "admin", False),
+])
+def test_each_role_may_do_what_the_roles_below_it_may(role, needed, allowed):
+    assert role_allows(role, needed) is allowed
 
 
 def test_failed_logins_lock_an_address_out_for_a_while():
@@ -91,9 +111,9 @@ def test_failed_logins_lock_an_address_out_for_a_while():
     for _ in range(3):
         throttle.failed("10.0.0.9")
 
-    assert throttle.locked("10.0.0.9") and not throttle.locked("10.0.0.10")
+    assert not throttle.allowed("10.0.0.9") and throttle.allowed("10.0.0.10")
     clock.now += 601
-    assert not throttle.locked("10.0.0.9")
+    assert throttle.allowed("10.0.0.9")
 
 
 @pytest.mark.parametrize("header, token", [
@@ -101,4 +121,4 @@ def test_failed_logins_lock_an_address_out_for_a_while():
     (None, None), ('sg_session="unterminated', None), ("other=1", None),
 ])
 def test_the_session_cookie_is_read_from_any_cookie_header(header, token):
-    assert session_token_from(header) == token
+    assert token_from_cookie(header) == token

@@ -1,0 +1,7 @@
+"""The JSON API under `/api/v1/`: one `APIRouter` per room (made with `api_router`), listed in `ROUTERS`;
+FastAPI draws the OpenAPI document (`/openapi.json`) from their response models. The shapes follow the
+CLI's `--json` output, so a script can use either."""
+
+from gateway.web.api import files, stock
+
+ROUTERS = (files.router, stock.router)

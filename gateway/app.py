@@ -62,7 +62,8 @@ class App:
 
 
 def sync_config(db: Database, settings: Settings) -> None:
-    """Make the database's warehouses and channels agree with the configuration. Only what differs is
+    """Make the database's warehouses and channels agree with the configuration (and a channel's stored
+    edits, which win over the file: `gateway.channel_sync.overrides`). Only what differs is
     written, and when nothing does no write transaction is opened (no lock taken for a read-only command).
     Warehouses and channels not in the configuration are left alone."""
     if not settings.warehouses and not settings.channels:
@@ -82,7 +83,9 @@ def sync_config(db: Database, settings: Settings) -> None:
 
 def _config_changes(conn, settings: Settings) -> list[tuple]:
     """(table, key column, name, wanted values, row exists) for each configured warehouse or channel that
-    the database does not hold as configured."""
+    the database does not hold as configured (a channel's values with its stored edits applied)."""
+    from gateway.channel_sync.overrides import channel_edits, effective_channel
+
     changes = []
     w = schema.warehouses.c
     # codes are found without regard to case: `east` in the file is the warehouse `EAST`, which keeps the
@@ -96,7 +99,9 @@ def _config_changes(conn, settings: Settings) -> list[tuple]:
     c = schema.channels.c
     channels = {r.name: r for r in conn.execute(select(c.name, c.marketplace, c.adapter, c.restore_policy, c.buffer,
                                                        c.max_qty, c.enabled))}
+    edits = channel_edits(conn)   # an operator's edits win over the file (`stockgate channels set`)
     for cfg in settings.channels:
+        cfg = effective_channel(cfg, edits.get(cfg.name)).channel
         wanted = {"marketplace": cfg.marketplace, "adapter": cfg.adapter, "restore_policy": cfg.restore_policy,
                   "buffer": cfg.buffer, "max_qty": cfg.max_qty, "enabled": cfg.enabled}
         row = channels.get(cfg.name)

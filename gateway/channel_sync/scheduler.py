@@ -4,7 +4,8 @@ APScheduler 3 runs the interval jobs (`coalesce`, one instance at a time) and a 
 the outbox within about a second of a change (it polls for due rows and waits a moment to batch what
 arrives). Only the holder of the `channel-scheduler` lease (table `leases`, renewed while held, taken
 over when it expires; renewed by a heartbeat thread of its own) does anything, so two `serve` processes
-on one database never run a job twice; every job is also safe to run twice. Each scheduled run is
+on one database never run a job twice; every job is also safe to run twice. An interval edited in the
+database (`gateway.channel_sync.overrides`) is picked up every `schedule_check_seconds` (5 s). Each scheduled run is
 recorded in `job_runs`. `live_scheduler_holder` tells the CLI whether a `serve` runs the jobs already.
 """
 
@@ -30,6 +31,8 @@ from gateway.settings import ChannelSettings, Settings
 log = logging.getLogger(__name__)
 LEASE_NAME = "channel-scheduler"
 JOBS = ("listings", "orders", "push")
+INTERVAL_KEYS = {"listings": "listing_interval_seconds", "orders": "order_interval_seconds",
+                 "push": "push_interval_seconds"}
 
 
 def default_holder() -> str:
@@ -44,13 +47,15 @@ class ChannelScheduler:
 
     def __init__(self, db: Database, settings: Settings, *, holder: str | None = None,
                  adapter_factory: Callable = make_adapter, lease_seconds: float = 15.0,
-                 poll_seconds: float = 0.3, debounce_seconds: float = 0.2):
+                 poll_seconds: float = 0.3, debounce_seconds: float = 0.2, schedule_check_seconds: float = 5.0):
         from gateway.channel_sync.jobs import ChannelJobs
 
         self.db, self.settings = db, settings
         self.holder = holder or default_holder()
         self.lease = Lease(db, LEASE_NAME, self.holder, lease_seconds)
         self.poll_seconds, self.debounce_seconds = poll_seconds, debounce_seconds
+        self.schedule_check_seconds = schedule_check_seconds
+        self._scheduled: dict[tuple[str, str], float] = {}
         self.channels: dict[str, ChannelSettings] = {c.name: c for c in settings.channels if c.enabled}
         self.jobs = ChannelJobs(db, settings, adapter_factory)
         self._stop = threading.Event()
@@ -74,12 +79,12 @@ class ChannelScheduler:
         self._leader = self._hold_lease()
         scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1,
                                                                       "misfire_grace_time": 30})
-        intervals = {"listings": "listing_interval_seconds", "orders": "order_interval_seconds",
-                     "push": "push_interval_seconds"}
-        for name, channel in self.channels.items():
-            for job in JOBS:
-                scheduler.add_job(self.run_scheduled, IntervalTrigger(seconds=getattr(channel, intervals[job])),
-                                  args=(job, name), id=f"{job}:{name}", name=f"{job} {name}", next_run_time=now())
+        self._scheduled = self._intervals()
+        for (job, name), seconds in self._scheduled.items():
+            scheduler.add_job(self.run_scheduled, IntervalTrigger(seconds=seconds), args=(job, name),
+                              id=f"{job}:{name}", name=f"{job} {name}", next_run_time=now())
+        scheduler.add_job(self._refresh_guarded, IntervalTrigger(seconds=self.schedule_check_seconds),
+                          id="refresh-schedules", name="refresh channel schedules")
         logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)   # not a line per run
         scheduler.start()
         self._scheduler = scheduler
@@ -118,6 +123,40 @@ class ChannelScheduler:
             log.info("channel scheduler %s: %s the lease", self.holder, "took" if held else "lost")
         self._leader = held
         return held
+
+    def _intervals(self) -> dict[tuple[str, str], float]:
+        """(job, channel) -> its interval in seconds: the file's, or an operator's stored edit."""
+        from gateway.channel_sync.overrides import channel_edits, effective_channel
+
+        with self.db.read() as conn:
+            edits = channel_edits(conn)
+        intervals = {}
+        for name, cfg in self.channels.items():
+            effective = effective_channel(cfg, edits.get(name)).channel
+            intervals.update({(job, name): getattr(effective, INTERVAL_KEYS[job]) for job in JOBS})
+        return intervals
+
+    def refresh_schedules(self) -> list[str]:
+        """Give every job whose interval was edited (`stockgate channels set`) since the last look its new
+        interval, counted from now; returns the jobs changed ("push amz"). Runs every
+        `schedule_check_seconds` on its own."""
+        changed = []
+        for (job, name), seconds in self._intervals().items():
+            if self._scheduled.get((job, name)) == seconds or self._scheduler is None:
+                continue
+            self._scheduler.reschedule_job(f"{job}:{name}", trigger=IntervalTrigger(seconds=seconds))
+            self._scheduled[(job, name)] = seconds
+            changed.append(f"{job} {name}")
+            log.info("channel scheduler: %s %s now runs every %s s", job, name, seconds)
+        return changed
+
+    def _refresh_guarded(self) -> None:
+        try:
+            self.refresh_schedules()
+        except StockGateError as exc:   # a database that cannot be read now: the next look tries again
+            log.warning("channel scheduler: could not read edited schedules: %s", exc)
+        except Exception:  # a bad moment (database restart) must not stop the look for the next edit
+            log.exception("channel scheduler: could not read edited schedules; trying again later")
 
     def run_scheduled(self, job: str, channel: str) -> None:
         """One scheduled run: only while holding the lease; recorded in `job_runs`."""

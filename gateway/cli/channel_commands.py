@@ -1,4 +1,5 @@
-"""Commands for channels: drive a sandbox marketplace, run a channel job now, view and settle listings."""
+"""Commands for channels: drive a sandbox marketplace, run a channel job now, view and settle listings
+(editing a channel's settings: `channel_settings_commands`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from channels.sandbox_market import SandboxRequestError
 from gateway.channel_sync.adapters import channel_errors, open_sandbox
 from gateway.channel_sync.jobs import ChannelJobs
 from gateway.channel_sync.listings import listings_view, mark_listing
+from gateway.channel_sync.overrides import channel_edits, effective_channel
 from gateway.channel_sync.scheduler import live_scheduler_holder
+from gateway.cli.channel_settings_commands import register_actions
 from gateway.cli.output import print_json, print_table
 from gateway.clock import iso, parse_iso
 from gateway.core.restore_policy import match_reason
@@ -66,7 +69,7 @@ def register(sub) -> None:
     a.add_argument("--all-calls", action="store_true", help="listing syncs and order pulls fail too")
     a.set_defaults(func=cmd_sandbox_fail)
 
-    p = sub.add_parser("channels", help="sales channels: list them, run a job now")
+    p = sub.add_parser("channels", help="sales channels: list them, run a job now, edit their settings")
     s = p.add_subparsers(dest="action", metavar="ACTION")
     s.required = True
     a = s.add_parser("list", help="configured channels with listings, pending pushes and last runs")
@@ -81,6 +84,7 @@ def register(sub) -> None:
         a.add_argument("--force", action="store_true", help="run even while a running `serve` schedules channel jobs")
         a.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
         a.set_defaults(func=cmd_channels_job, job={"sync": "listings", "pull": "orders", "push": "push"}[action])
+    register_actions(s)
 
     p = sub.add_parser("listings", help="listings with link state and last pushed quantity; `mark` settles one")
     p.add_argument("--channel", metavar="NAME", help="only this channel's listings")
@@ -219,8 +223,10 @@ def cmd_channels_list(app, args) -> int:
                                      .group_by(l.channel_id)).all())
         pending = dict(conn.execute(select(o.channel_id, func.count()).group_by(o.channel_id)).all())
         runs = _last_runs(conn)
+        edits = channel_edits(conn)
     channels = []
     for cfg in app.settings.channels:
+        cfg = effective_channel(cfg, edits.get(cfg.name)).channel
         cid = ids.get(cfg.name)
         channels.append({
             "name": cfg.name, "marketplace": cfg.marketplace, "adapter": cfg.adapter, "enabled": cfg.enabled,

@@ -130,6 +130,17 @@ channels = Table(
     _ts("created_at", False),
 )
 
+# An operator's edit of a channel setting (`stockgate channels set`, the Integrations page): it wins over
+# the configuration file's value until unset. `value` is the setting as JSON; `channel` is the config name.
+channel_settings = Table(
+    "channel_settings", metadata,
+    Column("channel", String(100), primary_key=True),
+    Column("key", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    _ts("updated_at", False),
+)
+
 listings = Table(
     "listings", metadata,
     Column("id", Integer, primary_key=True),

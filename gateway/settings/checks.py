@@ -13,7 +13,7 @@ from gateway.errors import ConfigError
 from parsers.issues import QUANTITY_LIMIT
 
 if TYPE_CHECKING:
-    from gateway.settings.model import Settings, WebSettings
+    from gateway.settings.model import ChannelSettings, Settings, WebSettings
 
 PRIORITY_LIMIT = 2_147_483_647          # warehouse priority: a 32-bit database integer
 DATABASE_SCHEMES = ("sqlite", "postgresql")
@@ -57,9 +57,6 @@ def _check_references(s: Settings, prefix: str) -> None:
                 raise ConfigError(f"{key}.key_file: an sftp source needs key_file or password_env")
         if src.after == "move" and not src.move_to and src.type == "sftp":
             raise ConfigError(f"{key}.move_to: required when after = \"move\"")
-    for i, c in enumerate(s.channels):
-        for name in ("buffer", "max_qty"):
-            _check_at_least(getattr(c, name), 0, f"{prefix}channels[{i}].{name}")
     _check_web(s.web, prefix)
 
 
@@ -99,13 +96,19 @@ def _check_values(s: Settings, prefix: str, database_key: str) -> None:
         if src.cron:
             _check_cron(src.cron, f"{key}.cron")
     for i, c in enumerate(s.channels):
-        key = f"{prefix}channels[{i}]"
-        for name in ("buffer", "max_qty"):
-            if getattr(c, name) > QUANTITY_LIMIT:
-                raise ConfigError(f"{key}.{name}: {getattr(c, name)} is above the limit of {QUANTITY_LIMIT:,}")
-        for name in ("push_interval_seconds", "order_interval_seconds", "listing_interval_seconds",
-                     "retry_base_seconds", "retry_max_seconds"):
-            _check_positive(getattr(c, name), f"{key}.{name}")
+        check_channel(c, f"{prefix}channels[{i}]")
+
+
+def check_channel(c: ChannelSettings, key: str) -> None:
+    """The range checks of one channel's values, each failure naming `{key}.{name}` and the value; the
+    loader runs them on the file's channels, `gateway.channel_sync.overrides` on an operator's edit."""
+    for name in ("buffer", "max_qty"):
+        _check_at_least(getattr(c, name), 0, f"{key}.{name}")
+        if getattr(c, name) > QUANTITY_LIMIT:
+            raise ConfigError(f"{key}.{name}: {getattr(c, name)} is above the limit of {QUANTITY_LIMIT:,}")
+    for name in ("push_interval_seconds", "order_interval_seconds", "listing_interval_seconds",
+                 "retry_base_seconds", "retry_max_seconds"):
+        _check_positive(getattr(c, name), f"{key}.{name}")
 
 
 def _check_positive(value: float, key: str) -> None:

@@ -81,6 +81,26 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
     return value
 
 
+def _checked_value(value: Any, tp: Any, section: str, name: str, key: str) -> Any:
+    """One key's value in the settings' own type, refused when its type or choice is wrong."""
+    value = _coerce(value, tp, key)
+    choices = _CHOICES.get((section, name))
+    if choices and value not in choices:
+        raise ConfigError(f"{key}: {value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def channel_value(name: str, value: Any, key: str) -> Any:
+    """A [[channels]] key's value checked as the loader checks it in the file (its type, its choices);
+    ConfigError naming `key` and the value otherwise. Ranges are `checks.check_channel`'s."""
+    return _checked_value(value, typing.get_type_hints(ChannelSettings)[name], "channels", name, key)
+
+
+def channel_choices(name: str) -> tuple[str, ...]:
+    """The values a [[channels]] key may take, or () when it is not a choice."""
+    return _CHOICES.get(("channels", name), ())
+
+
 def _build(cls: type, table: Any, where: str, section: str) -> Any:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: expected a table, got {table!r}")
@@ -96,11 +116,7 @@ def _build(cls: type, table: Any, where: str, section: str) -> Any:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 raise ConfigError(f"{key}: required key is missing")
             continue
-        value = _coerce(table[name], hints[name], key)
-        choices = _CHOICES.get((section, name))
-        if choices and value not in choices:
-            raise ConfigError(f"{key}: {value!r} is not one of {', '.join(choices)}")
-        values[name] = value
+        values[name] = _checked_value(table[name], hints[name], section, name, key)
     if "config_key" in {f.name for f in dataclasses.fields(cls)}:
         values["config_key"] = where
     return cls(**values)

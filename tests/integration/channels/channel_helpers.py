@@ -1,6 +1,21 @@
-"""Helpers for channel tests: [[channels]] TOML tables (a module of its own so test files can import it)."""
+"""Helpers for channel tests: [[channels]] TOML tables, waiting for a scheduler (a module of its own so
+test files can import it)."""
 
 from __future__ import annotations
+
+import time
+
+
+def wait_until(predicate, timeout: float, what: str):
+    """The first truthy value of `predicate()`, polled every 50 ms; AssertionError naming `what` after
+    `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def channel_toml(name: str, marketplace: str = "amazon", adapter: str = "sandbox", **keys) -> str:

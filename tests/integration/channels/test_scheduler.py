@@ -7,23 +7,13 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from channel_helpers import channel_toml
+from channel_helpers import channel_toml, wait_until as _wait_until
 from gateway.channel_sync.scheduler import ChannelScheduler, Lease
 from gateway.db import schema
 from gateway.db.engine import make_database
 from gateway.stock import stock_view
 
 FAST = dict(push_interval_seconds=1, order_interval_seconds=1, listing_interval_seconds=1)
-
-
-def _wait_until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _runs(db) -> list:

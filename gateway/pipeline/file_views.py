@@ -46,8 +46,7 @@ def file_detail(conn: Connection, file_id: str) -> dict[str, Any]:
     counts = dict(conn.execute(select(i.severity, func.count()).where(i.file_seq == row.seq).group_by(i.severity)).all())
     reruns = conn.execute(select(f.file_id, f.status).where(f.forced_from == file_id).order_by(f.seq)).all()
     options = json.loads(row.options or "{}")
-    return {**file_summary(row), "size": row.size, "sha256": row.sha256,
-            "create_unknown_skus": bool(options.get("create_unknown_skus")), "sheet": options.get("sheet"),
+    return {**file_summary(row), "create_unknown_skus": bool(options.get("create_unknown_skus")), "sheet": options.get("sheet"),
             "report": json.loads(row.report) if row.report else None,
             "issue_counts": {s: counts.get(s, 0) for s in SEVERITIES}, "issue_count": sum(counts.values()),
             "forced_from": row.forced_from, "reruns": [{"file_id": r.file_id, "status": r.status} for r in reruns],

@@ -130,7 +130,7 @@ def file_summary(r: Any) -> dict[str, Any]:
     return {"file_id": r.file_id, "name": r.name, "transport": r.transport, "account": r.account,
             "source": r.source, "warehouse": r.warehouse, "kind": r.kind, "mode": r.mode, "status": r.status,
             "received_at": iso(r.received_at), "as_of": iso(r.as_of), "finished_at": iso(r.finished_at),
-            "rows": {"total": r.rows_total, "applied": r.rows_applied, "errors": r.rows_errors,
+            "size": r.size, "sha256": r.sha256, "rows": {"total": r.rows_total, "applied": r.rows_applied, "errors": r.rows_errors,
                      "warnings": r.rows_warnings},
             "message": r.status_message}
 
@@ -147,7 +147,7 @@ def history_page(conn: Connection, filters: HistoryFilter, *, page: int = 1, per
                          + f" make {pages:,} page" + ("" if pages == 1 else "s") + f" of {per_page}")
     rows = file_history(conn, filters, limit=per_page, offset=(page - 1) * per_page)
     return {"files": [file_summary(r) for r in rows], "total": total, "page": page, "per_page": per_page,
-            "pages": pages}
+            "pages": pages, "has_more": page < pages}
 
 
 def _csv_row(r: Any) -> list:

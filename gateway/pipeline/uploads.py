@@ -8,13 +8,17 @@ and records nothing.
 
 from __future__ import annotations
 
+import secrets
+import shutil
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from gateway.accounts import audit
 from gateway.clock import parse_iso
 from gateway.db.engine import Database
 from gateway.errors import UsageError
-from gateway.intake import Delivery, receive_bytes
+from gateway.intake import Delivery, receive_bytes, receive_file
+from gateway.intake.spool import spool_dir
 from gateway.pipeline.dry_run import Preview, preview_changes
 from gateway.settings import Settings
 from gateway.stock import find_warehouse
@@ -58,23 +62,49 @@ class UploadResult:
     preview: Preview | None = None
 
 
-def upload(db: Database, settings: Settings, *, name: str, data: bytes, actor: str, warehouse: str | None = None,
-           mode: str | None = None, as_of: str | None = None, sheet: str | None = None,
+def _size(data: bytes | BinaryIO) -> int:
+    if isinstance(data, bytes):
+        return len(data)
+    data.seek(0, 2)
+    size = data.tell()
+    data.seek(0)
+    return size
+
+
+def _receive(db: Database, settings: Settings, delivery: Delivery, data: bytes | BinaryIO) -> str:
+    """Receive bytes, or an open file copied next to the spool a block at a time (never whole in memory)
+    and moved in once its row is committed."""
+    if isinstance(data, bytes):
+        return receive_bytes(db, settings.data_dir, delivery, data)
+    folder = spool_dir(settings.data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    staged = folder / f".incoming-{secrets.token_hex(6)}"
+    try:
+        with open(staged, "wb") as out:
+            shutil.copyfileobj(data, out, 1024 * 1024)
+        return receive_file(db, settings.data_dir, delivery, staged, move=True)
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def upload(db: Database, settings: Settings, *, name: str, data: bytes | BinaryIO, actor: str,
+           warehouse: str | None = None, mode: str | None = None, as_of: str | None = None, sheet: str | None = None,
            create_unknown_skus: bool = False, dry_run: bool = False) -> UploadResult:
-    """Receive uploaded bytes as transport `web` (to be processed in turn by the worker), or plan them
-    (`dry_run`). UsageError for no file or bad choices, FileTooLargeError over the size limit."""
+    """Receive uploaded bytes (or an open binary file) as transport `web`, to be processed in turn by the
+    worker, or plan them (`dry_run`). UsageError for no file or bad choices, FileTooLargeError over the
+    size limit."""
     name = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     if not name:
         raise UsageError("choose a file to upload")
-    limit = settings.files.max_file_mb * 1024 * 1024
-    if len(data) > limit:
-        raise FileTooLargeError(f"{name}: {len(data):,} bytes is over the limit of {settings.files.max_file_mb:,} MB")
+    size, limit = _size(data), settings.files.max_file_mb * 1024 * 1024
+    if size > limit:
+        raise FileTooLargeError(f"{name}: {size:,} bytes is over the limit of {settings.files.max_file_mb:,} MB")
     delivery = delivery_for(db, name=name, transport="web", warehouse=warehouse, mode=mode, as_of=as_of, sheet=sheet,
                             create_unknown_skus=create_unknown_skus, mode_flag="a mode", as_of_flag="as-of")
     if dry_run:
-        return UploadResult(preview=preview_changes(db, settings, delivery, data))
-    file_id = receive_bytes(db, settings.data_dir, delivery, data)
+        content = data if isinstance(data, bytes) else data.read()
+        return UploadResult(preview=preview_changes(db, settings, delivery, content))
+    file_id = _receive(db, settings, delivery, data)
     audit.record(db, actor=actor, action="file.upload", target=file_id,
-                 detail={"name": name, "warehouse": delivery.warehouse, "mode": delivery.mode,
-                         "size": len(data)})
+                 detail={"name": name, "warehouse": delivery.warehouse, "mode": delivery.mode, "size": size})
     return UploadResult(file_id=file_id)

@@ -29,7 +29,26 @@ EXAMPLE_PATHS = {
     "/api/v1/files": "/api/v1/files", "/api/v1/files/{file_id}": "/api/v1/files/x-1",
     "/api/v1/files/{file_id}/report": "/api/v1/files/x-1/report", "/api/v1/stock": "/api/v1/stock",
     "/api/v1/stock/{sku:path}": "/api/v1/stock/A1",
+    "/history.csv": "/history.csv?status=held", "/files/{file_id}/preview": "/files/x-1/preview",
+    "/files/{file_id}/release": "/files/x-1/release", "/files/{file_id}/reject": "/files/x-1/reject",
+    "/files/{file_id}/original": "/files/x-1/original", "/templates": "/templates",
+    "/api/v1/files.csv": "/api/v1/files.csv", "/api/v1/files/{file_id}/issues": "/api/v1/files/x-1/issues",
+    "/api/v1/files/{file_id}/original": "/api/v1/files/x-1/original",
+    "/api/v1/files/{file_id}/preview": "/api/v1/files/x-1/preview",
+    "/api/v1/files/{file_id}/release": "/api/v1/files/x-1/release",
+    "/api/v1/files/{file_id}/reject": "/api/v1/files/x-1/reject",
+    "/api/v1/files/{file_id}/reprocess": "/api/v1/files/x-1/reprocess", "/api/v1/uploads": "/api/v1/uploads",
+    "/api/v1/templates": "/api/v1/templates",
 }
+
+
+def _post_headers(path: str) -> dict[str, str]:
+    """What a well-formed post to `path` carries, so that only the login decides the answer."""
+    if path == "/api/v1/uploads":
+        return {"Content-Type": "multipart/form-data; boundary=x", "X-StockGate-Upload": "1"}
+    if path.startswith("/api/"):
+        return {"Content-Type": "application/json"}
+    return {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def test_every_route_but_the_allowlist_asks_for_a_login_when_credentials_are_configured(site):
@@ -41,7 +60,7 @@ def test_every_route_but_the_allowlist_asks_for_a_login_when_credentials_are_con
         path = EXAMPLE_PATHS[pattern]
         for method in sorted(methods):
             page = browser.request(method, path, b"" if method == "POST" else None,
-                                   {"Content-Type": "application/x-www-form-urlencoded"} if method == "POST" else {})
+                                   _post_headers(path) if method == "POST" else {})
             if method == "GET" and page.status == 303 and page.header("Location").startswith("/login?next="):
                 assert page.body == b""
                 continue

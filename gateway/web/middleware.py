@@ -17,6 +17,8 @@ import logging
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
+from starlette.concurrency import run_in_threadpool
+
 from gateway.web.auth import SESSION_COOKIE, login_required, session_cookie
 from gateway.web.headers import SECURITY_HEADERS, SERVER_NAME, broken_headers
 
@@ -55,11 +57,12 @@ class Shield:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        started = False
+        started, status = False, None
 
         async def guarded_send(message):
-            nonlocal started
+            nonlocal started, status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers = list(message.get("headers", []))
                 broken = broken_headers(headers)
                 if broken:
@@ -87,6 +90,13 @@ class Shield:
             if not started:
                 await plain_answer(guarded_send, 408, f"the post stopped arriving (nothing for "
                                    f"{self.read_timeout:g} s): send it again\n", [(b"connection", b"close")])
+        except Exception:
+            # Starlette has answered 500 through `app.internal_error` (which logged it) and raised it again:
+            # stop it here, so the connection is kept and the error is not logged twice
+            if status != 500:
+                log.exception("web request %s %s failed", scope["method"], scope["path"])
+            if not started:
+                await plain_answer(guarded_send, 500, "internal error: it has been logged\n")
 
     def _secured(self, message: dict, path: str) -> dict:
         headers = message["headers"]
@@ -164,7 +174,9 @@ class SessionGate:
             return await self.app(scope, receive, send)
         state = scope.setdefault("state", {})
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        session = self.sessions.get(token_from_cookie(headers.get("cookie")))
+        token = token_from_cookie(headers.get("cookie"))
+        # in a worker thread: the database-backed store (gateway.accounts) reads a table
+        session = await run_in_threadpool(self.sessions.get, token) if token else None
         state["session"] = session
         path = scope["path"]
         if self.login_required and (session is None or session.user is None) and not is_public(path):

@@ -271,6 +271,12 @@ _ENTRIES = [
               "`stockgate release {file_id}`",
               "A `full` file with fewer rows than the source's `min_rows` is held.",
               {"rows": 0, "min_rows": 1, "file_id": "f_0194"}, raised_by="pipeline", scope="file"),
+    IssueCode("REJECTED_ON_REQUEST", "error", "rejected by {actor} while held{because}; nothing applied",
+              "An operator rejected a file the snapshot guard held (`stockgate reject FILE_ID [--reason TEXT]` or "
+              "the Reject button of its report page): it ends `rejected` and none of its rows is applied; the "
+              "issue says who rejected it and why.",
+              {"actor": "admin", "because": ": yesterday's export, sent again by mistake"},
+              raised_by="pipeline", scope="file"),
     IssueCode("INVALID_MODE", "error", "mode '{value}' is not valid for a {kind} file (use {allowed})",
               "The configured mode does not fit the kind of file.",
               {"value": "delta", "kind": "quantity_update", "allowed": "absolute"}, scope="file"),

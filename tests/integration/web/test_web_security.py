@@ -38,7 +38,26 @@ EXAMPLE_PATHS = {
     "/api/v1/listings/link": "/api/v1/listings/link", "/api/v1/listings/unlink": "/api/v1/listings/unlink",
     "/api/v1/listings/mark": "/api/v1/listings/mark", "/api/v1/channels/{name}/sync": "/api/v1/channels/amz/sync",
     "/api/v1/channels/{name}/push": "/api/v1/channels/amz/push",
+    "/history.csv": "/history.csv?status=held", "/files/{file_id}/preview": "/files/x-1/preview",
+    "/files/{file_id}/release": "/files/x-1/release", "/files/{file_id}/reject": "/files/x-1/reject",
+    "/files/{file_id}/original": "/files/x-1/original", "/templates": "/templates",
+    "/api/v1/files.csv": "/api/v1/files.csv", "/api/v1/files/{file_id}/issues": "/api/v1/files/x-1/issues",
+    "/api/v1/files/{file_id}/original": "/api/v1/files/x-1/original",
+    "/api/v1/files/{file_id}/preview": "/api/v1/files/x-1/preview",
+    "/api/v1/files/{file_id}/release": "/api/v1/files/x-1/release",
+    "/api/v1/files/{file_id}/reject": "/api/v1/files/x-1/reject",
+    "/api/v1/files/{file_id}/reprocess": "/api/v1/files/x-1/reprocess", "/api/v1/uploads": "/api/v1/uploads",
+    "/api/v1/templates": "/api/v1/templates",
 }
+
+
+def _post_headers(path: str) -> dict[str, str]:
+    """What a well-formed post to `path` carries, so that only the login decides the answer."""
+    if path == "/api/v1/uploads":
+        return {"Content-Type": "multipart/form-data; boundary=x", "X-StockGate-Upload": "1"}
+    if path.startswith("/api/"):
+        return {"Content-Type": "application/json"}
+    return {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def test_every_route_but_the_allowlist_asks_for_a_login_when_credentials_are_configured(site):
@@ -49,9 +68,9 @@ def test_every_route_but_the_allowlist_asks_for_a_login_when_credentials_are_con
     for pattern, methods in route_table(server.app):
         path = EXAMPLE_PATHS[pattern]
         for method in sorted(methods):
-            kind = "application/json" if path.startswith("/api/") else "application/x-www-form-urlencoded"
-            page = browser.request(method, path, (b"{}" if kind == "application/json" else b"") if method == "POST"
-                                   else None, {"Content-Type": kind} if method == "POST" else {})
+            headers = _post_headers(path) if method == "POST" else {}
+            body = (b"{}" if headers.get("Content-Type") == "application/json" else b"") if method == "POST" else None
+            page = browser.request(method, path, body, headers)
             if method == "GET" and page.status == 303 and page.header("Location").startswith("/login?next="):
                 assert page.body == b""
                 continue

@@ -71,6 +71,9 @@ class ParsedFile:
     titles: dict[str, str] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
     rejected: bool = False
+    row_titles: list[str | None] = field(default_factory=list, repr=False)   # while reading: aligned with skus
+    streamed: bool = False   # the rows were handed over in RowChunks (`parsers.stream_file`): the columns stay
+    #                          empty, and repeated SKUs are the reader of the chunks' to find
 
     @property
     def valid_rows(self) -> int:
@@ -101,4 +104,23 @@ class ParsedFile:
         self.skus = []
         self.quantities = {key: [] for key in self.quantities}
         self.titles = {}
+        self.row_titles = []
+
+
+@dataclass
+class RowChunk:
+    """A bounded run of a streamed file's rows, in file order (`parsers.stream_file`).
+
+    Kept rows: `row_numbers`, `skus`, one list per quantity key in `quantities` and `titles` (the row's title
+    cell as written, or None), aligned; `suspects` maps the chunk's suspect SKUs to the reason. `failed`:
+    (row number, SKU, takes part in the repeated-SKU check) of each row with an error and a SKU. Repeated
+    SKUs are all still here: finding them (DUPLICATE_SKU, DUPLICATE_SKU_AGREES) is the reader's job.
+    """
+
+    row_numbers: list[int]
+    skus: list[str]
+    quantities: dict[str, list[int | None]]
+    titles: list[str | None]
+    suspects: dict[str, str]
+    failed: list[tuple[int, str, bool]]
 

@@ -23,7 +23,7 @@ from parsers.cells import (
 )
 from parsers.columns import spreadsheet_column
 from parsers.formula_cells import read_back
-from parsers.issues import make_issue, shown
+from parsers.issues import LISTED_ISSUES, make_issue, shown
 from parsers.model import ParsedFile, RowChunk
 from parsers.plain_rows import CHUNK_ROWS, PlainChunks, title_of
 from parsers.tables import Table
@@ -191,7 +191,10 @@ def iter_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
                     continue
             for column in columns:
                 del column[position:]
-            issues.extend(row_issues)
+            if stream:   # a row's issues are listed or counted together, so its error is counted once
+                parsed.list_or_count(row_issues, LISTED_ISSUES)
+            else:
+                issues.extend(row_issues)
             if sku and stream:
                 failed_rows.append((row_number, sku, sku_valid))
             elif sku:

@@ -162,10 +162,10 @@ def unknown_suspects(conn: Connection) -> list[tuple[int, int, str, str | None]]
                      f"items i WHERE i.sku = f.sku) AND (f.suspect IS NOT NULL OR {digits} OR {plus}) ORDER BY f.seq")
 
 
-def unknown_rows(conn: Connection) -> list[tuple[int, str]]:
-    """(file row, SKU) of the staged rows whose SKU is unknown, in file order (each is an UNKNOWN_SKU)."""
+def unknown_rows(conn: Connection, limit: int) -> list[tuple[int, str]]:
+    """(file row, SKU) of the first `limit` staged rows whose SKU is unknown, in file order (UNKNOWN_SKU each)."""
     return run(conn, f"SELECT f.file_row, f.sku FROM {TABLE} f WHERE NOT EXISTS (SELECT 1 FROM items i "
-                     "WHERE i.sku = f.sku) ORDER BY f.seq")
+                     "WHERE i.sku = f.sku) ORDER BY f.seq LIMIT ?", (limit,))
 
 
 def drop_unknown(conn: Connection) -> None:

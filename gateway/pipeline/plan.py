@@ -35,7 +35,7 @@ from gateway.stock import (
 )
 from parsers import Issue, ParsedFile, ParseOptions, make_issue
 from parsers.columns import find_column
-from parsers.issues import QUANTITY_LIMIT
+from parsers.issues import LISTED_ISSUES, QUANTITY_LIMIT
 
 ABSENT_FROM_SNAPSHOT = "absent from full snapshot"
 _BULK_FROM = 2000   # rows: above this, read whole tables once instead of looking keys up
@@ -80,6 +80,8 @@ class FilePlan:
     digit_skus: DigitSkus | None = None                       # the catalog's digit SKUs, once read
     staged: bool = False   # the differing rows wait in file_table.DIFF for stock.apply_file_diff (not in changes)
     first_rows: dict[str, int] = field(default_factory=dict)  # streamed: a repeated SKU's first row
+    unlisted: dict[str, int] = field(default_factory=dict)    # streamed: issues past LISTED_ISSUES, by code
+    unlisted_error_rows: int = 0                              # streamed: rows failed here, not in error_rows
 
 
 def resolve_warehouses(parsed: ParsedFile, rules: PlanRules, known: dict[str, WarehouseRow]
@@ -418,9 +420,14 @@ def _plan_staged(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules: Pl
             file_table.create_unknown_items(conn, file_id, _stamp_for(conn))
             known_rows -= len(refused)
         else:
-            for row, sku in file_table.unknown_rows(conn):
+            listed = file_table.unknown_rows(conn, max(LISTED_ISSUES - len(parsed.issues) - len(plan.issues), 0))
+            for row, sku in listed:
                 plan.issues.append(make_issue("UNKNOWN_SKU", row=row, column=sku_column, value=sku, sku=sku))
                 plan.error_rows.add(row)
+            unlisted = unknown - len(refused) - len(listed)
+            if unlisted:   # counted, not listed: a file of a million unknown SKUs reports the first ones
+                plan.unlisted["UNKNOWN_SKU"] = unlisted
+                plan.unlisted_error_rows += unlisted
             file_table.drop_unknown(conn)
             known_rows -= unknown
     if lock:

@@ -43,7 +43,8 @@ from gateway.pipeline.report import Report, empty_counts, make_report
 from gateway.settings import Settings
 from gateway.stock import apply_file_diff, apply_stock_changes, warehouses
 from gateway.stock.titles import store_titles, valid_titles
-from parsers import Issue, ParsedFile, ParseOptions, make_issue, parse_file, stream_file
+from parsers import CODES, Issue, ParsedFile, ParseOptions, make_issue, parse_file, stream_file
+from parsers.issues import LISTED_ISSUES
 from parsers.columns import normalise_header
 from parsers.csv_table import Opener
 
@@ -90,6 +91,7 @@ class Outcome:
     plan: FilePlan | None = None
     issues: list[Issue] = field(default_factory=list)
     forced_from: str | None = None   # the file whose duplicate rule this one bypassed on request
+    unlisted: dict[str, int] = field(default_factory=dict)   # issues counted, not listed (a streamed file's)
 
 
 class _CollectorPause:
@@ -210,12 +212,12 @@ def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKin
         return Outcome(FileStatus.DUPLICATE, kind, as_of, issues=[make_issue(
             "DUPLICATE_FILE", original_id=copy.file_id, received_at=iso(copy.received_at))])
     if parsed.rejected:
-        return Outcome(FileStatus.REJECTED, kind, as_of, parsed, issues=list(parsed.issues),
-                       forced_from=forced_from if is_forced(facts) else None)
+        return _listed(Outcome(FileStatus.REJECTED, kind, as_of, parsed, issues=list(parsed.issues),
+                               forced_from=forced_from if is_forced(facts) else None))
     future = future_as_of(settings, facts, parsed)
     if future is not None:   # never applied, so it never sets a mark that would make later files stale
-        return Outcome(FileStatus.REJECTED, kind, as_of, parsed, issues=[future, *parsed.issues],
-                       forced_from=forced_from if is_forced(facts) else None)
+        return _listed(Outcome(FileStatus.REJECTED, kind, as_of, parsed, issues=[future, *parsed.issues],
+                               forced_from=forced_from if is_forced(facts) else None))
     o = facts.options
     allowed = o.get("allowed_warehouses")
     rules = PlanRules(mode=kind.mode, warehouse=kind.warehouse,
@@ -235,12 +237,31 @@ def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKin
         status = FileStatus.REJECTED
     elif plan.held:
         status = FileStatus.HELD
-    elif parsed.error_rows or plan.error_rows:
+    elif parsed.error_rows or plan.error_rows or plan.unlisted_error_rows:
         known_rows = plan.rows_applied + plan.rows_unchanged
         status = FileStatus.APPLIED_WITH_ERRORS if known_rows else FileStatus.REJECTED
     else:
         status = FileStatus.APPLIED
-    return Outcome(status, kind, as_of, parsed, plan, issues, forced_from if is_forced(facts) else None)
+    return _listed(Outcome(status, kind, as_of, parsed, plan, issues, forced_from if is_forced(facts) else None))
+
+
+def _listed(outcome: Outcome) -> Outcome:
+    """A streamed file's report lists its first LISTED_ISSUES issues (by row) and counts the rest, by code, in
+    one ISSUES_NOT_LISTED at the end (a file of a million bad rows never holds a million issues)."""
+    parsed, plan = outcome.parsed, outcome.plan
+    if parsed is None or not parsed.streamed:
+        return outcome
+    unlisted = dict(parsed.unlisted)
+    for code, count in (plan.unlisted.items() if plan else ()):
+        unlisted[code] = unlisted.get(code, 0) + count
+    for issue in outcome.issues[LISTED_ISSUES:]:
+        unlisted[issue.code] = unlisted.get(issue.code, 0) + 1
+    if unlisted:
+        by_code = ", ".join(f"{code} {count:,}" for code, count in sorted(unlisted.items(), key=lambda kv: -kv[1]))
+        outcome.issues = [*outcome.issues[:LISTED_ISSUES], make_issue(
+            "ISSUES_NOT_LISTED", count=sum(unlisted.values()), limit=LISTED_ISSUES, by_code=by_code)]
+        outcome.unlisted = unlisted
+    return outcome
 
 
 def stock_file_for_several(settings: Settings, facts: FileFacts, options: ParseOptions, parsed: ParsedFile,
@@ -287,11 +308,12 @@ def build_report(facts: FileFacts, outcome: Outcome, started: float) -> Report:
     parsed, plan = outcome.parsed, outcome.plan
     if parsed is not None and outcome.status is not FileStatus.DUPLICATE:
         rows["total"] = parsed.total_rows
-        rows["errors"] = parsed.error_rows + (len(plan.error_rows) if plan else 0)
+        rows["errors"] = parsed.error_rows + (len(plan.error_rows) + plan.unlisted_error_rows if plan else 0)
     if plan is not None and outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS):
         rows["applied"], rows["unchanged"] = plan.rows_applied, plan.rows_unchanged
         changes.update(increased=plan.increased, decreased=plan.decreased, zeroed=plan.zeroed)
-    rows["warnings"] = sum(1 for i in outcome.issues if i.severity == "warning")
+    rows["warnings"] = sum(1 for i in outcome.issues if i.severity == "warning") + sum(
+        count for code, count in outcome.unlisted.items() if CODES[code].severity == "warning")
     return make_report(
         file_id=facts.file_id, name=facts.name, warehouse=outcome.kind.warehouse, kind=outcome.kind.kind,
         mode=outcome.kind.mode, transport=facts.transport, sha256=facts.sha256, received_at=iso(facts.received_at),

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from gateway.pipeline.file_table import FAILED, TABLE, copy_rows, drop_staged, insert_rows, run
 from gateway.stock.titles import TITLE_MAX_LENGTH, storable_title
 from parsers import Issue, ParsedFile, RowChunk, make_issue
+from parsers.issues import LISTED_ISSUES
 
 STAGE_CHUNK_ROWS = 50_000   # rows per chunk the parser hands over (tests make it small)
 REPEATS = "sg_file_repeats"
@@ -98,13 +99,14 @@ def _settle_repeats(conn: Connection, parsed: ParsedFile, staged: StagedRows, sk
         rows = run(conn, f"SELECT f.sku, f.file_row, f.seq, {values} FROM {TABLE} f JOIN {REPEATS} r ON r.sku = f.sku "
                          f"UNION ALL SELECT x.sku, x.file_row, NULL, {nulls} FROM {FAILED} x JOIN {REPEATS} r "
                          "ON r.sku = x.sku WHERE x.repeatable = 1 ORDER BY 1, 2")
-        issues: list[Issue] = []
         dropped: list[int] = []
         conflicting: list[tuple[int, str]] = []
         for sku, group in groupby(rows, key=lambda row: row[0]):
-            _one_sku(sku, list(group), sku_column, issues, dropped, conflicting, staged.first_rows)
+            issues: list[Issue] = []
+            errors = _one_sku(sku, list(group), sku_column, issues, dropped, conflicting, staged.first_rows)
+            parsed.list_or_count(issues, LISTED_ISSUES, errors)
         _drop(conn, dropped, conflicting)
-        parsed.issues = sorted([*parsed.issues, *issues], key=_issue_row)   # stable: a row's own issues first
+        parsed.issues.sort(key=_issue_row)   # stable: a row's own issues come before its repeat's
         return len(dropped)
     finally:
         run(conn, f"DROP TABLE IF EXISTS {REPEATS}")
@@ -115,9 +117,10 @@ def _issue_row(issue: Issue) -> int:
 
 
 def _one_sku(sku: str, rows: list[tuple], sku_column: str | None, issues: list[Issue], dropped: list[int],
-             conflicting: list[tuple[int, str]], first_rows: dict[str, int]) -> None:
+             conflicting: list[tuple[int, str]], first_rows: dict[str, int]) -> int:
     """The parser's rules for one SKU's rows (sku, file row, seq or None when the row failed, values...),
-    in file order: what `parsers.rows._duplicate` decides row by row."""
+    in file order: what `parsers.rows._duplicate` decides row by row. Returns how many kept rows it turned
+    into rows with an error (a failed row was counted by the parser)."""
     first = rows[0]
     first_row, first_values = first[1], first[3:]
     first_rows[sku] = first_row
@@ -135,10 +138,12 @@ def _one_sku(sku: str, rows: list[tuple], sku_column: str | None, issues: list[I
         issues.append(make_issue("DUPLICATE_SKU", row=first_row, column=sku_column, value=sku, sku=sku,
                                  other_row=number))
     dropped.extend(agreed)
-    if conflicted:
-        kept = [row for row in rows if row[2] is not None and row[2] not in agreed]
-        dropped.extend(row[2] for row in kept)
-        conflicting.extend((row[1], sku) for row in kept)
+    if not conflicted:
+        return 0
+    kept = [row for row in rows if row[2] is not None and row[2] not in agreed]
+    dropped.extend(row[2] for row in kept)
+    conflicting.extend((row[1], sku) for row in kept)
+    return len(kept)
 
 
 def _drop(conn: Connection, seqs: list[int], failed: list[tuple[int, str]]) -> None:

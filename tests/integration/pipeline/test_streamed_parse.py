@@ -93,3 +93,28 @@ def test_the_memory_a_file_takes_does_not_grow_with_its_rows(sg, files, db, monk
     assert stock(sg)["N099999"] == {"MF": 99_999 % 90, "EAST": 99_999 % 7}
     # read whole (main before the streamed parse) the rows took a traced peak of 43 MB; chunks of 2,000: 8 MB
     assert peak < 16 * 2**20, f"traced peak {peak / 2**20:.1f} MB"
+
+
+def test_a_file_with_more_issues_than_a_report_lists_counts_the_rest_and_still_applies_its_good_rows(sg, files, db):
+    seed(sg, *(f"K{i} MF 1" for i in range(20)))
+    bad = 10_000   # LISTED_ISSUES: the parser's issues fill the list
+    lines = ["SKU,MF"] + [f"B{i:05d},x" for i in range(bad)]
+    lines += [f"NOPE{i},4" for i in range(30)]                         # unknown SKUs: counted, not listed
+    lines += [f"K{i},{i + 2}" for i in range(20)] + [f"K{i},0" for i in range(10)]   # 10 conflicting repeats
+    code, report = ingest(sg, files.csv("bad.csv", "\n".join(lines) + "\n"))
+
+    assert report["status"] == "applied_with_errors"
+    assert len(report["issues"]) == bad + 1
+    last = report["issues"][-1]
+    assert (last["code"], last["severity"]) == ("ISSUES_NOT_LISTED", "info")
+    assert last["message"] == ("50 more issues are not listed (a report lists the first 10,000): UNKNOWN_SKU 30, "
+                               "DUPLICATE_SKU 20")
+    assert report["rows"]["errors"] == bad + 30 + 20   # every row with an error, listed or not
+    assert report["rows"]["applied"] == 10             # K10..K19; K0..K9 repeat with other values
+    levels = stock(sg)
+    assert [levels[f"K{i}"]["MF"] for i in (0, 9, 10, 19)] == [1, 1, 12, 21]
+    with db.read() as conn:
+        listed = conn.execute(select(schema.file_issues.c.code).where(
+            schema.file_issues.c.file_seq == select(schema.files.c.seq).where(
+                schema.files.c.file_id == report["file_id"]).scalar_subquery())).scalars().all()
+    assert len(listed) == bad + 1 and listed.count("NOT_AN_INTEGER") == bad

@@ -85,7 +85,8 @@ class WalmartAdapter:
         r = self.http.request("POST", "/v3/token", idempotent=True, headers=headers,
                               data={"grant_type": "client_credentials"})
         if r.status_code != 200:
-            what = "refused the client id and secret" if r.status_code in (400, 401, 403) else "failed"
+            what = "refused the client id and secret" if r.status_code in (401, 403) else \
+                "refused the request" if r.status_code < 500 else "failed"
             raise PermanentChannelError(self.http.redact(
                 f"channel {self.name}: walmart token request {what} ({r.status_code}: {_errors(r)})"))
         body = r.json()

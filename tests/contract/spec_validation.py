@@ -51,6 +51,16 @@ class SpecValidator:
     """Requests checked against the OpenAPI files `names` of one vendor folder; `patch` adjusts each
     loaded description (e.g. the security scheme) before use."""
 
+    _loaded: dict = {}
+
+    @classmethod
+    def cached(cls, vendor: str, names: tuple[str, ...], patch=lambda spec: spec) -> "SpecValidator":
+        """One validator per vendor and files for the whole test run (the descriptions take a while to load)."""
+        key = (vendor, names)
+        if key not in cls._loaded:
+            cls._loaded[key] = cls(vendor, names, patch)
+        return cls._loaded[key]
+
     def __init__(self, vendor: str, names: tuple[str, ...], patch=lambda spec: spec):
         folder = specs_dir() / vendor
         self.folder = folder

@@ -209,8 +209,9 @@ class WalmartServer(ThreadingHTTPServer):
     def __init__(self, market: WalmartMarket | None = None):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.market = market or WalmartMarket()
-        self.validator = SpecValidator("walmart", ("inventory.json", "orders.json"), _patch)
-        self._thread = threading.Thread(target=self.serve_forever, name="walmart-contract", daemon=True)
+        self.validator = SpecValidator.cached("walmart", ("inventory.json", "orders.json"), _patch)
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="walmart-contract", daemon=True)
 
     @property
     def url(self) -> str:

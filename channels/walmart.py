@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 import httpx
 
-from channels.base import ListingPage, OrderPage, PushResult, RemoteListing
+from channels.base import CheckResult, ListingPage, OrderPage, PushResult, RemoteListing
 from channels.errors import PermanentChannelError, RetryableChannelError
 from channels.http import ChannelHttp, ThrottledError
 from channels.tokens import AccessToken, TokenRefresher, TokenStore
@@ -205,6 +205,35 @@ class WalmartAdapter:
                       json=cancel_body(lines, reason))
         if r.status_code != 200:
             raise self._refuse(r, f"cancel of order {order_id}")
+
+
+    def check(self) -> list[CheckResult]:
+        """Try the credentials and each API the channel uses, read-only; say what is missing."""
+        try:
+            self.tokens.refused(self.tokens.token())          # a fresh token proves the client id and secret
+            self.tokens.token()
+        except (PermanentChannelError, RetryableChannelError) as exc:
+            return [CheckResult("token", False, str(exc))]
+        results = [CheckResult("token", True, "the client id and secret give a 900-second token")]
+        since = iso_ms(int(self._now() * 1000) - 86_400_000)
+        steps = [("items", "Items", "/v3/items?nextCursor=*&limit=1"),
+                 ("orders", "Orders", f"/v3/orders?lastModifiedStartDate={since}&limit=1"),
+                 ("inventory", "Inventory", "/v3/inventory?sku=STOCKGATE-CHECK")]
+        for step, api, url in steps:
+            try:
+                r = self.call("GET", url, idempotent=True)
+            except (PermanentChannelError, RetryableChannelError) as exc:
+                results.append(CheckResult(step, False, str(exc)))
+                continue
+            if r.status_code in (200, 404):               # 404: nothing matched, but the call was allowed
+                results.append(CheckResult(step, True, f"the token may read the {api} API"))
+            elif r.status_code == 403:
+                results.append(CheckResult(step, False, f"the API key lacks the {api} permission (403): add it "
+                                                        "under API Key Management in Seller Center"))
+            else:
+                results.append(CheckResult(step, False, self.http.redact(f"{api} API answered {r.status_code}: "
+                                                                         f"{_errors(r)}")))
+        return results
 
 
 def _errors(r: httpx.Response) -> str:

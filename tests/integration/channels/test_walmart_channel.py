@@ -152,3 +152,37 @@ def test_a_secret_written_in_the_toml_is_refused_without_being_shown(make_channe
     with pytest.raises(ConfigError, match=r"options\.client_secret: a credential is never written") as caught:
         ch.jobs.adapter("wm")
     assert "hunter2" not in str(caught.value)
+
+
+def _check_config(write_config, server, monkeypatch):
+    monkeypatch.setenv("WM_TEST_CLIENT_ID", server.market.client_id)
+    monkeypatch.setenv("WM_TEST_CLIENT_SECRET", server.market.client_secret)
+    return write_config(channel_toml("wm", "walmart", "walmart", options={
+        "base_url": server.url, "client_id_env": "WM_TEST_CLIENT_ID", "client_secret_env": "WM_TEST_CLIENT_SECRET",
+        "backoff_base_seconds": 0.01, "throttle_budget_seconds": 0.1}))
+
+
+def test_channels_check_says_every_permission_is_there(stockgate, write_config, walmart_server, monkeypatch):
+    config = _check_config(write_config, walmart_server, monkeypatch)
+    assert stockgate("init", config=config).code == 0
+    result = stockgate("channels", "check", "wm", "--json")
+    assert result.code == 0, result.err
+    import json
+
+    assert [(c["step"], c["ok"]) for c in json.loads(result.out)["checks"]] == [
+        ("token", True), ("items", True), ("orders", True), ("inventory", True)]
+
+
+def test_channels_check_names_the_permission_missing_and_the_refused_secret(stockgate, write_config, walmart_server,
+                                                                           monkeypatch):
+    market = walmart_server.market
+    config = _check_config(write_config, walmart_server, monkeypatch)
+    assert stockgate("init", config=config).code == 0
+    market.fail("403", "/v3/orders")
+    result = stockgate("channels", "check", "wm")
+    assert result.code == 1
+    assert "orders" in result.out and "lacks the Orders permission" in result.out
+    market.clients = {market.client_id: "rotated"}
+    result = stockgate("channels", "check", "wm")
+    assert result.code == 1 and "refused the client id and secret" in result.out
+    assert market.client_secret not in result.out + result.err

@@ -186,3 +186,34 @@ def test_channels_check_names_the_permission_missing_and_the_refused_secret(stoc
     result = stockgate("channels", "check", "wm")
     assert result.code == 1 and "refused the client id and secret" in result.out
     assert market.client_secret not in result.out + result.err
+
+
+@pytest.mark.parametrize("flag, reason, available", [("--no-restore", "SELLER_CANCEL_OUT_OF_STOCK", 8),
+                                                     ("--restore", "CUSTOMER_REQUESTED_SELLER_TO_CANCEL", 10)])
+def test_orders_cancel_cancels_on_walmart_too_with_a_reason_walmart_accepts(stockgate, wm, walmart_server, flag,
+                                                                            reason, available):
+    market = walmart_server.market
+    _linked(wm, walmart_server, {"HAT": 10})
+    market.place_order("PO-1", [("HAT", 2)])
+    wm.jobs.pull("wm")
+    result = stockgate("orders", "cancel", "wm", "PO-1", flag, config=wm.config)
+    assert result.code == 0, result.err
+    assert f"cancelled on the marketplace too: line(s) 1 ({reason})" in result.out
+    status = market.latest("PO-1")["orderLines"]["orderLine"][0]["orderLineStatuses"]["orderLineStatus"][0]
+    assert (status["status"], status["cancellationReason"]) == ("Cancelled", reason)
+    assert _available(wm, "HAT") == available
+    assert wm.jobs.pull("wm").cancellations == 0             # Walmart's echo of it changes nothing
+    assert _available(wm, "HAT") == available
+
+
+def test_orders_cancel_refused_by_walmart_leaves_the_order_open(stockgate, wm, walmart_server):
+    market = walmart_server.market
+    _linked(wm, walmart_server, {"HAT": 10})
+    market.place_order("PO-1", [("HAT", 2)])
+    wm.jobs.pull("wm")
+    result = stockgate("orders", "cancel", "wm", "PO-1", "--no-restore", "--marketplace-reason", "NOT_A_CODE",
+                       config=wm.config)
+    assert result.code != 0 and "does not accept cancellation reason 'NOT_A_CODE'" in result.err
+    assert _available(wm, "HAT") == 8
+    assert stockgate("orders", "cancel", "wm", "PO-1", "--no-restore", "--here-only", config=wm.config).code == 0
+    assert market.cancel_calls == []

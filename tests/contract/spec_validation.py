@@ -21,13 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def specs_dir() -> Path:
-    """Where the vendors' schemas are: `STOCKGATE_SPECS_DIR`, else `../shared/specs` beside the repository
-    (for a git worktree, beside the main checkout too)."""
+    """Where the vendors' schemas are: `STOCKGATE_SPECS_DIR`, else `../shared/specs` beside the repository."""
     if os.environ.get("STOCKGATE_SPECS_DIR"):
         return Path(os.environ["STOCKGATE_SPECS_DIR"])
-    for base in (ROOT.parent, Path("/work")):
-        if (base / "shared" / "specs").is_dir():
-            return base / "shared" / "specs"
     return ROOT.parent / "shared" / "specs"
 
 

@@ -119,3 +119,12 @@ def test_a_cancellation_with_each_walmart_reason_code_restores_or_keeps_stock_as
         assert line["cancellation"]["reason"] == row.api_codes[0]
         assert sum(a["restored_units"] for a in line["allocations"]) == (1 if row.restores else 0), line
         assert line["cancellation"]["by"] == ("buyer" if row.api_codes[0].startswith("CUSTOMER") else "seller")
+
+
+def test_serve_with_a_walmart_secret_variable_not_set_stops_with_one_line_naming_the_key(walmart_serve, monkeypatch):
+    gateway, market, database_url = walmart_serve
+    monkeypatch.delenv("WM_E2E_CLIENT_SECRET")
+    result = gateway.cli("serve")
+    assert result.returncode == 2
+    assert "options.client_secret_env: environment variable WM_E2E_CLIENT_SECRET is not set" in result.stderr
+    assert "Traceback" not in result.stderr and market.client_id not in result.stderr

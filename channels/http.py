@@ -20,7 +20,7 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import httpx
@@ -175,7 +175,3 @@ class ChannelHttp:
         """Close the connection pool."""
         self.client.close()
 
-
-def iso_utc(ms: int) -> str:
-    """Epoch milliseconds as an ISO-8601 UTC time with milliseconds (`2026-11-26T08:30:00.000Z`)."""
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"

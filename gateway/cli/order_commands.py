@@ -6,6 +6,7 @@ import sys
 from dataclasses import asdict
 
 from gateway.cli.output import print_json, print_table
+from gateway.cli.user_commands import cli_actor
 from gateway.clock import parse_iso
 from gateway.core.restore_policy import ChoiceRequiredError, cancelled_before_placement, restore_decision
 from gateway.errors import UsageError
@@ -78,7 +79,7 @@ def cmd_orders(app, args) -> int:
 def cmd_orders_cancel(app, args) -> int:
     with app.db.write() as conn:
         outcome = cancel_in_stockgate(conn, args.channel_name, args.order_id, choice=args.choice,
-                                      line_ids=args.lines, reason=args.reason)
+                                      line_ids=args.lines, reason=args.reason, actor=cli_actor())
     if outcome.refused:   # an order placed later than now (a clock or a sandbox --placed-at in the future)
         if args.json:
             print_json({**asdict(outcome), "changed": False})

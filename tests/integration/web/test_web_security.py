@@ -50,6 +50,9 @@ EXAMPLE_PATHS = {
     "/api/v1/templates": "/api/v1/templates",
     "/integrations": "/integrations", "/integrations/{name}": "/integrations/amz",
     "/integrations/{name}/settings": "/integrations/amz/settings", "/integrations/{name}/reset": "/integrations/amz/reset",
+    "/orders/{channel}/{order_id:path}": "/orders/amz/O-1", "/orders/{channel}/{order_id:path}/cancel": "/orders/amz/O-1/cancel",
+    "/api/v1/orders": "/api/v1/orders", "/api/v1/orders/{channel}/{order_id:path}": "/api/v1/orders/amz/O-1",
+    "/api/v1/orders/{channel}/{order_id:path}/cancel": "/api/v1/orders/amz/O-1/cancel",
     "/api/v1/channels": "/api/v1/channels", "/api/v1/channels/{name}/settings": "/api/v1/channels/amz/settings",
 }
 

@@ -53,6 +53,8 @@ EXAMPLE_PATHS = {
     "/orders/{channel}/{order_id:path}": "/orders/amz/O-1", "/orders/{channel}/{order_id:path}/cancel": "/orders/amz/O-1/cancel",
     "/api/v1/orders": "/api/v1/orders", "/api/v1/orders/{channel}/{order_id:path}": "/api/v1/orders/amz/O-1",
     "/api/v1/orders/{channel}/{order_id:path}/cancel": "/api/v1/orders/amz/O-1/cancel",
+    "/sources": "/sources", "/sources/{name}/poll": "/sources/drop/poll", "/api/v1/sources": "/api/v1/sources",
+    "/api/v1/sources/{name}/poll": "/api/v1/sources/drop/poll",
     "/api/v1/channels": "/api/v1/channels", "/api/v1/channels/{name}/settings": "/api/v1/channels/amz/settings",
 }
 

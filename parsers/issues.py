@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
 QUANTITY_LIMIT = 2_000_000_000
+LISTED_ISSUES = 10_000   # a streamed file's report lists at most about this many issues; the rest are counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +196,14 @@ _ENTRIES = [
               "the file is not UTF-8 (first bad byte on line {line}, byte offset {offset}); it was read "
               "as Windows-1252, check accented characters",
               "A CSV that is not valid UTF-8 was decoded as Windows-1252.", {"line": 14, "offset": 1042}, scope="file"),
+    IssueCode("ISSUES_NOT_LISTED", "info",
+              "{count:,} more issues are not listed (a report lists the first {limit:,}): {by_code}",
+              "A file (read in chunks) with more issues than a report lists (`LISTED_ISSUES`, 10,000): the "
+              "first found are listed in row order, the rest are counted here by code. The row counts "
+              "(`errors`, `warnings`) include every issue; each unlisted one had its effect all the same (its "
+              "row was not applied).",
+              {"count": 990_000, "limit": 10_000, "by_code": "NOT_AN_INTEGER 989,998, DUPLICATE_SKU 2"},
+              scope="file"),
     IssueCode("HIDDEN_SHEET_SKIPPED", "warning", "sheet '{value}' is hidden and was skipped; read sheet '{used}'",
               "The first sheet of the workbook is hidden, so the first visible one was read.",
               {"value": "Lookup", "used": "Stock"}, scope="file"),

@@ -14,6 +14,7 @@ from gateway.channel_sync.listing_views import LISTING_STATES
 from gateway.channel_sync.listings import listings_view, mark_listing
 from gateway.channel_sync.overview import channel_overview
 from gateway.channel_sync.scheduler import live_scheduler_holder
+from gateway.cli.channel_check_commands import register_check
 from gateway.cli.channel_settings_commands import register_actions
 from gateway.cli.output import print_json, print_table
 from gateway.cli.user_commands import cli_actor
@@ -84,6 +85,7 @@ def register(sub) -> None:
         a.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
         a.set_defaults(func=cmd_channels_job, job={"sync": "listings", "pull": "orders", "push": "push"}[action])
     register_actions(s)
+    register_check(s)
 
     p = sub.add_parser("listings", help="listings with link state and last pushed quantity; `mark` settles one, "
                                         "`link` and `unlink` decide one's item")

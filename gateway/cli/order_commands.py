@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict
 
+from gateway.channel_sync.jobs import ChannelJobs
+from gateway.channel_sync.marketplace_cancel import can_cancel_on_marketplace, cancel_on_marketplace
 from gateway.cli.output import print_json, print_table
 from gateway.cli.user_commands import cli_actor
 from gateway.clock import parse_iso
@@ -37,6 +39,10 @@ def register(sub) -> None:
     cp.add_argument("--line", dest="lines", action="extend", nargs="+", metavar="LINE_ID",
                     help="cancel only these lines (default: every open line)")
     cp.add_argument("--reason", metavar="TEXT", help="why, kept with the cancellation")
+    cp.add_argument("--marketplace-reason", metavar="CODE",
+                    help="the reason code sent when the marketplace's API cancels there too (default: by the choice)")
+    cp.add_argument("--here-only", action="store_true",
+                    help="cancel in StockGate only, even where the marketplace's API could cancel there too")
     cp.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     cp.set_defaults(func=cmd_orders_cancel)
 
@@ -77,6 +83,7 @@ def cmd_orders(app, args) -> int:
 
 
 def cmd_orders_cancel(app, args) -> int:
+    on_marketplace = _cancel_on_marketplace(app, args)
     with app.db.write() as conn:
         outcome = cancel_in_stockgate(conn, args.channel_name, args.order_id, choice=args.choice,
                                       line_ids=args.lines, reason=args.reason, actor=cli_actor())
@@ -86,8 +93,9 @@ def cmd_orders_cancel(app, args) -> int:
         sys.stderr.write(f"stockgate: error: {outcome.refused}\n")
         return 1
     if args.json:
-        print_json({**asdict(outcome), "changed": outcome.changed})
+        print_json({**asdict(outcome), "changed": outcome.changed, "marketplace": on_marketplace})
         return 0
+    print(on_marketplace["message"])
     name = f"{outcome.channel}/{outcome.order_id}"
     if not outcome.changed:
         print(f"order {name}: nothing changed, line(s) {', '.join(outcome.already_cancelled)} already cancelled")
@@ -101,6 +109,20 @@ def cmd_orders_cancel(app, args) -> int:
     if outcome.already_cancelled:
         print(f"already cancelled before, left as they were: {', '.join(outcome.already_cancelled)}")
     return 0
+
+
+def _cancel_on_marketplace(app, args) -> dict:
+    """Cancel on the marketplace first where its API allows it; what was done, for the output."""
+    channel = app.settings.channel(args.channel_name)
+    adapter = ChannelJobs(app.db, app.settings).adapter(args.channel_name) if channel is not None else None
+    if args.here_only or not can_cancel_on_marketplace(adapter):
+        why = "--here-only" if args.here_only else "its API does not allow it from StockGate: cancel it there too"
+        return {"cancelled": False, "message": f"not cancelled on the marketplace ({why})"}
+    reason, lines = cancel_on_marketplace(app.db, adapter, args.channel_name, args.order_id, args.lines,
+                                          args.choice, args.marketplace_reason)
+    return {"cancelled": bool(lines), "reason": reason, "lines": lines,
+            "message": f"cancelled on the marketplace too: line(s) {', '.join(lines)} ({reason})" if lines
+            else "nothing open to cancel on the marketplace"}
 
 
 def cmd_orders_explain(app, args) -> int:

@@ -62,7 +62,8 @@ def record_cancellation(conn: Connection, channel: str, cancellation: Cancellati
     else:
         decision = NOTHING_TAKEN
     restored = _give_back(conn, ch, order_id, still_open) if decision.restore else ()
-    cancel_lines(conn, [line.id for line in still_open], decision, at=at, where=cancellation.where, reason=reason)
+    cancel_lines(conn, [line.id for line in still_open], decision, at=at, where=cancellation.where, reason=reason,
+                 by=cancellation.cancelled_by)
     status = close_order_when_every_line_is_cancelled(conn, order.id, at)
     return CancelOutcome(ch.name, order_id, tuple(line.line_id for line in still_open), already,
                          decision.restore, decision.rule, decision.reason_verdict, decision.explanation,

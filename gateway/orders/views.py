@@ -100,7 +100,8 @@ def explain_order(conn: Connection, channel: str, order_id: str) -> dict:
         cancellation = None
         if line.status == "cancelled":
             cancellation = {"cancelled_at": iso(line.cancelled_at), "where": line.cancel_where,
-                            "reason": line.cancel_reason, "restore": line.restore, "rule": line.restore_rule,
+                            "reason": line.cancel_reason, "by": line.cancel_by, "restore": line.restore,
+                            "rule": line.restore_rule,
                             "reason_verdict": _verdict(ch.marketplace, line.restore_rule, line.cancel_reason),
                             "explanation": line.restore_explanation}
         lines.append({"line_id": line.line_id, "sku": line.sku, "quantity": line.quantity,

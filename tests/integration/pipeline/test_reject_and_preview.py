@@ -10,6 +10,11 @@ from pipeline_helpers import codes, ingest, seed, stock
 from gateway.pipeline import release
 
 
+def file_audit(sg) -> list[dict]:
+    """The audit log's entries about files (the set-up's `stockgate set` writes stock.set entries too)."""
+    return [e for e in sg("audit", "--json").json()["entries"] if e["action"].startswith("file.")]
+
+
 def _held(sg, files, name="west.csv"):
     seed(sg, "A1 WEST 5", "A2 WEST 5", "A3 WEST 5")
     code, report = ingest(sg, files.csv(name, "SKU,Qty\nA1,6\n"), "--warehouse", "WEST", "--mode", "full")
@@ -35,7 +40,7 @@ def test_a_rejected_held_file_applies_nothing_and_its_report_says_who_and_why(sg
     again = sg("release", file_id)
     assert again.code == 2 and "only a held file can be released" in again.err
     assert stock(sg)["A2"] == {"WEST": 5}
-    entries = sg("audit", "--json").json()["entries"]
+    entries = file_audit(sg)
     assert [(e["action"], e["target"], e["detail"]) for e in entries] == [
         ("file.reject", file_id, {"reason": "yesterday's export again"})]
     assert entries[0]["actor"] == message.split()[2]   # the report and the audit log name the same actor
@@ -44,7 +49,7 @@ def test_a_rejected_held_file_applies_nothing_and_its_report_says_who_and_why(sg
 def test_only_a_held_file_can_be_rejected(sg, files):
     file_id = _held(sg, files)
     assert sg("release", file_id).code == 0
-    (entry,) = sg("audit", "--json").json()["entries"]
+    (entry,) = file_audit(sg)
     assert (entry["action"], entry["target"], entry["actor"].startswith("cli:")) == ("file.release", file_id, True)
     assert entry["detail"] == {"status": "applied", "rows_applied": 1, "rows_errors": 0, "increased": 1,
                                "decreased": 0, "zeroed": 2}
@@ -54,7 +59,7 @@ def test_only_a_held_file_can_be_rejected(sg, files):
     assert stock(sg)["A2"] == {"WEST": 0}
     unknown = sg("reject", "f_nope")
     assert unknown.code == 2 and "no file 'f_nope'" in unknown.err
-    assert len(sg("audit", "--json").json()["entries"]) == 1   # refusals are not actions
+    assert len(file_audit(sg)) == 1   # refusals are not actions
 
 
 def test_a_rejection_without_a_reason_says_so_and_a_long_one_is_refused(sg, files):

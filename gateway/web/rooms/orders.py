@@ -16,7 +16,8 @@ from gateway.errors import NotFoundError, UsageError
 from gateway.orders import cancel_in_stockgate, count_orders, explain_order, list_orders
 from gateway.orders.model import ORDER_STATUSES
 from gateway.web import queries
-from gateway.web.deps import checked_form, csrf_token, current_user, form_text, get_db, page_number, require_role, room_router
+from gateway.web.deps import (checked_form, csrf_token, current_user, form_text, get_db, page_number, require_role,
+                              room_router)
 from gateway.web.rooms.actions import actor_of, can_act, refusal_status
 from gateway.web.templating import message, number, render, url, when
 
@@ -38,7 +39,8 @@ def orders(request: Request, channel: str = "", status: str = "", page: int = De
         if channel and channel not in channels:
             return message(request, 404, "Orders", f"no channel {channel!r} (known: {', '.join(channels) or 'none'})")
         if status and status not in ORDER_STATUSES:
-            return message(request, 400, "Orders", f"no order status {status!r} (statuses: {', '.join(ORDER_STATUSES)})")
+            return message(request, 400, "Orders",
+                           f"no order status {status!r} (statuses: {', '.join(ORDER_STATUSES)})")
         total = count_orders(conn, channel or None, status or None)
         shown = list_orders(conn, channel or None, status or None, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     rows = [[o["channel"], ("link", order_path(o["channel"], o["order_id"]), o["order_id"]), when(o["placed_at"]),

@@ -13,7 +13,8 @@ from gateway.db.engine import Database
 from gateway.errors import NotFoundError, StockGateError
 from gateway.transports.ftp.account_status import ftp_account_status
 from gateway.transports.sources.pickup import PickupResult
-from gateway.transports.sources.runner import SourceBusyError, find_source, poll_source, source_status
+from gateway.transports.sources.runner import (SourceBusyError, current_error, find_source, poll_source,
+                                               source_status)
 from gateway.web.deps import checked_form, csrf_token, current_user, get_db, require_role, room_router
 from gateway.web.rooms.actions import can_act
 from gateway.web.templating import render
@@ -39,21 +40,13 @@ def poll_status(exc: Exception) -> int:
     return 404 if isinstance(exc, NotFoundError) else 409 if isinstance(exc, SourceBusyError) else 502
 
 
-def current_error(row: dict) -> str:
-    """The last error, when it is newer than the last success (an old one is history)."""
-    if not row["last_error"]:
-        return ""
-    if row["last_success_at"] and row["last_error_at"] and row["last_success_at"] > row["last_error_at"]:
-        return ""
-    return row["last_error"]
-
-
 def _page(request: Request, db: Database, *, notice: str | None = None, error: str | None = None,
           status: int = 200):
     settings = request.app.state.settings
     user = current_user(request)
+    sources = [{**row, "error": current_error(row)} for row in source_status(db, settings)]
     return render(request, "sources/index.html", status_code=status, title="Sources and FTP accounts",
-                  active="/sources", sources=[{**row, "error": current_error(row)} for row in source_status(db, settings)],
+                  active="/sources", sources=sources,
                   accounts=ftp_account_status(db, settings), can_act=can_act(user),
                   csrf=csrf_token(request) if can_act(user) else None, notice=notice, error=error)
 

@@ -3,33 +3,17 @@ to Never on its Integrations page, and the next marketplace cancellation keeps t
 
 from __future__ import annotations
 
-import json
-import time
-
+from browser_steps import cli_json, wait_for
 from playwright.sync_api import expect
 
 
-def _cli_json(gateway, *args) -> dict:
-    result = gateway.cli(*args, "--json")
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def _wait_for(what: str, check, seconds: float = 30):
-    deadline = time.monotonic() + seconds
-    while (value := check()) is None or value is False:
-        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
-        time.sleep(0.2)
-    return value
-
-
 def _order_status(gateway, order_id: str) -> str | None:
-    orders = _cli_json(gateway, "orders", "--channel", "amz")["orders"]
+    orders = cli_json(gateway, "orders", "--channel", "amz")["orders"]
     return next((o["status"] for o in orders if o["order_id"] == order_id), None)
 
 
 def _stock(gateway, sku: str) -> tuple[int, int]:
-    [row] = _cli_json(gateway, "stock", sku)["items"]
+    [row] = cli_json(gateway, "stock", sku)["items"]
     return row["warehouses"]["MF"], row["available"]
 
 
@@ -37,7 +21,7 @@ def test_a_restore_policy_changed_to_never_on_the_page_keeps_the_stock_of_the_ne
     gateway = web_gateway()
     assert gateway.cli("set", "HAT-1", "MF", "10").returncode == 0
     assert gateway.cli("sandbox", "order", "amz", "O-1", "HAT-1:2").returncode == 0
-    _wait_for("the serve to pull order O-1", lambda: _order_status(gateway, "O-1") is not None)
+    wait_for("the serve to pull order O-1", lambda: _order_status(gateway, "O-1") is not None)
     assert _stock(gateway, "HAT-1") == (8, 8)
 
     page.goto(gateway.url + "/integrations")
@@ -59,7 +43,7 @@ def test_a_restore_policy_changed_to_never_on_the_page_keeps_the_stock_of_the_ne
 
     # Buyer Canceled restores under smart: under the edited Never the two units stay taken
     assert gateway.cli("sandbox", "cancel", "amz", "O-1", "--reason", "Buyer Canceled").returncode == 0
-    _wait_for("the serve to pull the cancellation of O-1", lambda: _order_status(gateway, "O-1") == "cancelled")
+    wait_for("the serve to pull the cancellation of O-1", lambda: _order_status(gateway, "O-1") == "cancelled")
     assert _stock(gateway, "HAT-1") == (8, 8)
-    explained = _cli_json(gateway, "orders", "explain", "amz", "O-1")
+    explained = cli_json(gateway, "orders", "explain", "amz", "O-1")
     assert explained["restore_policy"] == "never"

@@ -84,6 +84,22 @@ def test_the_order_page_shows_lines_allocations_and_a_cancel_that_restores_the_u
     assert browser.get("/orders/amz/NOPE").status == 404
 
 
+def test_a_hostile_order_id_with_a_slash_shows_literally_and_its_page_opens(site):
+    app, _, browser = site(CHANNELS)
+    _stocked(app)
+    hostile = "<script>alert(1)</script>/{{7*7}}"
+    _order(app, "amz", hostile, ("1", "HAT", 1))
+    listing = browser.get("/orders")
+    assert listing.table_rows()[0][1] == hostile and "<script>alert" not in listing.text
+    href = "/orders/amz/%3Cscript%3Ealert%281%29%3C%2Fscript%3E%2F%7B%7B7%2A7%7D%7D"
+    assert f'href="{href}"' in listing.text
+    page = browser.get(href)
+    assert page.status == 200 and f"Order {hostile}" in page.visible_text and "49" not in page.visible_text
+    cancelled = browser.post(href + "/cancel", {"csrf_token": page.csrf_token(), "choice": "restore"})
+    assert cancelled.status == 303 and _levels(app, "HAT") == {"MF": 5, "EAST": 3}
+    assert _api(browser, "GET", "/api/v1" + href)[1]["order_id"] == hostile
+
+
 def test_the_list_filters_by_channel_and_status_and_pages_along(site):
     app, _, browser = site(CHANNELS)
     _stocked(app)

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from gateway.channel_sync.jobs import ChannelJobs
 from gateway.channel_sync.marketplace_cancel import can_cancel_on_marketplace, cancel_on_marketplace
 from gateway.cli.output import print_json, print_table
+from gateway.cli.user_commands import cli_actor
 from gateway.clock import parse_iso
 from gateway.core.restore_policy import ChoiceRequiredError, cancelled_before_placement, restore_decision
 from gateway.errors import UsageError
@@ -85,7 +86,7 @@ def cmd_orders_cancel(app, args) -> int:
     on_marketplace = _cancel_on_marketplace(app, args)
     with app.db.write() as conn:
         outcome = cancel_in_stockgate(conn, args.channel_name, args.order_id, choice=args.choice,
-                                      line_ids=args.lines, reason=args.reason)
+                                      line_ids=args.lines, reason=args.reason, actor=cli_actor())
     if outcome.refused:   # an order placed later than now (a clock or a sandbox --placed-at in the future)
         if args.json:
             print_json({**asdict(outcome), "changed": False})

@@ -7,7 +7,7 @@ import sys
 
 from gateway.cli.output import print_json, print_table
 from gateway.transports.ftp.account_status import ftp_account_status
-from gateway.transports.sources.runner import find_source, poll_source, source_status
+from gateway.transports.sources.runner import current_error, find_source, poll_source, source_status
 
 
 def register(sub) -> None:
@@ -31,7 +31,7 @@ def cmd_sources(app, args) -> int:
         return 0
     print_table(["NAME", "TYPE", "WAREHOUSE", "LAST POLL", "LAST SUCCESS", "FAILURES", "NEXT POLL", "LAST ERROR"],
                 [[r["name"], r["type"], r["warehouse"], _short(r["last_poll_at"]), _short(r["last_success_at"]),
-                  r["failures"], _short(r["next_poll_at"]), _error(r)] for r in rows],
+                  r["failures"], _short(r["next_poll_at"]), current_error(r)] for r in rows],
                 empty="no sources configured ([[sources]] in the configuration)")
     if accounts:
         print()
@@ -64,12 +64,3 @@ def cmd_sources_poll(app, args) -> int:
 
 def _short(value: str | None) -> str:
     return value[:19].replace("T", " ") if value else "-"
-
-
-def _error(row: dict) -> str:
-    """The last error, when it is newer than the last success (an old one is history)."""
-    if not row["last_error"]:
-        return ""
-    if row["last_success_at"] and row["last_error_at"] and row["last_success_at"] > row["last_error_at"]:
-        return ""
-    return row["last_error"]

@@ -2,8 +2,9 @@
 `ROUTERS` in the order `app.create_app` includes them."""
 
 from gateway.web.rooms import (
-    dashboard, files, health, history, items, listings, login, orders, stock, templates, upload,
+    dashboard, files, health, history, integrations, items, listings, login, orders, sources, stock, templates, upload,
 )
 
 ROUTERS = (dashboard.router, history.router, files.router, stock.router, items.router, listings.router,
-           orders.router, upload.router, templates.router, login.router, health.router)
+           orders.router, integrations.router, sources.router, upload.router, templates.router, login.router,
+           health.router)

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from order_helpers import order
 
+from gateway.accounts import audit
 from gateway.clock import now
 from gateway.orders import CancellationData, record_cancellation, record_order
 from gateway.stock import set_stock
@@ -102,11 +103,14 @@ def test_cancel_without_restore_or_no_restore_is_refused_and_nothing_is_assumed(
     assert shop("orders", "--json").json()["orders"][0]["status"] == "accepted"
 
 
-def test_cancel_twice_gives_back_once_and_says_nothing_changed(shop):
+def test_cancel_twice_gives_back_once_and_says_nothing_changed(shop, db):
     assert shop("orders", "cancel", "shop", "S1", "--restore").code == 0
     again = shop("orders", "cancel", "shop", "S1", "--restore")
     assert again.code == 0 and "nothing changed" in again.out
     assert _a1(shop) == {"EAST": 2, "WEST": 5}
+    [entry] = audit.entries(db, action="order.cancel")      # the audit log has the one that changed something
+    assert entry.actor.startswith("cli:") and entry.target == "shop/S1"
+    assert (entry.detail["choice"], entry.detail["restore"]) == ("restore", True)
 
 
 def test_cancel_of_one_line_leaves_the_other_line_taken(shop, db):

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from channels.errors import ChannelError
 from gateway.channel_sync.adapters import channel_errors
+from gateway.channel_sync.jobs import ChannelJobs
 from gateway.db.engine import Database
 from gateway.errors import UsageError
+from gateway.settings import Settings
 from gateway.orders.rows import channel_row, find_order, order_lines
 
 DEFAULT_REASONS = {"walmart": {"keep": "SELLER_CANCEL_OUT_OF_STOCK", "restore": "CUSTOMER_REQUESTED_SELLER_TO_CANCEL"}}
@@ -41,3 +44,24 @@ def cancel_on_marketplace(db: Database, adapter, channel: str, order_id: str, li
         with channel_errors():
             adapter.cancel_order(order.order_id, [(l.line_id, l.quantity) for l in lines], sent)
     return sent, [l.line_id for l in lines]
+
+
+def cancel_there_first(db: Database, settings: Settings, channel: str, order_id: str,
+                       line_ids: Sequence[str] | None, choice: str, reason: str | None = None, *,
+                       here_only: bool = False) -> dict:
+    """What `orders cancel`, the order page and the API do before recording a cancellation in StockGate:
+    cancel on the marketplace where its API allows it (not with `here_only`). Returns what was done
+    (`cancelled`, `reason`, `lines`, `message` in words); a refusal by the marketplace raises UsageError
+    naming it, and nothing is stored."""
+    adapter = ChannelJobs(db, settings).adapter(channel) if settings.channel(channel) is not None else None
+    if here_only or not can_cancel_on_marketplace(adapter):
+        why = "--here-only" if here_only else "its API does not allow it from StockGate: cancel it there too"
+        return {"cancelled": False, "message": f"not cancelled on the marketplace ({why})"}
+    try:
+        sent, lines = cancel_on_marketplace(db, adapter, channel, order_id, line_ids, choice, reason)
+    except ChannelError as exc:
+        raise UsageError(f"the marketplace refused to cancel order {order_id} on {channel}: {exc} "
+                         f"(nothing was changed in StockGate)") from exc
+    return {"cancelled": bool(lines), "reason": sent, "lines": lines,
+            "message": f"cancelled on the marketplace too: line(s) {', '.join(lines)} ({sent})" if lines
+            else "nothing open to cancel on the marketplace"}

@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict
 
-from gateway.channel_sync.jobs import ChannelJobs
-from gateway.channel_sync.marketplace_cancel import can_cancel_on_marketplace, cancel_on_marketplace
+from gateway.channel_sync.marketplace_cancel import cancel_there_first
 from gateway.cli.output import print_json, print_table
 from gateway.cli.user_commands import cli_actor
 from gateway.clock import parse_iso
@@ -83,7 +82,8 @@ def cmd_orders(app, args) -> int:
 
 
 def cmd_orders_cancel(app, args) -> int:
-    on_marketplace = _cancel_on_marketplace(app, args)
+    on_marketplace = cancel_there_first(app.db, app.settings, args.channel_name, args.order_id, args.lines,
+                                        args.choice, args.marketplace_reason, here_only=args.here_only)
     with app.db.write() as conn:
         outcome = cancel_in_stockgate(conn, args.channel_name, args.order_id, choice=args.choice,
                                       line_ids=args.lines, reason=args.reason, actor=cli_actor())
@@ -109,20 +109,6 @@ def cmd_orders_cancel(app, args) -> int:
     if outcome.already_cancelled:
         print(f"already cancelled before, left as they were: {', '.join(outcome.already_cancelled)}")
     return 0
-
-
-def _cancel_on_marketplace(app, args) -> dict:
-    """Cancel on the marketplace first where its API allows it; what was done, for the output."""
-    channel = app.settings.channel(args.channel_name)
-    adapter = ChannelJobs(app.db, app.settings).adapter(args.channel_name) if channel is not None else None
-    if args.here_only or not can_cancel_on_marketplace(adapter):
-        why = "--here-only" if args.here_only else "its API does not allow it from StockGate: cancel it there too"
-        return {"cancelled": False, "message": f"not cancelled on the marketplace ({why})"}
-    reason, lines = cancel_on_marketplace(app.db, adapter, args.channel_name, args.order_id, args.lines,
-                                          args.choice, args.marketplace_reason)
-    return {"cancelled": bool(lines), "reason": reason, "lines": lines,
-            "message": f"cancelled on the marketplace too: line(s) {', '.join(lines)} ({reason})" if lines
-            else "nothing open to cancel on the marketplace"}
 
 
 def cmd_orders_explain(app, args) -> int:

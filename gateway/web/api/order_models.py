@@ -87,6 +87,17 @@ class CancelBody(BaseModel):
     choice: Literal["restore", "keep"]
     lines: list[str] | None = Field(None, max_length=1000)
     reason: str | None = Field(None, max_length=500)
+    marketplace_reason: str | None = Field(None, max_length=100)   # the code sent to the marketplace
+    here_only: bool = False                                         # do not cancel on the marketplace
+
+
+class MarketplaceCancel(BaseModel):
+    """What was done on the marketplace before StockGate recorded the cancellation."""
+
+    cancelled: bool
+    message: str
+    reason: str | None = None
+    lines: list[str] = []
 
 
 class Moved(BaseModel):
@@ -111,3 +122,4 @@ class CancelResult(BaseModel):
     order_status: str
     refused: str | None
     changed: bool
+    marketplace: MarketplaceCancel | None = None

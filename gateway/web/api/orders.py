@@ -9,15 +9,17 @@ from dataclasses import asdict
 from fastapi import Depends, Query
 from fastapi.responses import JSONResponse
 
+from gateway.channel_sync.marketplace_cancel import cancel_there_first
 from gateway.db.engine import Database
 from gateway.errors import NotFoundError, UsageError
+from gateway.settings import Settings
 from gateway.orders import cancel_in_stockgate, count_orders, explain_order, list_orders
 from gateway.orders.views import MAX_PAGE_SIZE
 from gateway.web.api.deps import api_router
 from gateway.web.api.inventory_models import Refusal
 from gateway.web.api.order_models import CancelBody, CancelResult, OrderExplained, OrderList
 from gateway.web.api.stock import refused
-from gateway.web.deps import User, get_db, require_role
+from gateway.web.deps import User, get_db, get_settings, require_role
 from gateway.web.rooms.actions import actor_of
 
 router = api_router("orders")
@@ -52,14 +54,17 @@ def one(channel: str, order_id: str, db: Database = Depends(get_db)):
 @router.post("/orders/{channel}/{order_id:path}/cancel", response_model=CancelResult,
              responses={**REFUSED, 409: {"model": CancelResult}})
 def cancel(channel: str, order_id: str, body: CancelBody, db: Database = Depends(get_db),
+           settings: Settings = Depends(get_settings),
            user: User = Depends(require_role("operator"))):
     """Cancel the order's open lines (or `lines`) in StockGate now, restoring the units they took or
     keeping stock as it is (operator). A cancellation the rules refuse is 409 with `refused` saying why."""
     try:
+        there = cancel_there_first(db, settings, channel, order_id, body.lines, body.choice,
+                                   body.marketplace_reason, here_only=body.here_only)
         with db.write() as conn:
             outcome = cancel_in_stockgate(conn, channel, order_id, choice=body.choice, line_ids=body.lines,
                                           reason=body.reason, actor=actor_of(user))
     except (NotFoundError, UsageError) as exc:
         return refused(exc)
-    document = {**asdict(outcome), "changed": outcome.changed}
+    document = {**asdict(outcome), "changed": outcome.changed, "marketplace": there}
     return JSONResponse(CancelResult(**document).model_dump(), status_code=409) if outcome.refused else document

@@ -11,18 +11,23 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
+from gateway.channel_sync.marketplace_cancel import cancel_there_first
 from gateway.db.engine import Database
 from gateway.errors import NotFoundError, UsageError
+from gateway.settings import Settings
 from gateway.orders import cancel_in_stockgate, count_orders, explain_order, list_orders
 from gateway.orders.model import ORDER_STATUSES
 from gateway.web import queries
-from gateway.web.deps import (checked_form, csrf_token, current_user, form_text, get_db, page_number, require_role,
-                              room_router)
+from gateway.web.deps import (checked_form, csrf_token, current_user, form_text, get_db, get_settings, page_number,
+                              require_role, room_router)
 from gateway.web.rooms.actions import actor_of, can_act, refusal_status
 from gateway.web.templating import message, number, render, url, when
 
 router = room_router(dependencies=[Depends(require_role("viewer"))])
 PER_PAGE = 50
+DONE = {"cancel": "Cancelled in StockGate (the marketplace was not asked: cancel it there too if it is open there): "
+                  "see what it gave back below.",
+        "cancel-there": "Cancelled on the marketplace and in StockGate: see what it gave back below."}
 CHOICES = {"restore": "restore: give the taken units back to their warehouses", "keep": "keep: leave stock as it is"}
 
 
@@ -70,23 +75,26 @@ def _order_page(request: Request, db: Database, channel: str, order_id: str, *, 
 
 @router.get("/orders/{channel}/{order_id:path}")
 def order(request: Request, channel: str, order_id: str, done: str = "", db: Database = Depends(get_db)):
-    done_text = "Cancelled in StockGate: see what it gave back below." if done == "cancel" else ""
+    done_text = DONE.get(done, "")
     return _order_page(request, db, channel, order_id, done=done_text)
 
 
 @router.post("/orders/{channel}/{order_id:path}/cancel", dependencies=[Depends(require_role("operator"))])
 def cancel(request: Request, channel: str, order_id: str, form: FormData = Depends(checked_form),
-           db: Database = Depends(get_db)):
+           db: Database = Depends(get_db), settings: Settings = Depends(get_settings)):
     """Cancel the ticked open lines (none ticked: every open line), restoring or keeping their stock."""
     choice = form_text(form, "choice")
     lines = [v for v in form.getlist("line") if isinstance(v, str) and v.strip()]
     try:
         if choice not in CHOICES:
             raise UsageError("choose whether the cancellation restores the order's stock or keeps it")
+        reason = form_text(form, "reason").strip()[:500] or None
+        there = cancel_there_first(db, settings, channel, order_id, lines or None, choice,
+                                   form_text(form, "marketplace_reason").strip()[:100] or None,
+                                   here_only=form_text(form, "here_only") == "1")
         with db.write() as conn:
             outcome = cancel_in_stockgate(conn, channel, order_id, choice=choice, line_ids=lines or None,
-                                          reason=form_text(form, "reason").strip()[:500] or None,
-                                          actor=actor_of(current_user(request)))
+                                          reason=reason, actor=actor_of(current_user(request)))
     except (NotFoundError, UsageError) as exc:
         return _order_page(request, db, channel, order_id, error=str(exc), status=refusal_status(exc))
     if outcome.refused:
@@ -94,4 +102,5 @@ def cancel(request: Request, channel: str, order_id: str, form: FormData = Depen
     if not outcome.changed:
         return _order_page(request, db, channel, order_id, status=409,
                            error=f"nothing changed: line(s) {', '.join(outcome.already_cancelled)} already cancelled")
-    return RedirectResponse(url(order_path(channel, order_id), {"done": "cancel"}), status_code=303)
+    done = "cancel-there" if there["cancelled"] else "cancel"
+    return RedirectResponse(url(order_path(channel, order_id), {"done": done}), status_code=303)

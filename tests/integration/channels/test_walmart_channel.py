@@ -217,3 +217,44 @@ def test_orders_cancel_refused_by_walmart_leaves_the_order_open(stockgate, wm, w
     assert _available(wm, "HAT") == 8
     assert stockgate("orders", "cancel", "wm", "PO-1", "--no-restore", "--here-only", config=wm.config).code == 0
     assert market.cancel_calls == []
+
+
+def test_the_web_apis_cancel_cancels_on_walmart_first_and_a_refusal_there_changes_nothing(wm, walmart_server):
+    import dataclasses
+    import json
+    import urllib.error
+    import urllib.request
+
+    from gateway.web import WebServer
+
+    market = walmart_server.market
+    _linked(wm, walmart_server, {"HAT": 10})
+    market.place_order("PO-1", [("HAT", 2)])
+    wm.jobs.pull("wm")
+    settings = dataclasses.replace(wm.settings, web=dataclasses.replace(wm.settings.web, port=0))
+    server = WebServer(wm.jobs.db, settings)   # loopback, no user configured: open as today
+    server.start()
+
+    def cancel(body: dict) -> tuple[int, dict]:
+        request = urllib.request.Request(f"http://127.0.0.1:{server.port}/api/v1/orders/wm/PO-1/cancel",
+                                         json.dumps(body).encode(), {"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, json.load(answer)
+        except urllib.error.HTTPError as refused:
+            return refused.code, json.load(refused)
+
+    try:
+        status, refused = cancel({"choice": "keep", "marketplace_reason": "NOT_A_CODE"})
+        assert status == 400 and "does not accept cancellation reason 'NOT_A_CODE'" in refused["detail"]
+        assert _available(wm, "HAT") == 8 and market.cancel_calls == []
+
+        status, done = cancel({"choice": "keep"})
+    finally:
+        server.stop(5)
+    assert status == 200, done
+    assert done["marketplace"] == {"cancelled": True, "reason": "SELLER_CANCEL_OUT_OF_STOCK", "lines": ["1"],
+                                   "message": "cancelled on the marketplace too: line(s) 1 (SELLER_CANCEL_OUT_OF_STOCK)"}
+    status_there = market.latest("PO-1")["orderLines"]["orderLine"][0]["orderLineStatuses"]["orderLineStatus"][0]
+    assert status_there["status"] == "Cancelled" and done["cancelled_lines"] == ["1"]
+    assert _available(wm, "HAT") == 8                        # kept: the units stay taken

@@ -1,7 +1,8 @@
 """The gate every request passes before a room sees it (pure ASGI middlewares, outermost first):
 
 `Shield`: security headers and `Server` on every answer, no header holding a line break; only GET and
-POST outside `/api/`; a known Host when no login is configured (DNS rebinding); a request line of
+POST outside `/api/`; whether a login is asked for (`auth.login_required`, read once per request into
+`request.state.login_required`); a known Host when no login is asked for (DNS rebinding); a request line of
 sane length; a post's size (answered 413 before its body is read), its Origin, JSON for the API's
 writes, and a body that stops arriving for `web.read_timeout_seconds` answered 408.
 
@@ -49,10 +50,9 @@ class BodyTimeoutError(Exception):
 
 
 class Shield:
-    def __init__(self, app, settings):
-        self.app, self.settings = app, settings
+    def __init__(self, app, settings, db):
+        self.app, self.settings, self.db = app, settings, db
         self.read_timeout = settings.web.read_timeout_seconds
-        self.login_required = login_required(settings.web)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -79,7 +79,10 @@ class Shield:
                 message = self._secured({**message, "headers": headers}, scope["path"])
             await send(message)
 
-        refusal = self._refusal(scope)
+        # in a worker thread: whether a user exists is read from the database
+        needs_login = await run_in_threadpool(login_required, self.settings.web, self.db)
+        scope.setdefault("state", {})["login_required"] = needs_login
+        refusal = self._refusal(scope, needs_login)
         try:
             if refusal is not None:
                 return await plain_answer(guarded_send, *refusal)
@@ -115,7 +118,7 @@ class Shield:
                 raise BodyTimeoutError from None
         return bounded_receive
 
-    def _refusal(self, scope) -> tuple | None:
+    def _refusal(self, scope, needs_login: bool) -> tuple | None:
         """(status, text, extra headers) when the request is refused before any room sees it."""
         method, path = scope["method"], scope["path"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -123,7 +126,7 @@ class Shield:
             return 405, "method not allowed: only GET and POST\n", [(b"allow", b"GET, POST")]
         if len(scope.get("raw_path", b"")) + len(scope.get("query_string", b"")) > MAX_TARGET_BYTES:
             return 414, "the address is too long\n"
-        if not self.login_required and not self._host_allowed(headers.get("host")):
+        if not needs_login and not self._host_allowed(headers.get("host")):
             return 421, "unexpected Host header: open the page as http://127.0.0.1:PORT/\n"
         if method in ("GET", "HEAD", "OPTIONS"):
             return None
@@ -165,9 +168,8 @@ class _Refused(Exception):
 
 
 class SessionGate:
-    def __init__(self, app, settings, sessions):
+    def __init__(self, app, sessions):
         self.app, self.sessions = app, sessions
-        self.login_required = login_required(settings.web)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -179,7 +181,7 @@ class SessionGate:
         session = await run_in_threadpool(self.sessions.get, token) if token else None
         state["session"] = session
         path = scope["path"]
-        if self.login_required and (session is None or session.user is None) and not is_public(path):
+        if state.get("login_required", True) and (session is None or session.user is None) and not is_public(path):
             if path.startswith("/api/"):
                 return await plain_answer(send, 401, "log in first\n")
             if scope["method"] != "GET":

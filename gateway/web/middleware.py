@@ -136,11 +136,12 @@ class Shield:
                 return 415, "an upload is sent as multipart/form-data\n"
             if not headers.get(API_UPLOAD_HEADER, "").strip():
                 return 403, "an upload through the API needs the header X-StockGate-Upload: 1\n"
-        elif path.startswith("/api/") and content_type != "application/json":
+        elif path.startswith("/api/") and method != "DELETE" and content_type != "application/json":
             # a cross-site form cannot send JSON without a CORS preflight, which is never granted: with the
-            # SameSite cookie and the Origin check below, this is the API's CSRF protection
+            # SameSite cookie and the Origin check below, this is the API's CSRF protection (a DELETE has no
+            # body, and no form can send one: cross-site it needs the same never-granted preflight)
             return 415, "the API takes application/json\n"
-        length = headers.get("content-length", "").strip()
+        length = headers.get("content-length", "").strip() or ("0" if method == "DELETE" else "")
         if not length.isdigit():
             return 411, "a post needs a Content-Length\n", [(b"connection", b"close")]
         files = self.settings.files

@@ -2,6 +2,6 @@
 FastAPI draws the OpenAPI document (`/openapi.json`) from their response models. The shapes follow the
 CLI's `--json` output, so a script can use either."""
 
-from gateway.web.api import files, listings, stock, users
+from gateway.web.api import audit, files, listings, stock, users
 
-ROUTERS = (files.router, stock.router, listings.router, users.router)
+ROUTERS = (files.router, stock.router, listings.router, users.router, audit.router)

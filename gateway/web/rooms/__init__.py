@@ -2,8 +2,9 @@
 `ROUTERS` in the order `app.create_app` includes them."""
 
 from gateway.web.rooms import (
-    dashboard, files, health, history, items, listings, login, orders, stock, templates, upload, users,
+    audit, dashboard, files, health, history, items, listings, login, orders, stock, templates, upload, users,
 )
 
 ROUTERS = (dashboard.router, history.router, files.router, stock.router, items.router, listings.router,
-           orders.router, upload.router, templates.router, users.router, login.router, health.router)
+           orders.router, upload.router, templates.router, users.router, audit.router,
+           login.router, health.router)

@@ -49,7 +49,7 @@ EXAMPLE_PATHS = {
     "/api/v1/files/{file_id}/reprocess": "/api/v1/files/x-1/reprocess", "/api/v1/uploads": "/api/v1/uploads",
     "/api/v1/templates": "/api/v1/templates", "/users": "/users", "/users/add": "/users/add",
     "/users/role": "/users/role", "/users/password": "/users/password", "/users/remove": "/users/remove",
-    "/api/v1/users": "/api/v1/users", "/api/v1/users/{name}": "/api/v1/users/vera",
+    "/api/v1/users": "/api/v1/users", "/audit": "/audit", "/api/v1/audit": "/api/v1/audit", "/api/v1/users/{name}": "/api/v1/users/vera",
 }
 
 

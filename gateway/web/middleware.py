@@ -79,8 +79,12 @@ class Shield:
                 message = self._secured({**message, "headers": headers}, scope["path"])
             await send(message)
 
-        # in a worker thread: whether a user exists is read from the database
-        needs_login = await run_in_threadpool(login_required, self.settings.web, self.db)
+        # in a worker thread: whether a user exists is read from the database; when it cannot be read, a
+        # login is asked for (fails closed) and /healthz still answers 503
+        try:
+            needs_login = await run_in_threadpool(login_required, self.settings.web, self.db)
+        except Exception:
+            needs_login = True
         scope.setdefault("state", {})["login_required"] = needs_login
         refusal = self._refusal(scope, needs_login)
         try:

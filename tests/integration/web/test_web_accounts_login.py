@@ -66,3 +66,17 @@ def test_the_file_login_still_logs_in_as_an_admin(site):
 
     assert browser.login("ops", "file-password").status == 303
     assert browser.get("/").status == 200
+
+
+def test_when_the_users_cannot_be_read_a_login_is_asked_for_and_healthz_still_answers(site):
+    app, _, browser = site()
+    with app.db.write() as conn:
+        conn.exec_driver_sql("ALTER TABLE users RENAME TO users_away")
+    try:
+        home, health = browser.get("/"), browser.get("/healthz")
+    finally:
+        with app.db.write() as conn:
+            conn.exec_driver_sql("ALTER TABLE users_away RENAME TO users")
+
+    assert home.status == 303 and home.header("Location").startswith("/login")
+    assert health.status == 200

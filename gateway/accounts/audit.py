@@ -63,8 +63,9 @@ def record(conn_or_db: Connection | Database, *, actor: str, action: str, target
 
 
 def entries(db: Database, *, actor: str | None = None, action: str | None = None, since: datetime | None = None,
-            limit: int = 100, offset: int = 0) -> list[AuditEntry]:
-    """Entries newest first, filtered by exact actor, exact action and time (`since`, inclusive)."""
+            until: datetime | None = None, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
+    """Entries newest first, filtered by exact actor, exact action and time (`since` inclusive, `until`
+    exclusive)."""
     if not 1 <= limit <= MAX_LIMIT or offset < 0:
         raise UsageError(f"an audit listing takes a limit of 1 to {MAX_LIMIT:,} and an offset of 0 or more "
                          f"(not {limit} and {offset})")
@@ -76,6 +77,8 @@ def entries(db: Database, *, actor: str | None = None, action: str | None = None
         query = query.where(a.action == action)
     if since is not None:
         query = query.where(a.at >= since)
+    if until is not None:
+        query = query.where(a.at < until)
     query = query.order_by(a.at.desc(), a.id.desc()).limit(limit).offset(offset)
     with db.read() as conn:
         rows = conn.execute(query).all()

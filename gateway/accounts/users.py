@@ -175,6 +175,12 @@ def list_users(db: Database, web: WebSettings | None = None) -> list[User]:
     return ([User(login[0], "admin", CONFIG_SOURCE)] if login else []) + found
 
 
+def has_users(db: Database) -> bool:
+    """True when the database holds at least one user (then the web page asks for a login)."""
+    with db.read() as conn:
+        return conn.execute(select(schema.users.c.id).limit(1)).first() is not None
+
+
 @functools.cache
 def _dummy_hash() -> str:
     """A hash to verify against when the name is unknown, so that an unknown name costs what a known one does."""

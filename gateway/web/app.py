@@ -18,12 +18,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount
 
+from gateway.accounts.sessions import SessionStore
+from gateway.accounts.throttle import LoginThrottle
 from gateway.db.engine import Database
 from gateway.errors import RetryableError
 from gateway.settings import Settings
 from gateway.web import api, rooms
 from gateway.web.middleware import BodyTimeoutError, SessionGate, Shield
-from gateway.web.sessions import LoginThrottle, SessionStore
 from gateway.web.templating import message, render_text
 
 log = logging.getLogger(__name__)
@@ -38,27 +39,27 @@ class StockGateApp(FastAPI):
     """FastAPI with `middleware.Shield` outermost, so even Starlette's own last-resort 500 carries the
     security headers."""
 
-    def __init__(self, settings: Settings, **kwargs):
-        self._shield_settings = settings
+    def __init__(self, settings: Settings, db: Database, **kwargs):
+        self._shield_settings, self._shield_db = settings, db
         super().__init__(**kwargs)
 
     def build_middleware_stack(self):
-        return Shield(super().build_middleware_stack(), self._shield_settings)
+        return Shield(super().build_middleware_stack(), self._shield_settings, self._shield_db)
 
 
 def create_app(db: Database, settings: Settings, *, on_received: Callable[[str], None] | None = None) -> FastAPI:
     """The application for `db` and `settings`; `on_received(file_id)` is told of every file received."""
-    app = StockGateApp(settings, title="StockGate", version="1", docs_url=None, redoc_url=None,
+    app = StockGateApp(settings, db, title="StockGate", version="1", docs_url=None, redoc_url=None,
                        openapi_url="/openapi.json")
     app.state.db, app.state.settings, app.state.on_received = db, settings, on_received
-    app.state.sessions = SessionStore(db)      # swapped for gateway.accounts' database-backed ones
+    app.state.sessions = SessionStore(db, web=settings.web)     # in the database: a restart logs nobody out
     app.state.throttle = LoginThrottle(db)
     for router in (*rooms.ROUTERS, *api.ROUTERS):
         app.include_router(router)
     app.add_api_route("/docs", docs_page, methods=["GET"], include_in_schema=False)
     app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_DIR), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(SessionGate, settings=settings, sessions=app.state.sessions)
+    app.add_middleware(SessionGate, sessions=app.state.sessions)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(BodyTimeoutError, body_timeout)

@@ -1,47 +1,29 @@
-"""Who is asking: the roles and their order, the check of the configured login (fails closed), the CSRF
-token comparison and the session cookie's name and attributes.
+"""Who is asking: the roles and their order, when a login is asked for, the CSRF token comparison and
+the session cookie's name and attributes. Credentials are checked by `gateway.accounts.users.authenticate`.
 
-A login is asked for whenever `web.username` and `web.password_hash` are configured (settings refuse a
-non-loopback `web.host` without them); without them, on loopback, every visitor is let in as `admin`.
+A login is asked for whenever `web.username` and `web.password_hash` are configured, or any user exists
+in the database (`stockgate users add`), or `web.host` is not a loopback address (settings refuse that
+without a `[web]` login anyway); otherwise every visitor is let in as `admin`, as before accounts.
 """
 
 from __future__ import annotations
 
 import hmac
 
-from gateway.passwords import verify_password
-from gateway.settings import WebSettings
+from gateway.accounts.users import ROLES, config_login, has_users, role_allows  # noqa: F401 (the rooms' import)
+from gateway.db.engine import Database
+from gateway.settings import WebSettings, is_loopback_host
 
 SESSION_COOKIE = "sg_session"
-MAX_CREDENTIAL_CHARS = 1024      # longer user names or passwords are refused without hashing them
-ROLES = ("viewer", "operator", "admin")   # each may do what the ones before it may
-CONFIGURED_USER_ROLE = "admin"            # the single login of `[web]` (until accounts with roles land)
 OPEN_USER = ("local", "admin")            # who an open loopback page (no login configured) serves
 
 
-def login_required(web: WebSettings) -> bool:
-    """True when credentials are configured: then every route but the public ones needs a login."""
-    return bool(web.username and web.password_hash)
-
-
-def role_allows(role: str | None, needed: str) -> bool:
-    """True when `role` is `needed` or above it in `ROLES`."""
-    return role in ROLES and ROLES.index(role) >= ROLES.index(needed)
-
-
-def check_credentials(web: WebSettings, username: object, password: object) -> bool:
-    """True only when both match the configured login; anything odd (wrong types, huge values, a broken
-    hash, an exception) is False: the check fails closed."""
-    try:
-        if not login_required(web) or not isinstance(username, str) or not isinstance(password, str):
-            return False
-        if not password or len(username) > MAX_CREDENTIAL_CHARS or len(password) > MAX_CREDENTIAL_CHARS:
-            return False
-        name_ok = hmac.compare_digest(username.encode("utf-8", "surrogatepass"), web.username.encode("utf-8"))
-        password_ok = verify_password(web.password_hash, password)   # checked even for a wrong name
-        return bool(name_ok and password_ok)
-    except Exception:
-        return False
+def login_required(web: WebSettings, db: Database | None = None) -> bool:
+    """True when every route but the public ones needs a login: a `[web]` login is configured, the page is
+    not on loopback (fails closed), or `db` holds a user."""
+    if config_login(web) is not None or not is_loopback_host(web.host):
+        return True
+    return db is not None and has_users(db)
 
 
 def csrf_matches(expected: str | None, submitted: object) -> bool:

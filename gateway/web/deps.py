@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Depends, HTTPException, Request
 from starlette.datastructures import FormData
 
+from gateway.accounts.sessions import Session
 from gateway.db.engine import Database
 from gateway.settings import Settings
 from gateway.web.posted import read_form
-from gateway.web.auth import OPEN_USER, csrf_matches, login_required, role_allows
-from gateway.web.sessions import Session
+from gateway.web.auth import OPEN_USER, csrf_matches, role_allows
 
 MAX_FORM_FIELDS = 50
 MAX_FIELD_BYTES = 10_000            # a plain (non-file) field longer than this is refused
@@ -52,7 +52,7 @@ def current_user(request: Request) -> User | None:
     session = request.state.session
     if session is not None and session.user is not None:
         return User(session.user, session.role or "viewer")
-    if not login_required(request.app.state.settings.web):
+    if not request.state.login_required:        # read by `middleware.Shield` for this request
         return User(*OPEN_USER)
     return None
 

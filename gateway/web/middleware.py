@@ -1,7 +1,8 @@
 """The gate every request passes before a room sees it (pure ASGI middlewares, outermost first):
 
 `Shield`: security headers and `Server` on every answer, no header holding a line break; only GET and
-POST outside `/api/`; a known Host when no login is configured (DNS rebinding); a request line of
+POST outside `/api/`; whether a login is asked for (`auth.login_required`, read once per request into
+`request.state.login_required`); a known Host when no login is asked for (DNS rebinding); a request line of
 sane length; a post's size (answered 413 before its body is read), its Origin, JSON for the API's
 writes, and a body that stops arriving for `web.read_timeout_seconds` answered 408.
 
@@ -49,10 +50,9 @@ class BodyTimeoutError(Exception):
 
 
 class Shield:
-    def __init__(self, app, settings):
-        self.app, self.settings = app, settings
+    def __init__(self, app, settings, db):
+        self.app, self.settings, self.db = app, settings, db
         self.read_timeout = settings.web.read_timeout_seconds
-        self.login_required = login_required(settings.web)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -79,7 +79,14 @@ class Shield:
                 message = self._secured({**message, "headers": headers}, scope["path"])
             await send(message)
 
-        refusal = self._refusal(scope)
+        # in a worker thread: whether a user exists is read from the database; when it cannot be read, a
+        # login is asked for (fails closed) and /healthz still answers 503
+        try:
+            needs_login = await run_in_threadpool(login_required, self.settings.web, self.db)
+        except Exception:
+            needs_login = True
+        scope.setdefault("state", {})["login_required"] = needs_login
+        refusal = self._refusal(scope, needs_login)
         try:
             if refusal is not None:
                 return await plain_answer(guarded_send, *refusal)
@@ -115,7 +122,7 @@ class Shield:
                 raise BodyTimeoutError from None
         return bounded_receive
 
-    def _refusal(self, scope) -> tuple | None:
+    def _refusal(self, scope, needs_login: bool) -> tuple | None:
         """(status, text, extra headers) when the request is refused before any room sees it."""
         method, path = scope["method"], scope["path"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -123,7 +130,7 @@ class Shield:
             return 405, "method not allowed: only GET and POST\n", [(b"allow", b"GET, POST")]
         if len(scope.get("raw_path", b"")) + len(scope.get("query_string", b"")) > MAX_TARGET_BYTES:
             return 414, "the address is too long\n"
-        if not self.login_required and not self._host_allowed(headers.get("host")):
+        if not needs_login and not self._host_allowed(headers.get("host")):
             return 421, "unexpected Host header: open the page as http://127.0.0.1:PORT/\n"
         if method in ("GET", "HEAD", "OPTIONS"):
             return None
@@ -133,11 +140,12 @@ class Shield:
                 return 415, "an upload is sent as multipart/form-data\n"
             if not headers.get(API_UPLOAD_HEADER, "").strip():
                 return 403, "an upload through the API needs the header X-StockGate-Upload: 1\n"
-        elif path.startswith("/api/") and content_type != "application/json":
+        elif path.startswith("/api/") and method != "DELETE" and content_type != "application/json":
             # a cross-site form cannot send JSON without a CORS preflight, which is never granted: with the
-            # SameSite cookie and the Origin check below, this is the API's CSRF protection
+            # SameSite cookie and the Origin check below, this is the API's CSRF protection (a DELETE has no
+            # body, and no form can send one: cross-site it needs the same never-granted preflight)
             return 415, "the API takes application/json\n"
-        length = headers.get("content-length", "").strip()
+        length = headers.get("content-length", "").strip() or ("0" if method == "DELETE" else "")
         if not length.isdigit():
             return 411, "a post needs a Content-Length\n", [(b"connection", b"close")]
         files = self.settings.files
@@ -165,9 +173,8 @@ class _Refused(Exception):
 
 
 class SessionGate:
-    def __init__(self, app, settings, sessions):
+    def __init__(self, app, sessions):
         self.app, self.sessions = app, sessions
-        self.login_required = login_required(settings.web)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -179,7 +186,7 @@ class SessionGate:
         session = await run_in_threadpool(self.sessions.get, token) if token else None
         state["session"] = session
         path = scope["path"]
-        if self.login_required and (session is None or session.user is None) and not is_public(path):
+        if state.get("login_required", True) and (session is None or session.user is None) and not is_public(path):
             if path.startswith("/api/"):
                 return await plain_answer(send, 401, "log in first\n")
             if scope["method"] != "GET":

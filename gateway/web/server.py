@@ -36,7 +36,7 @@ class WebServer:
     name = "web"
 
     def __init__(self, db: Database, settings: Settings, *, on_received: Callable[[str], None] | None = None):
-        self.settings = settings
+        self.settings, self.db = settings, db
         self.app = create_app(db, settings, on_received=on_received)
         self._socket: socket.socket | None = None
         self._server: uvicorn.Server | None = None
@@ -71,7 +71,7 @@ class WebServer:
         while not self._server.started and self._thread.is_alive() and time.monotonic() < deadline:
             time.sleep(0.01)
         log.info("web page on %s (login %s)", self.url,
-                 "required" if login_required(self.settings.web) else "not required")
+                 "required" if login_required(self.settings.web, self.db) else "not required")
 
     def _bind(self, host: str, port: int) -> socket.socket:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET

@@ -17,7 +17,8 @@ from fastapi.responses import HTMLResponse
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 NAV = (("/", "Dashboard"), ("/history", "Upload history"), ("/stock", "Inventory"), ("/listings", "Listings"),
-       ("/orders", "Orders"), ("/integrations", "Integrations"), ("/sources", "Sources"), ("/upload", "Upload"), ("/templates", "Templates"))
+       ("/orders", "Orders"), ("/integrations", "Integrations"), ("/sources", "Sources"), ("/upload", "Upload"),
+       ("/templates", "Templates"), ("/users", "Users"), ("/audit", "Audit"))
 
 
 def url(path: str, params: Mapping[str, object] | None = None) -> str:

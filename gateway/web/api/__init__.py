@@ -2,6 +2,7 @@
 FastAPI draws the OpenAPI document (`/openapi.json`) from their response models. The shapes follow the
 CLI's `--json` output, so a script can use either."""
 
-from gateway.web.api import channels, files, listings, orders, sources, stock
+from gateway.web.api import audit, channels, files, listings, orders, sources, stock, users
 
-ROUTERS = (files.router, stock.router, listings.router, channels.router, orders.router, sources.router)
+ROUTERS = (files.router, stock.router, listings.router, channels.router, orders.router, sources.router, users.router,
+           audit.router)

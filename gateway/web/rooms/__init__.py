@@ -2,9 +2,10 @@
 `ROUTERS` in the order `app.create_app` includes them."""
 
 from gateway.web.rooms import (
-    dashboard, files, health, history, integrations, items, listings, login, orders, sources, stock, templates, upload,
+    audit, dashboard, files, health, history, integrations, items, listings, login, orders, sources, stock, templates,
+    upload, users,
 )
 
 ROUTERS = (dashboard.router, history.router, files.router, stock.router, items.router, listings.router,
-           orders.router, integrations.router, sources.router, upload.router, templates.router, login.router,
-           health.router)
+           orders.router, integrations.router, sources.router, upload.router, templates.router, users.router,
+           audit.router, login.router, health.router)

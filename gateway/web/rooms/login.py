@@ -1,5 +1,6 @@
-"""Log in (`/login`) with the configured `[web]` login, and log out (`/logout`); after the login the
-browser goes on to the page that sent it there, when that is a plain local path."""
+"""Log in (`/login`) as a database user (`stockgate users add`) or the configured `[web]` login, checked
+by `gateway.accounts.users.authenticate`; log out (`/logout`). The session carries the user's role; after
+the login the browser goes on to the page that sent it there, when that is a plain local path."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
+from gateway.accounts.users import authenticate
+from gateway.db.engine import Database
 from gateway.settings import Settings
-from gateway.web.auth import CONFIGURED_USER_ROLE, check_credentials, login_required
-from gateway.web.deps import checked_form, csrf_token, form_text, get_settings, room_router
+from gateway.web.deps import checked_form, csrf_token, form_text, get_db, get_settings, room_router
 from gateway.web.templating import render
 
 router = room_router()
@@ -38,35 +40,37 @@ def _form(request: Request, next_path: str, *, status: int = 200, error: str | N
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "/", settings: Settings = Depends(get_settings)):  # noqa: A002
-    if not login_required(settings.web):
+def login_form(request: Request, next: str = "/"):  # noqa: A002
+    if not request.state.login_required:
         return RedirectResponse("/", status_code=303)
     return _form(request, safe_next(next or "/"))
 
 
 @router.post("/login")
-def login(request: Request, form: FormData = Depends(checked_form), settings: Settings = Depends(get_settings)):
-    if not login_required(settings.web):
+def login(request: Request, form: FormData = Depends(checked_form), settings: Settings = Depends(get_settings),
+          db: Database = Depends(get_db)):
+    if not request.state.login_required:
         return RedirectResponse("/", status_code=303)
     next_path, client = safe_next(form_text(form, "next", "/")), request.client.host if request.client else ""
     throttle, sessions = request.app.state.throttle, request.app.state.sessions
     if not throttle.allowed(client):
         return _form(request, next_path, status=429,
                      error="Too many failed logins from your address: try again in 15 minutes.")
-    if not check_credentials(settings.web, form_text(form, "username"), form_text(form, "password")):
+    user = authenticate(db, form_text(form, "username"), form_text(form, "password"), web=settings.web)
+    if user is None:
         throttle.failed(client)
         return _form(request, next_path, status=403, error="Wrong user name or password.")
     throttle.succeeded(client)
     old = request.state.session
     request.state.session = request.state.set_session = sessions.login(
-        old.token if old else None, settings.web.username, CONFIGURED_USER_ROLE)
+        old.token if old else None, user.name, user.role)
     return RedirectResponse(next_path, status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, _form: FormData = Depends(checked_form), settings: Settings = Depends(get_settings)):
+def logout(request: Request, _form: FormData = Depends(checked_form)):
     session = request.state.session
     if session is not None:
         request.app.state.sessions.logout(session.token)
     request.state.session, request.state.clear_session = None, True
-    return RedirectResponse("/login" if login_required(settings.web) else "/", status_code=303)
+    return RedirectResponse("/login" if request.state.login_required else "/", status_code=303)

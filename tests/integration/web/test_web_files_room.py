@@ -11,6 +11,7 @@ import re
 from openpyxl import Workbook, load_workbook
 from web_client import ingest
 
+from gateway.accounts.users import add_user
 from gateway.intake import Delivery, receive_bytes
 from gateway.stock import stock_view
 
@@ -31,10 +32,11 @@ def held_file(stockgate, tmp_path, name: str = "west.csv") -> str:
     return report["file_id"]
 
 
-def viewer(server, browser) -> None:
-    """Make `browser` a logged-in viewer (the session store's login, as /login does for a viewer account)."""
-    session = server.app.state.sessions.create()
-    browser.cookies["sg_session"] = server.app.state.sessions.login(session.token, "vera", "viewer").token
+def viewer(app, browser) -> str:
+    """Add the viewer `vera`, log `browser` in as her through the login form, and return a CSRF token."""
+    add_user(app.db, "vera", "vera-password", "viewer")
+    assert browser.login("vera", "vera-password").status == 303
+    return browser.get("/").csrf_token()
 
 
 def test_the_history_filters_by_transport_name_and_dates_and_exports_the_filtered_list(site, stockgate, tmp_path):
@@ -117,10 +119,9 @@ def test_a_viewer_sees_no_action_and_is_refused_the_posts(site, stockgate, tmp_p
     app, server, browser = site()
     file_id = held_file(stockgate, tmp_path)
     admin_token = browser.get(f"/files/{file_id}").csrf_token()
-    viewer(server, browser)
+    token = viewer(app, browser)
 
     page = browser.get(f"/files/{file_id}")
-    token = server.app.state.sessions.get(browser.cookies["sg_session"]).csrf
     refused = [browser.post(f"/files/{file_id}/{action}", {"csrf_token": token})
                for action in ("release", "reject", "reprocess")]
     upload = browser.upload("/upload", {"csrf_token": token}, "x.csv", b"SKU,MF\nA1,1\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from gateway.accounts.users import add_user
 from gateway.channel_sync.adapters import open_sandbox
 from gateway.channel_sync.listings import listings_view
 from gateway.passwords import hash_password
@@ -15,11 +16,11 @@ LOGIN = (f'[web]\nport = 0\nusername = "ops"\npassword_hash = "{hash_password("p
 ACTIONS = ("Set", "Adjust", "Link", "Unlink", "Mark", "Sync now", "Full sync", "Push now")
 
 
-def _as(server, browser, name: str, role: str):
-    """Log `browser` in as `name` with `role` (a session in the page's own store)."""
-    session = server.app.state.sessions.login(None, name, role)
-    browser.cookies["sg_session"] = session.token
-    return session
+def _as(app, browser, name: str, role: str) -> str:
+    """Add the user `name` with `role`, log `browser` in through the login form, and return a CSRF token."""
+    add_user(app.db, name, "password-" + name, role)
+    assert browser.login(name, "password-" + name).status == 303
+    return browser.get("/").csrf_token()
 
 
 def _setup(app):
@@ -33,11 +34,11 @@ def _setup(app):
 def test_a_viewer_sees_the_item_and_listings_without_actions_and_is_refused_every_action(site):
     app, server, browser = site(LOGIN)
     _setup(app)
-    _as(server, browser, "ops-admin", "operator")
+    _as(app, browser, "ops-admin", "operator")
     synced = browser.post("/channels/amz/sync", {"csrf_token": browser.get("/listings").csrf_token()})
     assert synced.status == 200 and "sync done" in synced.visible_text
 
-    viewer = _as(server, browser, "vera", "viewer")
+    token = _as(app, browser, "vera", "viewer")
     item, listings = browser.get("/item?sku=A1"), browser.get("/listings")
     assert item.status == listings.status == 200 and "L2" in listings.visible_text
     for page in (item, listings):
@@ -45,7 +46,6 @@ def test_a_viewer_sees_the_item_and_listings_without_actions_and_is_refused_ever
         assert 'action="/channels/' not in page.text and 'type="checkbox"' not in page.text
         assert not any(f">{label}</button>" in page.text for label in ACTIONS)
 
-    token = viewer.csrf
     posts = [("/item/set", {"sku": "A1", "warehouse": "MF", "quantity": "0"}),
              ("/item/adjust", {"sku": "A1", "warehouse": "MF", "delta": "-1"}),
              ("/listings/link", {"listing_channel": "amz", "listing_id": "L2", "sku": "A1"}),
@@ -67,7 +67,7 @@ def test_a_viewer_sees_the_item_and_listings_without_actions_and_is_refused_ever
 def test_an_operator_sees_the_actions(site):
     app, server, browser = site(LOGIN)
     _setup(app)
-    _as(server, browser, "olga", "operator")
+    _as(app, browser, "olga", "operator")
     item = browser.get("/item?sku=A1")
     assert ">Set</button>" in item.text and ">Adjust</button>" in item.text
     listings = browser.get("/listings")

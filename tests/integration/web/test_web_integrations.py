@@ -9,6 +9,7 @@ import json
 from sqlalchemy import select
 
 from gateway.accounts import audit
+from gateway.accounts.users import add_user
 from gateway.db import schema
 from gateway.passwords import hash_password
 
@@ -17,10 +18,11 @@ CHANNELS = ('[[channels]]\nname = "amz"\nmarketplace = "amazon"\nadapter = "sand
 LOGIN = f'[web]\nport = 0\nusername = "ops"\npassword_hash = "{hash_password("pw")}"\n' + CHANNELS
 
 
-def _as(server, browser, name: str, role: str):
-    session = server.app.state.sessions.login(None, name, role)
-    browser.cookies["sg_session"] = session.token
-    return session
+def _as(app, browser, name: str, role: str) -> str:
+    """Add the user `name` with `role`, log `browser` in through the login form; its CSRF token."""
+    add_user(app.db, name, "password-" + name, role)
+    assert browser.login(name, "password-" + name).status == 303
+    return browser.get("/").csrf_token()
 
 
 def _api(browser, method: str, path: str, body=None):
@@ -113,13 +115,13 @@ def test_the_api_lists_channels_and_patches_settings_with_null_restoring_the_fil
 
 def test_an_operator_reads_the_settings_without_a_form_and_is_refused_the_edits(site):
     app, server, browser = site(LOGIN)
-    operator = _as(server, browser, "olga", "operator")
+    csrf = _as(app, browser, "olga", "operator")
     page = browser.get("/integrations/amz")
     assert page.status == 200 and "smart" in page.visible_text
     assert 'action="/integrations/amz/settings"' not in page.text and ">Save</button>" not in page.text
-    assert browser.post("/integrations/amz/settings", {"csrf_token": operator.csrf, "buffer": "5"}).status == 403
-    assert browser.post("/integrations/amz/reset", {"csrf_token": operator.csrf, "key": "buffer"}).status == 403
+    assert browser.post("/integrations/amz/settings", {"csrf_token": csrf, "buffer": "5"}).status == 403
+    assert browser.post("/integrations/amz/reset", {"csrf_token": csrf, "key": "buffer"}).status == 403
     assert _api(browser, "PATCH", "/api/v1/channels/amz/settings", {"buffer": 5})[0] == 403
     assert _pipeline_row(app, "amz") == ("smart", 1, 0)
-    _as(server, browser, "ada", "admin")
+    _as(app, browser, "ada", "admin")
     assert 'action="/integrations/amz/settings"' in browser.get("/integrations/amz").text

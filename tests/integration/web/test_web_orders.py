@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from channels.model import OrderData, OrderLineData
 from gateway.accounts import audit
+from gateway.accounts.users import add_user
 from gateway.clock import now
 from gateway.orders import record_order
 from gateway.passwords import hash_password
@@ -144,10 +145,11 @@ def test_a_viewer_reads_an_order_without_the_cancel_form_and_is_refused_the_canc
     app, server, browser = site(LOGIN)
     _stocked(app)
     _order(app, "amz", "O-3", ("1", "HAT", 1))
-    viewer = server.app.state.sessions.login(None, "vera", "viewer")
-    browser.cookies["sg_session"] = viewer.token
+    add_user(app.db, "vera", "password-vera", "viewer")
+    assert browser.login("vera", "password-vera").status == 303
+    csrf = browser.get("/").csrf_token()
     page = browser.get("/orders/amz/O-3")
     assert page.status == 200 and "HAT" in page.visible_text and "/cancel" not in page.text
-    assert browser.post("/orders/amz/O-3/cancel", {"csrf_token": viewer.csrf, "choice": "restore"}).status == 403
+    assert browser.post("/orders/amz/O-3/cancel", {"csrf_token": csrf, "choice": "restore"}).status == 403
     assert _api(browser, "POST", "/api/v1/orders/amz/O-3/cancel", {"choice": "restore"})[0] == 403
     assert _api(browser, "GET", "/api/v1/orders/amz/O-3")[1]["status"] == "accepted"

@@ -14,6 +14,12 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
 
+def evaluated_template(text: str) -> bool:
+    """Whether `{{7*7}}` shows as 49 in `text`: a 49 standing alone, not one inside a time (18:49:28), a date
+    or a longer number."""
+    return re.search(r"(?<![\d:.,-])49(?![\d:.,])", text) is not None
+
+
 @dataclass
 class Page:
     status: int

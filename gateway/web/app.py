@@ -22,6 +22,7 @@ from gateway.db.engine import Database
 from gateway.errors import RetryableError
 from gateway.settings import Settings
 from gateway.web import api, rooms
+from gateway.web.api.deps import with_gate_answers
 from gateway.web.middleware import BodyTimeoutError, SessionGate, Shield
 from gateway.web.sessions import LoginThrottle, SessionStore
 from gateway.web.templating import message, render_text
@@ -44,6 +45,12 @@ class StockGateApp(FastAPI):
 
     def build_middleware_stack(self):
         return Shield(super().build_middleware_stack(), self._shield_settings)
+
+    def openapi(self) -> dict:
+        """FastAPI's document of the routes, with what the gate answers before them (`api.deps`)."""
+        if self.openapi_schema is None:
+            self.openapi_schema = with_gate_answers(super().openapi())
+        return self.openapi_schema
 
 
 def create_app(db: Database, settings: Settings, *, on_received: Callable[[str], None] | None = None) -> FastAPI:
@@ -108,11 +115,15 @@ async def body_timeout(request: Request, exc: BodyTimeoutError):
 
 
 async def retryable_error(request: Request, exc: RetryableError):
+    if _is_api(request):
+        return JSONResponse({"detail": f"{exc} (try again)"}, status_code=503)
     return PlainTextResponse(f"{exc} (try again)\n", status_code=503)
 
 
 async def internal_error(request: Request, exc: Exception):
     log.error("web request %s %s failed", request.method, request.url.path, exc_info=exc)
+    if _is_api(request):
+        return JSONResponse({"detail": "internal error: it has been logged"}, status_code=500)
     return PlainTextResponse("internal error: it has been logged\n", status_code=500)
 
 

@@ -24,6 +24,7 @@ from gateway.settings import Settings
 from gateway.web import api, rooms
 from gateway.web.api.deps import with_gate_answers
 from gateway.web.middleware import BodyTimeoutError, SessionGate, Shield
+from gateway.web.nul_guard import NulGuard
 from gateway.web.sessions import LoginThrottle, SessionStore
 from gateway.web.templating import message, render_text
 
@@ -37,14 +38,15 @@ TITLES = {400: "Cannot do that", 403: "Refused", 404: "Not found", 405: "Not all
 
 class StockGateApp(FastAPI):
     """FastAPI with `middleware.Shield` outermost, so even Starlette's own last-resort 500 carries the
-    security headers."""
+    security headers, and `nul_guard.NulGuard` inside it (a body that stops arriving while it reads is
+    Shield's 408, not Starlette's 500)."""
 
     def __init__(self, settings: Settings, **kwargs):
         self._shield_settings = settings
         super().__init__(**kwargs)
 
     def build_middleware_stack(self):
-        return Shield(super().build_middleware_stack(), self._shield_settings)
+        return Shield(NulGuard(super().build_middleware_stack()), self._shield_settings)
 
     def openapi(self) -> dict:
         """FastAPI's document of the routes, with what the gate answers before them (`api.deps`)."""

@@ -20,7 +20,8 @@ GATE_WRITE_ANSWERS = {"403": "a post from another site (its Origin is not this p
                       "411": "a post without a Content-Length", "413": "a body larger than 64 KB",
                       "415": "a body that is not application/json (every write, even one without a body: the "
                              "API's CSRF protection)"}
-GATE_ANSWERS = {"401": "not logged in", "503": "the database is not answering: try again"}
+GATE_ANSWERS = {"400": "a NUL character in the path, the query or the body (`nul_guard`)",
+                "401": "not logged in", "503": "the database is not answering: try again"}
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from ingest_data import (  # noqa: E402  (bench/ is the script's folder, first o
     SHAPE_TEXT, SHAPES, WAREHOUSES, PostgresStore, SqliteStore, catalog_levels, summary, write_shape,
 )
 from ingest_floors import POSTGRES_HOW, SQLITE_HOW, postgres_floor, sqlite_floor  # noqa: E402
+from ingest_steps import peak_mb  # noqa: E402  (VmHWM: ru_maxrss would carry this parent's size into a child)
 
 
 def child_pipeline(config: Path, csv_path: Path, args) -> None:
@@ -84,7 +84,7 @@ def child_pipeline(config: Path, csv_path: Path, args) -> None:
         write_profile(profiler, args.cprofile, args.shape)
     result = {"status": report.status, "rows": report.document["rows"], "changes": report.document["changes"],
               "import_s": imported - started, "receive_s": received - imported, "process_s": done - received,
-              "total_s": done - imported, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+              "total_s": done - imported, "rss_mb": peak_mb()}
     if steps:
         result["steps"] = steps.table()
     if args.tracemalloc:
@@ -122,7 +122,7 @@ def child_floor(kind: str, target: str, csv_path: Path) -> None:
     else:
         seconds, written, laps = postgres_floor(target, csv_path)
     print(json.dumps({"seconds": seconds, "written": written, "laps": laps,
-                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "rss_mb": peak_mb()}))
 
 
 def run_child(*argv: str) -> dict:

@@ -21,6 +21,11 @@ STEPS = [
     ("run (claimed file)", "gateway.pipeline.claims", "_run"),
     ("read spool", "gateway.pipeline.process", "read_spool"),
     ("parse (csv + checks)", "gateway.pipeline.process", "parse_file"),
+    ("streamed: parse + rows into the TEMP tables", "gateway.pipeline.staging", "stage_stream"),
+    ("streamed: chunk INSERTs (SQLite)", "gateway.pipeline.staging", "insert_rows"),
+    ("streamed: chunk COPY (PostgreSQL)", "gateway.pipeline.staging", "copy_rows"),
+    ("streamed: repeated SKUs", "gateway.pipeline.staging", "_settle_repeats"),
+    ("staged: apply_file_diff", "gateway.pipeline.process", "apply_file_diff"),
     ("decide", "gateway.pipeline.process", "decide"),
     ("plan_file", "gateway.pipeline.process", "plan_file"),
     ("orders since as_of", "gateway.pipeline.plan", "ordered_since"),
@@ -51,6 +56,15 @@ def rss_mb() -> float:
 
 
 def peak_mb() -> float:
+    """This process's own peak RSS (VmHWM). Not ru_maxrss: Linux carries that across exec, so a child started
+    by a large parent would report the parent's resident size at the fork as its floor."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -57,6 +57,15 @@ class PushResult:
     retryable: bool = False
 
 
+@dataclass(frozen=True)
+class CheckResult:
+    """One step of `stockgate channels check`: what was tried, whether it worked, and what to fix if not."""
+
+    step: str
+    ok: bool
+    detail: str
+
+
 class ChannelAdapter(Protocol):
     """What every channel adapter offers (one module per marketplace, built from settings by
     `gateway.channel_sync.adapters`)."""

@@ -34,7 +34,8 @@ class CancellationData:
     """A cancellation of a whole order (`line_ids` None) or of some of its lines.
 
     `where` is "marketplace" or "stockgate"; `choice` ("restore" or "keep") is the operator's and is
-    required when where == "stockgate"; `reason` is in the marketplace's own words or API code.
+    required when where == "stockgate"; `reason` is in the marketplace's own words or API code;
+    `cancelled_by` (buyer, seller or marketplace) where the marketplace says who cancelled.
     """
 
     order_id: str
@@ -43,6 +44,7 @@ class CancellationData:
     reason: str | None = None
     line_ids: tuple[str, ...] | None = None
     choice: str | None = None
+    cancelled_by: str | None = None
 
 
 def read_time(text: str, what: str = "time") -> datetime:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "parse_file": "parsers.files",
+    "stream_file": "parsers.files",
+    "RowChunk": "parsers.model",
     "CODES": "parsers.issues",
     "Issue": "parsers.issues",
     "IssueCode": "parsers.issues",
@@ -28,7 +30,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from parsers.files import parse_file
+    from parsers.files import parse_file, stream_file
     from parsers.issues import CODES, Issue, IssueCode, Severity, make_issue, render_issue_codes_markdown
     from parsers.model import (
         DEFAULT_INFORMATIONAL,
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
         DEFAULT_SKU_ALIASES,
         ParsedFile,
         ParseOptions,
+        RowChunk,
     )
     from parsers.tables import Table, TableReadError, read_table
 

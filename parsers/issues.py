@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
 QUANTITY_LIMIT = 2_000_000_000
+LISTED_ISSUES = 10_000   # a streamed file's report lists at most about this many issues; the rest are counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +196,14 @@ _ENTRIES = [
               "the file is not UTF-8 (first bad byte on line {line}, byte offset {offset}); it was read "
               "as Windows-1252, check accented characters",
               "A CSV that is not valid UTF-8 was decoded as Windows-1252.", {"line": 14, "offset": 1042}, scope="file"),
+    IssueCode("ISSUES_NOT_LISTED", "info",
+              "{count:,} more issues are not listed (a report lists the first {limit:,}): {by_code}",
+              "A file (read in chunks) with more issues than a report lists (`LISTED_ISSUES`, 10,000): the "
+              "first found are listed in row order, the rest are counted here by code. The row counts "
+              "(`errors`, `warnings`) include every issue; each unlisted one had its effect all the same (its "
+              "row was not applied).",
+              {"count": 990_000, "limit": 10_000, "by_code": "NOT_AN_INTEGER 989,998, DUPLICATE_SKU 2"},
+              scope="file"),
     IssueCode("HIDDEN_SHEET_SKIPPED", "warning", "sheet '{value}' is hidden and was skipped; read sheet '{used}'",
               "The first sheet of the workbook is hidden, so the first visible one was read.",
               {"value": "Lookup", "used": "Stock"}, scope="file"),
@@ -271,6 +280,12 @@ _ENTRIES = [
               "`stockgate release {file_id}`",
               "A `full` file with fewer rows than the source's `min_rows` is held.",
               {"rows": 0, "min_rows": 1, "file_id": "f_0194"}, raised_by="pipeline", scope="file"),
+    IssueCode("REJECTED_ON_REQUEST", "error", "rejected by {actor} while held{because}; nothing applied",
+              "An operator rejected a file the snapshot guard held (`stockgate reject FILE_ID [--reason TEXT]` or "
+              "the Reject button of its report page): it ends `rejected` and none of its rows is applied; the "
+              "issue says who rejected it and why.",
+              {"actor": "admin", "because": ": yesterday's export, sent again by mistake"},
+              raised_by="pipeline", scope="file"),
     IssueCode("INVALID_MODE", "error", "mode '{value}' is not valid for a {kind} file (use {allowed})",
               "The configured mode does not fit the kind of file.",
               {"value": "delta", "kind": "quantity_update", "allowed": "absolute"}, scope="file"),

@@ -71,6 +71,11 @@ class ParsedFile:
     titles: dict[str, str] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
     rejected: bool = False
+    row_titles: list[str | None] = field(default_factory=list, repr=False)   # while reading: aligned with skus
+    unlisted: dict[str, int] = field(default_factory=dict)   # streamed: issues past LISTED_ISSUES, by code
+    unlisted_error_rows: int = 0   # streamed: rows with an error none of whose issues is listed
+    streamed: bool = False   # the rows were handed over in RowChunks (`parsers.stream_file`): the columns stay
+    #                          empty, and repeated SKUs are the reader of the chunks' to find
 
     @property
     def valid_rows(self) -> int:
@@ -79,19 +84,36 @@ class ParsedFile:
 
     @property
     def error_rows(self) -> int:
-        """Number of distinct rows that carry at least one error."""
-        return len({i.row for i in self.issues
-                    if i.severity == "error" and i.row is not None and CODES[i.code].scope == "row"})
+        """Number of distinct rows that carry at least one error (unlisted ones included)."""
+        return len({i.row for i in self.issues if i.severity == "error" and i.row is not None
+                    and CODES[i.code].scope == "row"}) + self.unlisted_error_rows
 
     @property
     def error_count(self) -> int:
         """Number of error issues, file-level ones included."""
-        return sum(1 for i in self.issues if i.severity == "error")
+        return sum(1 for i in self.issues if i.severity == "error") + self._unlisted("error")
 
     @property
     def warning_count(self) -> int:
         """Number of warning issues."""
-        return sum(1 for i in self.issues if i.severity == "warning")
+        return sum(1 for i in self.issues if i.severity == "warning") + self._unlisted("warning")
+
+    def _unlisted(self, severity: str) -> int:
+        return sum(n for code, n in self.unlisted.items() if CODES[code].severity == severity)
+
+    def list_or_count(self, issues: list[Issue], limit: int, error_rows: int | None = None) -> bool:
+        """Add one row's issues (or a repeated SKU's) to `issues` while fewer than `limit` are listed, else
+        only count them by code, with `error_rows` rows with an error (default: 1 when one is an error); True
+        when they were listed. Once the list is full it stays full, so a row is listed or counted, never both."""
+        if len(self.issues) < limit:
+            self.issues.extend(issues)
+            return True
+        for issue in issues:
+            self.unlisted[issue.code] = self.unlisted.get(issue.code, 0) + 1
+        if error_rows is None:
+            error_rows = int(any(i.severity == "error" for i in issues))
+        self.unlisted_error_rows += error_rows
+        return False
 
     def reject(self, issue: Issue) -> None:
         """Record a file-level error and drop every row: nothing of this file may be applied."""
@@ -101,4 +123,23 @@ class ParsedFile:
         self.skus = []
         self.quantities = {key: [] for key in self.quantities}
         self.titles = {}
+        self.row_titles = []
+
+
+@dataclass
+class RowChunk:
+    """A bounded run of a streamed file's rows, in file order (`parsers.stream_file`).
+
+    Kept rows: `row_numbers`, `skus`, one list per quantity key in `quantities` and `titles` (the row's title
+    cell as written, or None), aligned; `suspects` maps the chunk's suspect SKUs to the reason. `failed`:
+    (row number, SKU, takes part in the repeated-SKU check) of each row with an error and a SKU. Repeated
+    SKUs are all still here: finding them (DUPLICATE_SKU, DUPLICATE_SKU_AGREES) is the reader's job.
+    """
+
+    row_numbers: list[int]
+    skus: list[str]
+    quantities: dict[str, list[int | None]]
+    titles: list[str | None]
+    suspects: dict[str, str]
+    failed: list[tuple[int, str, bool]]
 

@@ -25,11 +25,12 @@ _MAX_WAIT = 31     # chunks: after refusals in a row, the next attempts come 1, 
 _PLAIN_DIGITS = 9  # longer digit strings go through parse_quantity (QUANTITY_TOO_LARGE)
 
 
-def keep_title(titles: dict[str, str], sku: str, cell: str) -> None:
-    """Remember a kept row's title cell when it holds one (StockGate's `'` marks read back)."""
+def title_of(cell: str) -> str | None:
+    """A kept row's title from its cell (StockGate's `'` marks read back); None when the cell is empty."""
     text = cell.strip()
-    if text:
-        titles[sku] = read_back(text).strip() if text[0] == "'" else text
+    if not text:
+        return None
+    return read_back(text).strip() if text[0] == "'" else text
 
 
 class PlainChunks:
@@ -38,10 +39,12 @@ class PlainChunks:
 
     Repeated SKUs are found with a set of every SKU met so far (`taken`); the per-row loop's `seen`
     (SKU -> output index) learns the SKUs taken here only when that loop is about to run (`hand_over`),
-    which keeps a plain file to one cheap set insertion per row.
+    which keeps a plain file to one cheap set insertion per row. Without `repeats` (a streamed file, whose
+    reader finds repeated SKUs) nothing is remembered across chunks.
     """
 
-    def __init__(self, table: Table, layout: RowLayout, parsed: ParsedFile, seen: dict[str, int], as_of) -> None:
+    def __init__(self, table: Table, layout: RowLayout, parsed: ParsedFile, seen: dict[str, int], as_of, *,
+                 repeats: bool = True) -> None:
         self.table = table
         self.width = max([len(table.header), layout.sku + 1, *(i + 1 for i, _ in layout.quantities),
                           (layout.as_of or 0) + 1, (layout.title or 0) + 1])
@@ -55,6 +58,7 @@ class PlainChunks:
         self.empty_allowed = not layout.empty_is_error
         self.parsed = parsed
         self.seen = seen
+        self.repeats = repeats
         self.taken: set[str] = set()
         self.handed_over = 0   # parsed.skus[:handed_over] are all in `seen`
         self.refusals = 0      # in a row: a file irregular throughout is not checked twice per chunk
@@ -83,8 +87,9 @@ class PlainChunks:
                 return False
         skus = list(map(str.strip, map(self.sku, rows)))
         joined = "".join(skus)
-        if not (all(skus) and max(map(len, skus)) <= MAX_SKU_LENGTH and joined.isprintable() and "+" not in joined
-                and len(set(skus)) == len(skus) and self.taken.isdisjoint(skus)):
+        if not (all(skus) and max(map(len, skus)) <= MAX_SKU_LENGTH and joined.isprintable() and "+" not in joined):
+            return False
+        if self.repeats and not (len(set(skus)) == len(skus) and self.taken.isdisjoint(skus)):
             return False
         if "'" in joined and any(sku[0] == "'" for sku in skus):   # maybe neutralised: read row by row
             return False
@@ -96,7 +101,8 @@ class PlainChunks:
         if self.as_of_cell is not None:
             self._see_as_of(numbers, rows)
         parsed = self.parsed
-        self.taken.update(skus)
+        if self.repeats:
+            self.taken.update(skus)
         parsed.skus.extend(skus)
         parsed.row_numbers.extend(numbers)
         for (_, column), column_values in zip(self.quantities, values):
@@ -104,19 +110,22 @@ class PlainChunks:
         if self.title_cell is not None:
             texts = list(map(str.strip, map(self.title_cell, rows)))
             if any(text[:1] == "'" for text in texts):   # maybe StockGate's neutralised form: read it back
-                for sku, text in zip(skus, texts):
-                    keep_title(parsed.titles, sku, text)
+                parsed.row_titles.extend(map(title_of, texts))
             else:
-                parsed.titles.update(filter(itemgetter(1), zip(skus, texts)))
+                parsed.row_titles.extend(text or None for text in texts)
         return True
 
     def hand_over(self) -> None:
         """Before the per-row loop runs: put the SKUs taken since the last hand-over into `seen`."""
+        if not self.repeats:
+            return
         skus, start = self.parsed.skus, self.handed_over
         self.seen.update(zip(skus[start:], range(start, len(skus))))
 
     def taken_back(self, chunk: Sequence[tuple[int, list[str]]]) -> None:
         """After the per-row loop ran over `chunk`: its SKUs (and every kept row's) count as met."""
+        if not self.repeats:
+            return
         _, rows = zip(*chunk)   # the per-row loop has padded every row to the header's width
         self.taken.update(map(str.strip, map(self.sku, rows)))
         self.handed_over = len(self.parsed.skus)

@@ -24,12 +24,28 @@ def new_parsed_file(table: Table, kind: str) -> ParsedFile:
 def parse_quantity_update(table: Table, options: ParseOptions) -> ParsedFile:
     """Validate a Quantity Update table into one quantity list per warehouse column."""
     parsed = new_parsed_file(table, "quantity_update")
+    layout = quantity_update_layout(table, options, parsed)
+    if layout is not None:
+        collect_rows(table, layout, parsed, options.progress)
+        finish_parse(parsed)
+    return parsed
+
+
+def finish_parse(parsed: ParsedFile) -> None:
+    """After the rows: a file with a header and no rows says so (HEADER_ONLY)."""
+    if parsed.total_rows == 0 and not parsed.rejected:
+        parsed.issues.append(make_issue("HEADER_ONLY"))
+
+
+def quantity_update_layout(table: Table, options: ParseOptions, parsed: ParsedFile) -> RowLayout | None:
+    """The columns of a Quantity Update (its warehouse columns set in `parsed`), or None when its header
+    rejects it (the issue is in `parsed`)."""
     header = table.header
     sku_index, problem = find_column(header, "sku", options)
     as_of_index, as_of_problem = find_column(header, "as_of", options, required=False)
     if problem or as_of_problem:
         parsed.reject(problem or as_of_problem)
-        return parsed
+        return None
     informational = {normalise_header(name) for name in options.informational_columns}
     title_index = title_column(header, options)
     warehouses: list[int] = []
@@ -47,18 +63,14 @@ def parse_quantity_update(table: Table, options: ParseOptions) -> ParsedFile:
     if repeated:
         parsed.reject(make_issue("AMBIGUOUS_COLUMN", role=f"warehouse '{repeated[0]}'",
                                  columns=quoted_list([repeated[0]] * counts[repeated[0]])))
-        return parsed
+        return None
     if not warehouses:
         parsed.reject(make_issue(
             "MISSING_COLUMN", role="warehouse",
             looked_for="a column named after a warehouse code besides the SKU and informational columns",
             header=quoted_list(header)))
-        return parsed
+        return None
     parsed.warehouse_columns = names
     parsed.quantities = {name: [] for name in names}
-    layout = RowLayout(sku=sku_index, quantities=list(zip(warehouses, names)), as_of=as_of_index,
-                       unnamed=unnamed, check_extra_cells=True, title=title_index)
-    collect_rows(table, layout, parsed, options.progress)
-    if parsed.total_rows == 0 and not parsed.rejected:
-        parsed.issues.append(make_issue("HEADER_ONLY"))
-    return parsed
+    return RowLayout(sku=sku_index, quantities=list(zip(warehouses, names)), as_of=as_of_index,
+                     unnamed=unnamed, check_extra_cells=True, title=title_index)

@@ -7,7 +7,7 @@ row, where the slower rule functions run only when the plain-digits fast path do
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -23,9 +23,9 @@ from parsers.cells import (
 )
 from parsers.columns import spreadsheet_column
 from parsers.formula_cells import read_back
-from parsers.issues import make_issue, shown
-from parsers.model import ParsedFile
-from parsers.plain_rows import CHUNK_ROWS, PlainChunks, keep_title
+from parsers.issues import LISTED_ISSUES, make_issue, shown
+from parsers.model import ParsedFile, RowChunk
+from parsers.plain_rows import CHUNK_ROWS, PlainChunks, title_of
 from parsers.tables import Table
 
 
@@ -47,6 +47,19 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
                  progress: Callable[[int, int | None], None] | None = None) -> None:
     """Validate every data row of `table` into `parsed` (columns, failed SKUs, issues, as_of); `progress`, when
     given, is told (rows read, rows in the file if known) after each chunk of rows."""
+    for _ in iter_rows(table, layout, parsed, progress):
+        pass
+
+
+def iter_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
+              progress: Callable[[int, int | None], None] | None = None,
+              chunk_rows: int | None = None) -> Iterator[RowChunk]:
+    """`collect_rows`, or with `chunk_rows` the kept and failed rows handed over as RowChunks of about that
+    many rows (`parsed` keeps the issues, counts and as_of; its columns stay empty), without looking for
+    repeated SKUs: nothing here grows with the file but its issues."""
+    stream = chunk_rows is not None
+    parsed.streamed = stream
+    failed_rows: list[tuple[int, str, bool]] = []
     header = table.header
     width = len(header)
     sku_index, as_of_index, signed = layout.sku, layout.as_of, layout.signed
@@ -60,7 +73,7 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
     pairs = [(index, column.append) for index, column in zip(quantity_indexes, columns)]
     need = max([width, sku_index + 1, *(i + 1 for i in quantity_indexes), (as_of_index or 0) + 1,
                 (layout.title or 0) + 1])
-    title_index, titles = layout.title, parsed.titles
+    title_index, titles = layout.title, parsed.row_titles
     row_numbers, skus, issues, failed_skus = parsed.row_numbers, parsed.skus, parsed.issues, parsed.failed_skus
     suspect = parsed.suspect_skus
     notes = table.cell_notes  # filled by the XLSX reader as rows are read, so tested per row
@@ -74,7 +87,7 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
     last_summed: list = [None]   # delta: (row number, output index, values) of the last row added to another
     total = 0
     row_number = table.header_row
-    plain = PlainChunks(table, layout, parsed, seen, as_of)
+    plain = PlainChunks(table, layout, parsed, seen, as_of, repeats=not stream)
     rows, failure, last = table.rows, None, None
     progress = _row_progress(table, progress)
     while failure is None:
@@ -87,6 +100,8 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
             failure = exc
         if not chunk:
             break
+        if stream and len(skus) + len(failed_rows) >= chunk_rows:
+            yield _hand_over(parsed, failed_rows)
         last = chunk[-1]
         while chunk and not "".join(chunk[-1][1]).strip():
             chunk.pop()   # blank rows at the end of a chunk (a file's last lines) change nothing
@@ -140,7 +155,14 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
                 _unnamed_values(table, row_number, cells, unnamed, extra_from, unnamed_found, sku)
             if as_of_index is not None:
                 as_of.see(row_number, cells[as_of_index])
-            if sku_valid:
+            if stream:
+                if not row_issues:
+                    row_numbers.append(row_number)
+                    skus.append(sku)
+                    if title_index is not None:
+                        titles.append(title_of(cells[title_index]))
+                    continue
+            elif sku_valid:
                 mark = -row_number if row_issues else position
                 previous = remember(sku, mark)
                 if previous == mark:
@@ -148,7 +170,7 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
                         row_numbers.append(row_number)
                         skus.append(sku)
                         if title_index is not None:
-                            keep_title(titles, sku, cells[title_index])
+                            titles.append(title_of(cells[title_index]))
                         continue
                 elif signed:   # delta: every row is a movement, a repeated SKU's rows add up
                     if not row_issues:
@@ -156,6 +178,8 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
                             seen[sku] = position
                             row_numbers.append(row_number)
                             skus.append(sku)
+                            if title_index is not None:
+                                titles.append(None)   # (as before: a delta row's title is not kept here)
                         else:
                             index = quantity_indexes[0]
                             last_summed[0] = _add_movement(sku, row_number, previous, position, columns,
@@ -167,8 +191,13 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
                     continue
             for column in columns:
                 del column[position:]
-            issues.extend(row_issues)
-            if sku:
+            if stream:   # a row's issues are listed or counted together, so its error is counted once
+                parsed.list_or_count(row_issues, LISTED_ISSUES)
+            else:
+                issues.extend(row_issues)
+            if sku and stream:
+                failed_rows.append((row_number, sku, sku_valid))
+            elif sku:
                 failed_skus.add(sku)
         plain.taken_back(chunk)
         row_number = last[0]
@@ -176,8 +205,22 @@ def collect_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
         parsed.reject(make_issue("UNREADABLE_FILE", row=row_number + 1,
                                  reason=f"row {row_number + 1} cannot be read ({failure})"))
     elif table.unterminated_end and last is not None and last[0] > table.header_row:
-        _truncated_row(table, layout, parsed, last, as_of, last_summed[0])
+        _truncated_row(table, layout, parsed, last, as_of, last_summed[0], failed_rows if stream else None)
     _finish(parsed, total, conflicted, unnamed_found, as_of)
+    if stream and not parsed.rejected and (skus or failed_rows):
+        yield _hand_over(parsed, failed_rows)
+
+
+def _hand_over(parsed: ParsedFile, failed_rows: list) -> RowChunk:
+    """The rows kept and failed since the last chunk, as a RowChunk; `parsed` and `failed_rows` are emptied in
+    place (the row loop holds on to their lists)."""
+    chunk = RowChunk(list(parsed.row_numbers), list(parsed.skus), {k: list(v) for k, v in parsed.quantities.items()},
+                     list(parsed.row_titles) or [None] * len(parsed.skus), dict(parsed.suspect_skus),
+                     list(failed_rows))
+    for values in (parsed.row_numbers, parsed.skus, parsed.row_titles, failed_rows, *parsed.quantities.values()):
+        values.clear()
+    parsed.suspect_skus.clear()
+    return chunk
 
 
 def _row_progress(table: Table, report: Callable[[int, int | None], None] | None):
@@ -191,7 +234,7 @@ def _row_progress(table: Table, report: Callable[[int, int | None], None] | None
 
 
 def _truncated_row(table: Table, layout: RowLayout, parsed: ParsedFile, last: tuple[int, list[str]],
-                   as_of: _AsOf, summed: tuple | None = None) -> None:
+                   as_of: _AsOf, summed: tuple | None = None, failed_rows: list | None = None) -> None:
     """The file's last record has no line end: unless it is blank, take it back and report it.
 
     It went through the row loop like any row (so the loop needs no look-ahead); nothing after it can
@@ -202,8 +245,12 @@ def _truncated_row(table: Table, layout: RowLayout, parsed: ParsedFile, last: tu
         return   # a blank last line is not a row
     if parsed.row_numbers and parsed.row_numbers[-1] == row_number:   # kept: take it back (a row with an
         parsed.row_numbers.pop()                                      # error is in failed_skus already)
-        parsed.titles.pop(parsed.skus[-1], None)
-        parsed.failed_skus.add(parsed.skus.pop())
+        if parsed.row_titles:
+            parsed.row_titles.pop()
+        if failed_rows is not None:
+            failed_rows.append((row_number, parsed.skus.pop(), False))
+        else:
+            parsed.failed_skus.add(parsed.skus.pop())
         for values in parsed.quantities.values():
             values.pop()
     elif summed is not None and summed[0] == row_number:   # a delta row added to an earlier one: take it out
@@ -262,6 +309,10 @@ def _finish(parsed: ParsedFile, total: int, conflicted: set[str], unnamed_found:
     parsed.total_rows = total
     if conflicted:
         _drop_skus(parsed, conflicted)
+    if not parsed.streamed:   # the kept rows' titles by SKU, in file order
+        if parsed.row_titles:
+            parsed.titles = {sku: title for sku, title in zip(parsed.skus, parsed.row_titles) if title}
+        parsed.row_titles = []
     parsed.issues.sort(key=lambda issue: issue.row or 0)
     for issue in unnamed_found[:1] + as_of.problems[:1]:
         parsed.reject(issue)
@@ -314,8 +365,8 @@ def _drop_skus(parsed: ParsedFile, dropped: set[str]) -> None:
     parsed.row_numbers = [parsed.row_numbers[i] for i in keep]
     parsed.skus = [parsed.skus[i] for i in keep]
     parsed.quantities = {key: [values[i] for i in keep] for key, values in parsed.quantities.items()}
-    for sku in dropped:
-        parsed.titles.pop(sku, None)
+    if parsed.row_titles:
+        parsed.row_titles = [parsed.row_titles[i] for i in keep]
 
 
 class _AsOf:

@@ -7,13 +7,11 @@ else is data. XLSX reading lives in parsers.xlsx_reader.
 from __future__ import annotations
 
 import csv
-import io
 import re
-from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain
 
+from parsers.csv_table import BLOCK, Opener, header_and_rows, mark_utf8_rows, numbered_rows, opener_of, scan, size_of
 from parsers.issues import Issue, make_issue
 from parsers.model import ParseOptions
 
@@ -70,74 +68,47 @@ class Table:
     last_row: int | None = None  # the last row's number as far as known before reading (for progress only)
 
 
-def read_table(data: bytes, name: str, options: ParseOptions = ParseOptions(),
+def read_table(data: bytes | Opener, name: str, options: ParseOptions = ParseOptions(),
                knows_header: Callable[[list[str]], bool] | None = None) -> Table:
-    """Read a CSV or XLSX file into a Table; the format comes from the content, not the name.
+    """Read a CSV or XLSX file (its bytes, or an Opener of them) into a Table; the format comes from the
+    content, not the name. A CSV file is read a block at a time, never held whole.
 
     `knows_header` tells the delimiter sniffer whether a candidate header has the columns it needs.
     Raises TableReadError when the file is unreadable, unsupported, too large or unsafe.
     """
-    if len(data) > options.max_bytes:
-        raise TableReadError(make_issue("FILE_TOO_LARGE", size=len(data), limit=options.max_bytes))
-    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+    open_bytes = opener_of(data)
+    size = size_of(open_bytes)
+    if size > options.max_bytes:
+        raise TableReadError(make_issue("FILE_TOO_LARGE", size=size, limit=options.max_bytes))
+    with open_bytes() as stream:
+        start = stream.read(len(_OLE2_MAGIC))
+    if start.startswith(b"PK\x03\x04") or start.startswith(b"PK\x05\x06"):
         from parsers.xlsx_reader import read_xlsx  # calamine is loaded only when a workbook arrives
 
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            with open_bytes() as stream:   # a workbook is read whole (its size is bounded by the limits)
+                data = stream.read()
         return read_xlsx(data, options)
-    if data.startswith(_OLE2_MAGIC):
+    if start.startswith(_OLE2_MAGIC):
         raise TableReadError(make_issue(
             "UNSUPPORTED_FILE_TYPE", what="an Excel 97-2003 (.xls) or password-protected workbook"))
     for magic, what in _FOREIGN_MAGIC.items():
-        if data.startswith(magic):
+        if start.startswith(magic):
             raise TableReadError(make_issue("UNSUPPORTED_FILE_TYPE", what=what))
-    if name.lower().endswith(_EXCEL_SUFFIXES) and _NOT_SPACE.search(data):
+    if name.lower().endswith(_EXCEL_SUFFIXES) and _has_text(open_bytes):
         raise TableReadError(make_issue(
             "UNREADABLE_FILE", reason=f"it is named {name.rsplit('.', 1)[-1]!r} but is not a zip archive, "
                                       "so not an Excel workbook (renamed file?)"))
-    return read_csv(data, knows_header, options.max_columns)
+    return read_csv_stream(open_bytes, knows_header, options.max_columns)
 
 
-def decode_text(data: bytes) -> tuple[str, str, list[Issue]]:
-    """Decode CSV bytes: BOM-marked UTF-8/UTF-16, else UTF-8, else Windows-1252 (with a warning)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return _decode(data, "utf-8-sig"), "utf-8-sig", []
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _decode(data, "utf-16"), "utf-16", []
-    if b"\x00" in data:
-        raise TableReadError(make_issue("UNREADABLE_FILE", reason=(
-            "it contains NUL bytes, so it is binary or UTF-16 without a byte-order mark; "
-            "save it as UTF-8 CSV or .xlsx")))
-    try:
-        return data.decode("utf-8"), "utf-8", []
-    except UnicodeDecodeError as exc:
-        offset = exc.start
-    line = data.count(b"\n", 0, offset) + 1
-    return _decode(data, "cp1252"), "cp1252", [make_issue("ENCODING_FALLBACK", line=line, offset=offset)]
-
-
-def utf8_lines(data: bytes) -> list[int]:
-    """The 1-based numbers of the lines holding non-ASCII bytes that are all valid UTF-8.
-
-    In a file read as Windows-1252 these lines were written in another encoding than the rest.
-    Lines end as the CSV reader ends them (LF, CRLF or CR).
-    """
-    found = []
-    for number, line in enumerate(data.splitlines(), 1):
-        if not line.isascii():
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError:
-                continue
-            found.append(number)
-    return found
-
-
-def _decode(data: bytes, encoding: str) -> str:
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        label = {"cp1252": "UTF-8 or Windows-1252"}.get(encoding, encoding.upper())
-        raise TableReadError(make_issue(
-            "UNREADABLE_FILE", reason=f"it is not valid {label} text (bad byte at offset {exc.start})")) from None
+def _has_text(open_bytes) -> bool:
+    """Whether the bytes hold anything but white space."""
+    with open_bytes() as stream:
+        while block := stream.read(BLOCK):
+            if _NOT_SPACE.search(block):
+                return True
+    return False
 
 
 def _first_line(text: str) -> tuple[str, int]:
@@ -182,61 +153,41 @@ def sniff_delimiter(header_line: str, knows_header: Callable[[list[str]], bool] 
 
 def read_csv(data: bytes, knows_header: Callable[[list[str]], bool] | None = None,
              max_columns: int | None = None) -> Table:
-    """Read CSV bytes into a Table of text cells (nothing converted: `00123`, `NA` stay as written).
+    """Read CSV bytes into a Table of text cells (see `read_csv_stream`)."""
+    return read_csv_stream(opener_of(data), knows_header, max_columns)
+
+
+def read_csv_stream(open_bytes: Opener, knows_header: Callable[[list[str]], bool] | None = None,
+                    max_columns: int | None = None) -> Table:
+    """Read CSV into a Table of text cells (nothing converted: `00123`, `NA` stay as written), a block at
+    a time from `open_bytes` (called once to scan the bytes, once to read the rows).
 
     A header of more than `max_columns` cells is refused (TOO_MANY_COLUMNS) before any row is read.
     """
-    text, encoding, issues = decode_text(data)
-    if text[:4096].lstrip().startswith("<"):
+    scanned = scan(open_bytes)
+    if scanned.head[:4096].lstrip().startswith("<"):
         raise TableReadError(make_issue(
             "UNSUPPORTED_FILE_TYPE", what="an HTML or XML document (an old 'Excel' web export?)"))
-    header_line, header_row = _first_line(text)
+    header_line, header_row = _first_line(scanned.head)
     if not header_line:
         raise TableReadError(make_issue("EMPTY_FILE"))
     delimiter = sniff_delimiter(header_line, knows_header, max_columns)
-    lines, unterminated_end = _lines_to_read(text)
-    reader = csv.reader(lines, delimiter=delimiter, quotechar='"', strict=False)
-    table = Table("csv", [], header_row, iter(()), encoding=encoding, delimiter=delimiter, issues=issues,
-                  unterminated_end=unterminated_end, read_errors=(csv.Error,),
-                  last_row=max(text.count("\n"), text.count("\r")) + unterminated_end)   # quoted line ends: more
+    reader, stream, unterminated_end = header_and_rows(open_bytes, scanned, delimiter)
+    table = Table("csv", [], header_row, iter(()), encoding=scanned.encoding, delimiter=delimiter,
+                  issues=scanned.issues, unterminated_end=unterminated_end, read_errors=(csv.Error,),
+                  last_row=max(scanned.line_feeds, scanned.returns) + unterminated_end)   # quoted line ends: more
     try:
         for _ in range(header_row - 1):
             next(reader)
         table.header = [cell.strip() for cell in next(reader)]
     except csv.Error as exc:
+        stream.close()
         raise TableReadError(make_issue("UNREADABLE_FILE", reason=f"the header is not valid CSV ({exc})")) from None
     if max_columns is not None and len(table.header) > max_columns:
+        stream.close()
         raise TableReadError(make_issue("TOO_MANY_COLUMNS", what="the header", count=len(table.header),
                                         limit=max_columns))
-    table.rows = enumerate(reader, header_row + 1)
-    if encoding == "cp1252":
-        table.rows = _mark_utf8_rows(table.rows, reader, utf8_lines(data), table.utf8_rows)
+    table.rows = numbered_rows(reader, stream, header_row + 1)
+    if scanned.encoding == "cp1252":
+        table.rows = mark_utf8_rows(table.rows, reader, scanned.utf8_lines, table.utf8_rows)
     return table
-
-
-def _lines_to_read(text: str) -> tuple[Iterable[str], bool]:
-    """The CSV reader's input, and whether its last record may lack a line end.
-
-    A file ending in a line break can still end inside a quoted field (cut after a line break the
-    field holds). Then a closing quote is fed after the text: it ends that field, so the reader yields
-    the cut record last; after a complete last record it makes one blank record instead. Without
-    quotes in the file, a final line break always ends the last record.
-    """
-    lines = io.StringIO(text, newline="")
-    if not text.endswith(("\n", "\r")):
-        return lines, True
-    if '"' not in text:
-        return lines, False
-    return chain(lines, ['"']), True
-
-
-def _mark_utf8_rows(rows: Iterator[tuple[int, list[str]]], reader, lines: list[int],
-                    marks: dict[int, int]) -> Iterator[tuple[int, list[str]]]:
-    """Yield `rows` unchanged, first recording in `marks` each one that spans a line in `lines`."""
-    previous = reader.line_num
-    for number, cells in rows:
-        index = bisect_right(lines, previous)
-        if index < len(lines) and lines[index] <= reader.line_num:
-            marks[number] = lines[index]
-        previous = reader.line_num
-        yield number, cells

@@ -1,9 +1,10 @@
 """Build each configured channel's adapter from its settings, with the transport it talks through; and the
 one boundary where what the channels package raises for a person to fix becomes the gateway's ConfigError.
 
-`ADAPTERS` maps an `adapter = "..."` name to its builder: a real marketplace API later is one new module in
-channels/ plus one builder here. A builder takes the channel's settings, the data folder and an optional
-transport (tests pass a plain function or object instead of the network) and returns a
+`ADAPTERS` maps an `adapter = "..."` name to its builder: a real marketplace API is one new module in
+channels/ plus one builder (`marketplace_adapters`). A builder takes the channel's settings, the data folder,
+an optional transport (tests pass a plain function, object or httpx transport instead of the network) and
+the database (for what every process of a channel shares, such as the token refresh lease), and returns a
 `channels.base.ChannelAdapter`.
 """
 
@@ -20,6 +21,7 @@ from channels.feed import DEFAULT_STABLE_SECONDS, FIELDS, FeedAdapter
 from channels.sandbox import SandboxAdapter
 from channels.sandbox_market import SandboxMarketplace, sandbox_path
 from gateway.channel_sync.feed_stores import open_feed_store
+from gateway.channel_sync.marketplace_adapters import walmart_adapter
 from gateway.errors import ConfigError
 
 
@@ -39,7 +41,7 @@ def open_sandbox(channel, data_dir: Path) -> SandboxMarketplace:
     return SandboxMarketplace(sandbox_path(data_dir, channel.name), channel.marketplace, timeout_seconds=timeout)
 
 
-def sandbox_adapter(channel, data_dir: Path, transport=None) -> SandboxAdapter:
+def sandbox_adapter(channel, data_dir: Path, transport=None, db=None) -> SandboxAdapter:
     """The adapter for a `[[channels]]` entry with `adapter = "sandbox"`: by default it talks to the
     bundled simulator (`SandboxMarketplace.handle`, state under `<data_dir>/sandbox/`)."""
     if transport is None:
@@ -47,7 +49,7 @@ def sandbox_adapter(channel, data_dir: Path, transport=None) -> SandboxAdapter:
     return SandboxAdapter(channel.name, transport)
 
 
-def feed_adapter(channel, data_dir: Path, transport=None) -> FeedAdapter:
+def feed_adapter(channel, data_dir: Path, transport=None, db=None) -> FeedAdapter:
     """The adapter for a `[[channels]]` entry with `adapter = "feed"` (options: see config/example.toml)."""
     options = dict(channel.options)
     key = channel.key("options")          # errors name `channels[1].options.<option>`
@@ -67,16 +69,17 @@ def feed_adapter(channel, data_dir: Path, transport=None) -> FeedAdapter:
 ADAPTERS: dict[str, Callable[..., Any]] = {
     "sandbox": sandbox_adapter,
     "feed": feed_adapter,
+    "walmart": walmart_adapter,
 }
 
 
-def make_adapter(channel, data_dir: Path, transport: Any = None):
-    """Build the adapter configured for `channel` (a `ChannelSettings`)."""
+def make_adapter(channel, data_dir: Path, transport: Any = None, db: Any = None):
+    """Build the adapter configured for `channel` (a `ChannelSettings`); `db` is the gateway's `Database`."""
     builder = ADAPTERS.get(channel.adapter)
     if builder is None:
         raise ConfigError(f"{channel.key('adapter')}: unknown adapter {channel.adapter!r} "
                           f"(known: {', '.join(sorted(ADAPTERS))})")
-    return builder(channel, Path(data_dir), transport)
+    return builder(channel, Path(data_dir), transport, db)
 
 
 def feed_columns(value: Any, key: str) -> list[tuple[str, str]]:

@@ -52,9 +52,9 @@ class JobResult:
 class ChannelJobs:
     """Run channel jobs against the configured channels' adapters."""
 
-    def __init__(self, db: Database, settings: Settings, adapter_factory: Callable = make_adapter):
+    def __init__(self, db: Database, settings: Settings, adapter_factory: Callable | None = None):
         self.db, self.settings = db, settings
-        self._factory = adapter_factory
+        self._factory = adapter_factory or (lambda channel, data_dir: make_adapter(channel, data_dir, db=db))
         self._adapters: dict[str, object] = {}
         self._push_locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()

@@ -68,16 +68,19 @@ class SyncOutcome:
 
 
 def fetch_listings(adapter, cursor: str | None, full: bool) -> tuple[list, str | None]:
-    """Every page of listings from `cursor` (None for a full sync); the remote listings and the last cursor."""
-    listings, cursor = [], None if full else cursor
+    """Every page of listings from `cursor` (None for a full sync); the remote listings and the last cursor.
+    A listing shown on two pages (it moved while the pages were read) is kept once, as last shown."""
+    listings, cursor = {}, None if full else cursor
     for _ in range(MAX_PAGES):
         with channel_errors():
             page = adapter.list_listings(cursor, full)
-        listings += page.listings
+        for listing in page.listings:
+            listings.pop(listing.listing_id, None)
+            listings[listing.listing_id] = listing
         cursor = page.cursor if page.cursor is not None else cursor
         if not page.more:
             break
-    return listings, cursor
+    return list(listings.values()), cursor
 
 
 def sync_listings(db: Database, channel: str, adapter, *, full: bool = False) -> SyncOutcome:

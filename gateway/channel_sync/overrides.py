@@ -214,6 +214,25 @@ def unset_channel_setting(conn: Connection, settings: Settings, name: str, key: 
     return bool(removed), after
 
 
+def patch_channel_settings(conn: Connection, settings: Settings, name: str, changes: Mapping[str, Any], *,
+                           actor: str) -> EffectiveChannel:
+    """Set and unset keys of channel `name` in one go (a value of None drops that key's edit, as
+    `channels unset`), all or none: a bad value refuses the lot before anything is written; audited."""
+    cfg = configured_channel(settings, name)
+    if not changes:
+        raise ChannelSettingError(f"channels[{name!r}]: nothing to change")
+    for key in changes:
+        if key not in EDITABLE_KEYS:
+            raise ChannelSettingError(f"channels[{name!r}].{key}: not a setting that can be edited "
+                                      f"(editable: {', '.join(EDITABLE_KEYS)}) (nothing was changed)")
+    edits = {key: value for key, value in changes.items() if value is not None}
+    if edits:
+        set_channel_settings(conn, settings, name, edits, actor=actor)
+    for key in (key for key, value in changes.items() if value is None):
+        unset_channel_setting(conn, settings, name, key, actor=actor)
+    return effective_channel(cfg, _edits(conn, name).get(name))
+
+
 def _value(channel: EffectiveChannel, key: str) -> Any:
     return next(v.value for v in channel.values if v.key == key)
 

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from gateway.channel_sync.adapters import make_adapter
 from sqlalchemy import select
 
 from gateway.clock import as_utc, now
@@ -46,7 +45,7 @@ class ChannelScheduler:
     name = "channel scheduler"
 
     def __init__(self, db: Database, settings: Settings, *, holder: str | None = None,
-                 adapter_factory: Callable = make_adapter, lease_seconds: float = 15.0,
+                 adapter_factory: Callable | None = None, lease_seconds: float = 15.0,
                  poll_seconds: float = 0.3, debounce_seconds: float = 0.2, schedule_check_seconds: float = 5.0):
         from gateway.channel_sync.jobs import ChannelJobs
 

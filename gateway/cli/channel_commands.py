@@ -6,22 +6,20 @@ from __future__ import annotations
 import os
 import sys
 
-from sqlalchemy import func, select
-
 from channels.sandbox_market import SandboxRequestError
 from gateway.channel_sync.adapters import channel_errors, open_sandbox
 from gateway.channel_sync.jobs import ChannelJobs
 from gateway.channel_sync.linking import link_listing, unlink_listing
 from gateway.channel_sync.listing_views import LISTING_STATES
 from gateway.channel_sync.listings import listings_view, mark_listing
-from gateway.channel_sync.overrides import channel_edits, effective_channel
+from gateway.channel_sync.overview import channel_overview
 from gateway.channel_sync.scheduler import live_scheduler_holder
+from gateway.cli.channel_check_commands import register_check
 from gateway.cli.channel_settings_commands import register_actions
 from gateway.cli.output import print_json, print_table
 from gateway.cli.user_commands import cli_actor
-from gateway.clock import iso, parse_iso
+from gateway.clock import parse_iso
 from gateway.core.restore_policy import match_reason
-from gateway.db import schema
 from gateway.errors import NotFoundError, UsageError
 from parsers.issues import QUANTITY_LIMIT
 
@@ -87,6 +85,7 @@ def register(sub) -> None:
         a.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
         a.set_defaults(func=cmd_channels_job, job={"sync": "listings", "pull": "orders", "push": "push"}[action])
     register_actions(s)
+    register_check(s)
 
     p = sub.add_parser("listings", help="listings with link state and last pushed quantity; `mark` settles one, "
                                         "`link` and `unlink` decide one's item")
@@ -223,36 +222,9 @@ def cmd_sandbox_fail(app, args) -> int:
     return 0
 
 
-def _last_runs(conn) -> dict[tuple[str, str], dict]:
-    r = schema.job_runs.c
-    latest = select(r.channel, r.job, func.max(r.id).label("id")).group_by(r.channel, r.job).subquery()
-    rows = conn.execute(select(r.channel, r.job, r.started_at, r.finished_at, r.ok, r.detail)
-                        .join(latest, latest.c.id == r.id))
-    return {(x.channel, x.job): {"started_at": iso(x.started_at), "finished_at": iso(x.finished_at), "ok": x.ok,
-                                 "detail": x.detail} for x in rows}
-
-
 def cmd_channels_list(app, args) -> int:
-    l, o, c = schema.listings.c, schema.push_outbox.c, schema.channels.c
     with app.db.read() as conn:
-        ids = dict(conn.execute(select(c.name, c.id)).all())
-        by_status = {(ch, st): n for ch, st, n in conn.execute(
-            select(l.channel_id, l.status, func.count()).group_by(l.channel_id, l.status))}
-        unlinked = dict(conn.execute(select(l.channel_id, func.count()).where(l.item_id.is_(None))
-                                     .group_by(l.channel_id)).all())
-        pending = dict(conn.execute(select(o.channel_id, func.count()).group_by(o.channel_id)).all())
-        runs = _last_runs(conn)
-        edits = channel_edits(conn)
-    channels = []
-    for cfg in app.settings.channels:
-        cfg = effective_channel(cfg, edits.get(cfg.name)).channel
-        cid = ids.get(cfg.name)
-        channels.append({
-            "name": cfg.name, "marketplace": cfg.marketplace, "adapter": cfg.adapter, "enabled": cfg.enabled,
-            "restore_policy": cfg.restore_policy, "buffer": cfg.buffer, "max_qty": cfg.max_qty,
-            "listings": {st: by_status.get((cid, st), 0) for st in ("active", "missing", "sold", "deleted")},
-            "unlinked": unlinked.get(cid, 0), "pending_pushes": pending.get(cid, 0),
-            "last_runs": {job: runs.get((cfg.name, job)) for job in ("listings", "orders", "push")}})
+        channels = channel_overview(conn, app.settings)
     if args.json:
         print_json({"channels": channels})
         return 0

@@ -1,4 +1,4 @@
-"""Commands for files: ingest, reprocess, release, history, report, template."""
+"""Commands for files: ingest, reprocess, release, reject, history, report, template."""
 
 from __future__ import annotations
 
@@ -10,16 +10,15 @@ from sqlalchemy import select
 
 from gateway.cli.output import print_json, print_table
 from gateway.cli.stock_commands import positive_int
-from gateway.clock import iso, parse_iso
 from gateway.db import schema
 from gateway.errors import NotFoundError, UsageError
-from gateway.stock import find_warehouse
 
 # The pipeline (and the parsers, calamine, openpyxl behind it) load when a file command runs, not for
 # every `stockgate` invocation.
 
 PROGRESS_FROM_BYTES = 1024 * 1024     # smaller files are done before a bar would say anything
 STATUSES = ("received", "processing", "applied", "applied_with_errors", "rejected", "duplicate", "held")
+TRANSPORTS = ("ftp", "sftp", "folder", "cli", "web")
 
 
 def register(sub) -> None:
@@ -32,6 +31,8 @@ def register(sub) -> None:
                    help="create SKUs the catalog does not know (default: report them as UNKNOWN_SKU)")
     p.add_argument("--sheet", metavar="NAME", help="XLSX: the sheet to read (default: the first visible one)")
     p.add_argument("--dry-run", action="store_true", help="validate and show what would change; change nothing")
+    p.add_argument("--changes", action="store_true",
+                   help="with --dry-run: list each SKU's level before and after (JSON: `changes`)")
     p.add_argument("--force", action="store_true",
                    help="process it even when the same bytes were applied before (the duplicate rule); the "
                         "report names that file in `forced_from`")
@@ -51,12 +52,34 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     p.set_defaults(func=cmd_release)
 
+    p = sub.add_parser("preview", help="what a received or held file would change, each SKU's level before and "
+                                       "after (a held one as releasing it would); nothing is changed")
+    p.add_argument("file_id", metavar="FILE_ID", help="the file's id (from `history` or its report)")
+    p.add_argument("--limit", type=positive_int, default=1000, help="list at most this many changes (default 1000)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
+    p.set_defaults(func=cmd_preview)
+
+    p = sub.add_parser("reject", help="reject a file held by the snapshot guard: nothing applied, its report "
+                                      "says who rejected it and why")
+    p.add_argument("file_id", metavar="FILE_ID", help="the held file's id (from `history` or its report)")
+    p.add_argument("--reason", metavar="TEXT", help="why, for its report (one line)")
+    p.add_argument("--json", action="store_true", help="print its new report as JSON (for scripts)")
+    p.set_defaults(func=cmd_reject)
+
     p = sub.add_parser("history", help="Bulk Upload History, newest first")
-    p.add_argument("--limit", type=positive_int, default=50, help="at most this many files (default 50)")
+    p.add_argument("--limit", type=positive_int, default=50, help="at most this many files: a page (default 50)")
+    p.add_argument("--page", type=positive_int, default=1, help="this page of --limit files (default 1)")
     p.add_argument("--status", choices=STATUSES, help="only files in this state")
     p.add_argument("--warehouse", metavar="CODE", help="its stock files and the Quantity Update files that "
                                                        "changed it (code in any case)")
-    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
+    p.add_argument("--transport", choices=TRANSPORTS, help="only files that came this way")
+    p.add_argument("--account", metavar="LOGIN", help="only files sent by this FTP login")
+    p.add_argument("--since", metavar="DATE", help="received at or after this date or ISO time")
+    p.add_argument("--until", metavar="DATE", help="received before this ISO time, or on or before this date")
+    p.add_argument("--name", metavar="TEXT", help="only files whose name contains TEXT (any case)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the page as JSON (for scripts)")
+    out.add_argument("--csv", action="store_true", help="print every matching file as CSV (no paging)")
     p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("report", help="one file's report")
@@ -115,23 +138,21 @@ def _print_report(report, as_json: bool, dry_run: bool = False) -> int:
 
 
 def cmd_ingest(app, args) -> int:
-    from gateway.intake import Delivery, receive_file
-    from gateway.pipeline import preview, process_in_turn
+    from gateway.intake import receive_file
+    from gateway.pipeline import preview, preview_changes, process_in_turn
+    from gateway.pipeline.uploads import delivery_for
 
     path = Path(args.path)
     _check_readable(path)
     if args.mode and not args.warehouse:
         raise UsageError("--mode applies to stock files: name their warehouse with --warehouse")
-    warehouse = None
-    if args.warehouse:
-        with app.db.read() as conn:
-            warehouse = find_warehouse(conn, args.warehouse).code   # `west` is WEST
-    delivery = Delivery(name=path.name, transport="cli", warehouse=warehouse,
-                        mode=args.mode or "partial" if warehouse else "absolute",
-                        as_of=parse_iso(args.as_of, "--as-of") if args.as_of else None,
-                        options={"create_unknown_skus": args.create_unknown_skus,
-                                 **({"sheet": args.sheet} if args.sheet else {}),
-                                 **({"force": True} if args.force else {})})
+    delivery = delivery_for(app.db, name=path.name, transport="cli", warehouse=args.warehouse, mode=args.mode,
+                            as_of=args.as_of, sheet=args.sheet, create_unknown_skus=args.create_unknown_skus,
+                            force=args.force)
+    if args.changes and not args.dry_run:
+        raise UsageError("--changes lists what a dry run would change: add --dry-run")
+    if args.dry_run and args.changes:
+        return _print_preview(preview_changes(app.db, app.settings, delivery, _read_bytes(path)), args.json)
     if args.dry_run:
         return _print_report(preview(app.db, app.settings, delivery, _read_bytes(path)), args.json, dry_run=True)
     shown = not args.json and sys.stderr.isatty() and path.stat().st_size >= PROGRESS_FROM_BYTES
@@ -143,6 +164,20 @@ def cmd_ingest(app, args) -> int:
         if progress is not None:
             progress.close()
     return _print_report(report, args.json)
+
+
+def _print_preview(result, as_json: bool) -> int:
+    if as_json:
+        print_json(result.as_dict())
+        return result.report.exit_code
+    sys.stdout.write(result.report.to_text())
+    print_table(["SKU", "WAREHOUSE", "BEFORE", "AFTER", "ROW"],
+                [[c.sku, c.warehouse, "-" if c.before is None else c.before, c.after,
+                  "-" if c.row is None else c.row] for c in result.changes], empty="no level would change")
+    if result.total_changes > len(result.changes):
+        print(f"... and {result.total_changes - len(result.changes):,} more changes")
+    print("dry run: nothing was applied or recorded")
+    return result.report.exit_code
 
 
 def _check_readable(path: Path) -> None:
@@ -172,37 +207,64 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def cmd_reprocess(app, args) -> int:
-    from gateway.pipeline import process_in_turn, receive_again
+    from gateway.cli.user_commands import cli_actor
+    from gateway.pipeline import process_in_turn
+    from gateway.pipeline.actions import reprocess_file
 
-    file_id = receive_again(app.db, app.settings, args.file_id, mode=args.mode,
-                            create_unknown_skus=args.create_unknown_skus)
+    file_id = reprocess_file(app.db, app.settings, args.file_id, actor=cli_actor(), mode=args.mode,
+                             create_unknown_skus=args.create_unknown_skus)
     return _print_report(process_in_turn(app.db, app.settings, file_id), args.json)
 
 
 def cmd_release(app, args) -> int:
-    from gateway.pipeline import release
+    from gateway.cli.user_commands import cli_actor
+    from gateway.pipeline.actions import release_file
 
-    return _print_report(release(app.db, app.settings, args.file_id), args.json)
+    return _print_report(release_file(app.db, app.settings, args.file_id, actor=cli_actor()), args.json)
+
+
+def cmd_preview(app, args) -> int:
+    from gateway.pipeline import preview_stored
+
+    result = preview_stored(app.db, app.settings, args.file_id, limit=args.limit)
+    if not args.json and result.released:
+        print(f"file {args.file_id} is held: this is what releasing it would do")
+    return _print_preview(result, args.json)
+
+
+def cmd_reject(app, args) -> int:
+    from gateway.cli.user_commands import cli_actor
+    from gateway.pipeline.actions import reject_file
+
+    report = reject_file(app.db, app.settings, args.file_id, actor=cli_actor(), reason=args.reason)
+    if args.json:
+        print_json(report.document)
+    else:
+        sys.stdout.write(report.to_text())
+    return 0
 
 
 def cmd_history(app, args) -> int:
-    from gateway.pipeline.history import file_history
+    from gateway.pipeline.history import history_csv, history_filter, history_page
 
-    with app.db.read() as conn:   # an unknown --warehouse: NotFoundError naming the known ones
-        rows = file_history(conn, status=args.status, warehouse=args.warehouse, limit=args.limit)
-    files = [{"file_id": r.file_id, "name": r.name, "transport": r.transport, "account": r.account,
-              "source": r.source, "warehouse": r.warehouse, "kind": r.kind, "mode": r.mode, "status": r.status,
-              "received_at": iso(r.received_at), "as_of": iso(r.as_of), "finished_at": iso(r.finished_at),
-              "rows": {"total": r.rows_total, "applied": r.rows_applied, "errors": r.rows_errors,
-                       "warnings": r.rows_warnings},
-              "message": r.status_message} for r in rows]
+    filters = history_filter(status=args.status, warehouse=args.warehouse, transport=args.transport,
+                             account=args.account, since=args.since, until=args.until, name=args.name)
+    if args.csv:   # an unknown --warehouse: NotFoundError naming the known ones, before any output
+        for chunk in history_csv(app.db, filters, bom=False):
+            sys.stdout.write(chunk)
+        return 0
+    with app.db.read() as conn:
+        page = history_page(conn, filters, page=args.page, per_page=args.limit)
+    files = page["files"]
     if args.json:
-        print_json({"files": files})
+        print_json(page)
     else:
         print_table(["FILE_ID", "RECEIVED", "NAME", "WAREHOUSE", "KIND", "STATUS", "ROWS", "APPLIED", "ERRORS"],
                     [[x["file_id"], (x["received_at"] or "")[:19], x["name"], x["warehouse"] or "-", x["kind"],
                       x["status"], x["rows"]["total"], x["rows"]["applied"], x["rows"]["errors"]] for x in files],
                     empty="no files")
+        if page["pages"] > 1:
+            print(f"page {page['page']:,} of {page['pages']:,} ({page['total']:,} files; --page N for another)")
     return 0
 
 

@@ -5,17 +5,25 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict
 
+from gateway.channel_sync.jobs import ChannelJobs
+from gateway.channel_sync.marketplace_cancel import can_cancel_on_marketplace, cancel_on_marketplace
 from gateway.cli.output import print_json, print_table
-from gateway.clock import now, parse_iso
+from gateway.cli.user_commands import cli_actor
+from gateway.clock import parse_iso
 from gateway.core.restore_policy import ChoiceRequiredError, cancelled_before_placement, restore_decision
 from gateway.errors import UsageError
-from gateway.orders import CancellationData, explain_order, list_orders, record_cancellation
+from gateway.orders import cancel_in_stockgate, count_orders, explain_order, list_orders
+from gateway.orders.model import ORDER_STATUSES
+from gateway.orders.views import MAX_PAGE_SIZE
 from gateway.settings import MARKETPLACES
 
 
 def register(sub) -> None:
     p = sub.add_parser("orders", help="orders; `orders cancel` cancels in StockGate; `orders explain` says why")
     p.add_argument("--channel", metavar="NAME", help="only this channel's orders")
+    p.add_argument("--status", choices=ORDER_STATUSES, help="only orders with this status")
+    p.add_argument("--limit", type=int, metavar="N", help=f"at most N orders (1 to {MAX_PAGE_SIZE})")
+    p.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N (paging with --limit)")
     p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     p.set_defaults(func=cmd_orders)
     osub = p.add_subparsers(dest="action", metavar="ACTION")
@@ -31,6 +39,10 @@ def register(sub) -> None:
     cp.add_argument("--line", dest="lines", action="extend", nargs="+", metavar="LINE_ID",
                     help="cancel only these lines (default: every open line)")
     cp.add_argument("--reason", metavar="TEXT", help="why, kept with the cancellation")
+    cp.add_argument("--marketplace-reason", metavar="CODE",
+                    help="the reason code sent when the marketplace's API cancels there too (default: by the choice)")
+    cp.add_argument("--here-only", action="store_true",
+                    help="cancel in StockGate only, even where the marketplace's API could cancel there too")
     cp.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     cp.set_defaults(func=cmd_orders_cancel)
 
@@ -57,30 +69,33 @@ def register(sub) -> None:
 
 def cmd_orders(app, args) -> int:
     with app.db.read() as conn:
-        orders = list_orders(conn, args.channel)
+        orders = list_orders(conn, args.channel, args.status, limit=args.limit, offset=args.offset)
+        total = count_orders(conn, args.channel, args.status)
     if args.json:
-        print_json({"orders": orders})
+        print_json({"orders": orders, "total": total})
     else:
         print_table(["CHANNEL", "ORDER", "PLACED", "STATUS", "LINES", "UNITS", "TAKEN", "RESTORED", "OVERSOLD"],
                     [[o["channel"], o["order_id"], o["placed_at"], o["status"], o["lines"], o["units"], o["taken"],
                       o["restored"], o["oversold"]] for o in orders], empty="no orders")
+        if orders and len(orders) < total:
+            print(f"orders {args.offset + 1}-{args.offset + len(orders)} of {total}")
     return 0
 
 
 def cmd_orders_cancel(app, args) -> int:
-    cancellation = CancellationData(order_id=args.order_id, cancelled_at=now(), where="stockgate",
-                                    reason=args.reason, line_ids=tuple(args.lines) if args.lines else None,
-                                    choice=args.choice)
+    on_marketplace = _cancel_on_marketplace(app, args)
     with app.db.write() as conn:
-        outcome = record_cancellation(conn, args.channel_name, cancellation)
+        outcome = cancel_in_stockgate(conn, args.channel_name, args.order_id, choice=args.choice,
+                                      line_ids=args.lines, reason=args.reason, actor=cli_actor())
     if outcome.refused:   # an order placed later than now (a clock or a sandbox --placed-at in the future)
         if args.json:
             print_json({**asdict(outcome), "changed": False})
         sys.stderr.write(f"stockgate: error: {outcome.refused}\n")
         return 1
     if args.json:
-        print_json({**asdict(outcome), "changed": outcome.changed})
+        print_json({**asdict(outcome), "changed": outcome.changed, "marketplace": on_marketplace})
         return 0
+    print(on_marketplace["message"])
     name = f"{outcome.channel}/{outcome.order_id}"
     if not outcome.changed:
         print(f"order {name}: nothing changed, line(s) {', '.join(outcome.already_cancelled)} already cancelled")
@@ -94,6 +109,20 @@ def cmd_orders_cancel(app, args) -> int:
     if outcome.already_cancelled:
         print(f"already cancelled before, left as they were: {', '.join(outcome.already_cancelled)}")
     return 0
+
+
+def _cancel_on_marketplace(app, args) -> dict:
+    """Cancel on the marketplace first where its API allows it; what was done, for the output."""
+    channel = app.settings.channel(args.channel_name)
+    adapter = ChannelJobs(app.db, app.settings).adapter(args.channel_name) if channel is not None else None
+    if args.here_only or not can_cancel_on_marketplace(adapter):
+        why = "--here-only" if args.here_only else "its API does not allow it from StockGate: cancel it there too"
+        return {"cancelled": False, "message": f"not cancelled on the marketplace ({why})"}
+    reason, lines = cancel_on_marketplace(app.db, adapter, args.channel_name, args.order_id, args.lines,
+                                          args.choice, args.marketplace_reason)
+    return {"cancelled": bool(lines), "reason": reason, "lines": lines,
+            "message": f"cancelled on the marketplace too: line(s) {', '.join(lines)} ({reason})" if lines
+            else "nothing open to cancel on the marketplace"}
 
 
 def cmd_orders_explain(app, args) -> int:

@@ -57,3 +57,4 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence], empty: str = "
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
     for row in cells:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+

@@ -1,15 +1,18 @@
-"""Commands for SFTP and folder sources: `sources [--json]` and `sources poll NAME [--json]`."""
+"""Commands for SFTP and folder sources (and what FTP accounts sent): `sources [--json]` and `sources poll NAME
+[--json]`."""
 
 from __future__ import annotations
 
 import sys
 
 from gateway.cli.output import print_json, print_table
-from gateway.transports.sources.runner import find_source, poll_source, source_status
+from gateway.transports.ftp.account_status import ftp_account_status
+from gateway.transports.sources.runner import current_error, find_source, poll_source, source_status
 
 
 def register(sub) -> None:
-    p = sub.add_parser("sources", help="SFTP and folder sources: last poll, last success, last error")
+    p = sub.add_parser("sources", help="SFTP and folder sources: last poll, last success, last error; FTP accounts' "
+                                       "last upload")
     p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     p.set_defaults(func=cmd_sources)
     actions = p.add_subparsers(dest="action", metavar="ACTION")
@@ -20,15 +23,24 @@ def register(sub) -> None:
 
 
 def cmd_sources(app, args) -> int:
-    """Show every configured source with its last poll, success and error."""
+    """Show every configured source with its last poll, success and error, and each FTP account's last upload."""
     rows = source_status(app.db, app.settings)
+    accounts = ftp_account_status(app.db, app.settings)
     if args.json:
-        print_json({"sources": rows})
+        print_json({"sources": rows, "ftp_accounts": accounts})
         return 0
     print_table(["NAME", "TYPE", "WAREHOUSE", "LAST POLL", "LAST SUCCESS", "FAILURES", "NEXT POLL", "LAST ERROR"],
                 [[r["name"], r["type"], r["warehouse"], _short(r["last_poll_at"]), _short(r["last_success_at"]),
-                  r["failures"], _short(r["next_poll_at"]), _error(r)] for r in rows],
+                  r["failures"], _short(r["next_poll_at"]), current_error(r)] for r in rows],
                 empty="no sources configured ([[sources]] in the configuration)")
+    if accounts:
+        print()
+        print_table(["FTP ACCOUNT", "WAREHOUSES", "MODE", "FILES", "LAST UPLOAD", "LAST STATUS", "LAST REFUSED"],
+                    [[a["username"], " ".join(a["warehouses"]), a["mode"], a["files"],
+                      _short(a["last_upload"] and a["last_upload"]["received_at"]),
+                      a["last_upload"]["status"] if a["last_upload"] else "-",
+                      f"{a['last_refused']['name']}: {a['last_refused']['message'] or ''}" if a["last_refused"] else ""]
+                     for a in accounts])
     return 0
 
 
@@ -52,12 +64,3 @@ def cmd_sources_poll(app, args) -> int:
 
 def _short(value: str | None) -> str:
     return value[:19].replace("T", " ") if value else "-"
-
-
-def _error(row: dict) -> str:
-    """The last error, when it is newer than the last success (an old one is history)."""
-    if not row["last_error"]:
-        return ""
-    if row["last_success_at"] and row["last_error_at"] and row["last_success_at"] > row["last_error_at"]:
-        return ""
-    return row["last_error"]

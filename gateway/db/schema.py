@@ -188,6 +188,7 @@ order_lines = Table(
     _ts("cancelled_at"),
     Column("cancel_where", String(12)),      # marketplace | stockgate
     Column("cancel_reason", Text),
+    Column("cancel_by", String(12)),         # buyer | seller | marketplace, where the marketplace says it
     Column("restore", Boolean),
     Column("restore_rule", String(40)),
     Column("restore_explanation", Text),

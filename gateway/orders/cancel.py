@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Row, select, update
 
 from channels.model import CancellationData
+from gateway.accounts.audit import record
 from gateway.clock import as_utc, now
 from gateway.core.ledger import ChangeKind, StockChange
 from gateway.core.restore_policy import (
@@ -61,11 +62,29 @@ def record_cancellation(conn: Connection, channel: str, cancellation: Cancellati
     else:
         decision = NOTHING_TAKEN
     restored = _give_back(conn, ch, order_id, still_open) if decision.restore else ()
-    cancel_lines(conn, [line.id for line in still_open], decision, at=at, where=cancellation.where, reason=reason)
+    cancel_lines(conn, [line.id for line in still_open], decision, at=at, where=cancellation.where, reason=reason,
+                 by=cancellation.cancelled_by)
     status = close_order_when_every_line_is_cancelled(conn, order.id, at)
     return CancelOutcome(ch.name, order_id, tuple(line.line_id for line in still_open), already,
                          decision.restore, decision.rule, decision.reason_verdict, decision.explanation,
                          restored, status)
+
+
+def cancel_in_stockgate(conn: Connection, channel: str, order_id: str, *, choice: str | None,
+                        line_ids: Sequence[str] | None = None, reason: str | None = None,
+                        actor: str | None = None) -> CancelOutcome:
+    """An operator cancels an order (or the lines `line_ids`) now, choosing to restore its stock or keep it
+    (`stockgate orders cancel`, the order page): `record_cancellation` with where="stockgate"; a change
+    made by `actor` is written to the audit log (`order.cancel`) in the same transaction."""
+    cancellation = CancellationData(order_id=order_id, cancelled_at=now(), where="stockgate", reason=reason,
+                                    line_ids=tuple(line_ids) if line_ids else None, choice=choice)
+    outcome = record_cancellation(conn, channel, cancellation)
+    if actor is not None and outcome.changed:
+        record(conn, actor=actor, action="order.cancel", target=f"{outcome.channel}/{outcome.order_id}",
+               detail={"choice": choice, "lines": list(outcome.cancelled_lines), "reason": reason,
+                       "restore": outcome.restore, "rule": outcome.rule,
+                       "restored": [f"{m.sku} +{m.units} to {m.warehouse}" for m in outcome.restored]})
+    return outcome
 
 
 def _refuse(conn: Connection, ch: ChannelRow, order: Row, cancellation: CancellationData, at: datetime,

@@ -17,6 +17,7 @@ from parsers.issues import QUANTITY_LIMIT
 ORDER_STATUSES = ("pending", "accepted", "cancelled")
 CANCEL_PLACES = ("marketplace", "stockgate")
 CHOICES = ("restore", "keep")
+CANCELLED_BY = ("buyer", "seller", "marketplace")
 ID_MAX_LENGTH = 100
 
 
@@ -125,6 +126,8 @@ def check_cancellation(channel: str, cancellation: CancellationData) -> None:
     check_time(cancellation.cancelled_at, f"{where}: cancelled_at")
     if cancellation.where not in CANCEL_PLACES:
         raise UsageError(f"{where}: cancelled where {cancellation.where!r}? (marketplace or stockgate)")
+    if cancellation.cancelled_by not in (None, *CANCELLED_BY):
+        raise UsageError(f"{where}: cancelled by {cancellation.cancelled_by!r}? (buyer, seller or marketplace)")
     if cancellation.choice not in (None, *CHOICES):
         raise UsageError(f"{where}: choice {cancellation.choice!r} is not 'restore' or 'keep'")
     if cancellation.line_ids is not None:

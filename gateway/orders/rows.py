@@ -97,13 +97,13 @@ def set_order(conn: Connection, order_pk: int, **values) -> None:
 
 
 def cancel_lines(conn: Connection, line_pks: Sequence[int], decision: RestoreDecision, *, at: datetime,
-                 where: str, reason: str | None) -> None:
-    """Mark lines cancelled with the restore decision that was made for them."""
+                 where: str, reason: str | None, by: str | None = None) -> None:
+    """Mark lines cancelled with the restore decision that was made for them (and who cancelled, if known)."""
     if not line_pks:
         return
     ol = schema.order_lines.c
     conn.execute(update(schema.order_lines).where(ol.id.in_(list(line_pks))).values(
-        status="cancelled", cancelled_at=at, cancel_where=where, cancel_reason=reason,
+        status="cancelled", cancelled_at=at, cancel_where=where, cancel_reason=reason, cancel_by=by,
         restore=decision.restore, restore_rule=decision.rule, restore_explanation=decision.explanation))
 
 

@@ -10,6 +10,8 @@ from sqlalchemy import Connection, func, select
 from gateway.clock import iso
 from gateway.core.restore_policy import NOT_CONSULTED, reason_verdict
 from gateway.db import schema
+from gateway.errors import UsageError
+from gateway.orders.model import ORDER_STATUSES
 from gateway.orders.rows import channel_row, find_order, order_lines
 
 
@@ -20,22 +22,53 @@ def _verdict(marketplace: str, rule: str | None, reason: str | None) -> str:
     return NOT_CONSULTED
 
 
-def list_orders(conn: Connection, channel: str | None = None) -> list[dict]:
-    """Every order (of one channel when named), newest placement first, with unit totals."""
+MAX_PAGE_SIZE = 1000
+
+
+def _order_filter(conn: Connection, query, channel: str | None, status: str | None):
+    """`query` limited to one channel's orders and one status; UsageError for a status that is none."""
+    o = schema.orders.c
+    if channel is not None:
+        query = query.where(o.channel_id == channel_row(conn, channel).id)
+    if status is not None:
+        if status not in ORDER_STATUSES:
+            raise UsageError(f"order status {status!r} is not one of {', '.join(ORDER_STATUSES)}")
+        query = query.where(o.status == status)
+    return query
+
+
+def count_orders(conn: Connection, channel: str | None = None, status: str | None = None) -> int:
+    """How many orders `list_orders` lists with these filters (without its paging)."""
+    return conn.execute(_order_filter(conn, select(func.count()).select_from(schema.orders), channel,
+                                      status)).scalar_one()
+
+
+def list_orders(conn: Connection, channel: str | None = None, status: str | None = None, *,
+                limit: int | None = None, offset: int = 0) -> list[dict]:
+    """Orders (of one channel, of one status when named), newest placement first, with unit totals;
+    `limit` and `offset` page through them. NotFoundError for an unknown channel."""
+    if limit is not None and not 1 <= limit <= MAX_PAGE_SIZE:
+        raise UsageError(f"page size {limit} must be 1 to {MAX_PAGE_SIZE}")
+    if offset < 0:
+        raise UsageError(f"offset {offset} must be 0 or more")
     o, c, ol, a = schema.orders.c, schema.channels.c, schema.order_lines.c, schema.allocations.c
     query = (select(o.id, c.name, o.order_id, o.placed_at, o.status, o.accepted_at, o.cancelled_at, o.oversold)
              .join(schema.channels, c.id == o.channel_id).order_by(o.placed_at.desc(), c.name, o.order_id))
-    if channel is not None:
-        query = query.where(c.id == channel_row(conn, channel).id)
+    query = _order_filter(conn, query, channel, status)
+    if limit is not None or offset:
+        query = query.limit(limit).offset(offset)
     orders = conn.execute(query).all()
+    if not orders:
+        return []
+    pks = [r.id for r in orders]
     lines = {r.order_pk: r for r in conn.execute(
         select(ol.order_pk, func.count().label("lines"), func.sum(ol.quantity).label("units"))
-        .group_by(ol.order_pk))}
-    open_lines = dict(conn.execute(select(ol.order_pk, func.count()).where(ol.status == "open")
+        .where(ol.order_pk.in_(pks)).group_by(ol.order_pk))}
+    open_lines = dict(conn.execute(select(ol.order_pk, func.count()).where(ol.status == "open", ol.order_pk.in_(pks))
                                    .group_by(ol.order_pk)).all())
     moved = {r.order_pk: r for r in conn.execute(
         select(ol.order_pk, func.sum(a.units).label("taken"), func.sum(a.restored_units).label("restored"))
-        .join(schema.order_lines, ol.id == a.order_line_id).group_by(ol.order_pk))}
+        .join(schema.order_lines, ol.id == a.order_line_id).where(ol.order_pk.in_(pks)).group_by(ol.order_pk))}
     result = []
     for r in orders:
         counts, units = lines.get(r.id), moved.get(r.id)
@@ -67,7 +100,8 @@ def explain_order(conn: Connection, channel: str, order_id: str) -> dict:
         cancellation = None
         if line.status == "cancelled":
             cancellation = {"cancelled_at": iso(line.cancelled_at), "where": line.cancel_where,
-                            "reason": line.cancel_reason, "restore": line.restore, "rule": line.restore_rule,
+                            "reason": line.cancel_reason, "by": line.cancel_by, "restore": line.restore,
+                            "rule": line.restore_rule,
                             "reason_verdict": _verdict(ch.marketplace, line.restore_rule, line.cancel_reason),
                             "explanation": line.restore_explanation}
         lines.append({"line_id": line.line_id, "sku": line.sku, "quantity": line.quantity,

@@ -8,7 +8,6 @@ While it is processed a heartbeat keeps the claim fresh; any exit before the com
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -16,24 +15,21 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, exists, func, or_, select, update
 
-from gateway.clock import as_utc, now
+from gateway.clock import now
 from gateway.core.files import FINAL, FileStatus, check_transition
 from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.errors import NotFoundError, StockGateError, UsageError
-from gateway.intake import Delivery
 from gateway.db.leases import process_holder
 from gateway.pipeline.heartbeat import HEARTBEAT_SECONDS, STALE_AFTER, Heartbeat
 from gateway.pipeline.kinds import delivered_kind
 from gateway.pipeline.process import (
-    FileFacts, Outcome, Phase, archive_spool, build_report, cyclic_gc_paused, decide, load_facts, process_claimed,
-    read_and_parse, record_outcome, report_folder,
+    FileFacts, Outcome, Phase, archive_spool, build_report, load_facts, process_claimed, record_outcome, report_folder,
 )
 from gateway.pipeline.recovery import requeue_abandoned
 from gateway.pipeline.report import Report, write_report_files
 from gateway.pipeline.rerun import reruns_of
 from gateway.settings import Settings
-from gateway.stock import warehouses
 from parsers import make_issue
 
 log = logging.getLogger(__name__)
@@ -260,22 +256,3 @@ def release(db: Database, settings: Settings, file_id: str, *, worker_id: str | 
         raise UsageError(f"file {file_id} is {_status(db, file_id)[0]}: only a held file can be released")
     return _run(db, settings, file_id, worker_id, guard=False, on_phase=on_phase)
 
-
-def preview(db: Database, settings: Settings, delivery: Delivery, data: bytes) -> Report:
-    """What processing `data` would do (a dry run): validated and planned, nothing written or recorded."""
-    started = time.monotonic()
-    received = now()
-    facts = FileFacts(None, None, delivery.name, delivery.transport, delivery.warehouse,
-                      delivery.mode if delivery.warehouse else "absolute", hashlib.sha256(data).hexdigest(),
-                      len(data), delivery.dedupe_scope, received, as_utc(delivery.as_of), dict(delivery.options))
-    too_large = len(data) > settings.files.max_file_mb * 1024 * 1024
-    with db.read() as conn:
-        codes = set(warehouses(conn))
-    with cyclic_gc_paused():
-        kind, options, parsed = read_and_parse(settings, facts, None if too_large else data, codes)
-        with db.read() as conn:
-            outcome = decide(conn, settings, facts, kind, options, parsed, guard=True, create_items=False,
-                             lock=False)
-        report = build_report(facts, outcome, started)
-        del parsed, outcome   # freed before collection resumes
-    return report

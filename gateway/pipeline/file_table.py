@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 TABLE = "sg_file_rows"   # lives in the connection's temp schema, for one plan, then dropped
 DIFF = "sg_file_diff"    # the rows of a file being applied that move a level: (n, seq, file_row, item, q0, l0...)
-_COPY_BATCH = 10_000     # rows per COPY write (PostgreSQL)
+FAILED = "sg_file_failed"   # a streamed file's rows with an error and a SKU: (file_row, sku, repeatable)
 _ROWS_PER_INSERT = 200
 _MAX_VARIABLES = 999     # SQLite's smallest compiled-in limit of bound values per statement
 
@@ -34,21 +34,21 @@ def file_rows(conn: Connection, skus: Sequence[str], columns: Sequence[Sequence[
         cursor.execute(f"DROP TABLE IF EXISTS temp.{TABLE}")
         cursor.execute(f"CREATE TEMP TABLE {TABLE} (seq INTEGER PRIMARY KEY, sku TEXT NOT NULL"
                        f"{''.join(f', {name} INTEGER' for name in names)})")
-        _insert(cursor, ["sku", *names], zip(skus, *columns), len(skus))
+        _insert(cursor, TABLE, ["sku", *names], zip(skus, *columns), len(skus))
         yield
     finally:
         cursor.execute(f"DROP TABLE IF EXISTS temp.{TABLE}")
         cursor.close()
 
 
-def _insert(cursor, names: list[str], rows: Iterator[tuple], count: int) -> None:
+def _insert(cursor, table: str, names: list[str], rows: Iterator[tuple], count: int) -> None:
     """Insert `count` rows, many per statement (a million single-row statements take 1.6 times as long).
 
-    seq is not bound: it is the rowid, which in a fresh table counts 1, 2, 3... in insertion order.
+    Unless seq is given it is the rowid, which in a fresh table counts 1, 2, 3... in insertion order.
     """
     per = max(1, min(_ROWS_PER_INSERT, _MAX_VARIABLES // len(names)))
     one = f"({', '.join('?' * len(names))})"
-    sql = f"INSERT INTO temp.{TABLE} ({', '.join(names)}) VALUES "
+    sql = f"INSERT INTO temp.{table} ({', '.join(names)}) VALUES "
     values = chain.from_iterable(rows)
     full, rest = divmod(count, per)
     if full:
@@ -77,16 +77,18 @@ def differing_rows(conn: Connection, warehouse_ids: Sequence[int], *, delta: boo
     return _fetch(conn, sql, tuple(warehouse_ids))
 
 
-def absent_stocked_levels(conn: Connection, warehouse_id: int) -> list[tuple[int, int]]:
-    """(item_id, on_hand) of the warehouse's levels above 0 whose SKU is not in the file table."""
-    return _run(conn, f"SELECT s.item_id, s.on_hand FROM stock_levels s WHERE s.warehouse_id = ? "
+def absent_stocked_levels(conn: Connection, warehouse_id: int, *, failed: bool = False) -> list[tuple[int, int]]:
+    """(item_id, on_hand) of the warehouse's levels above 0 whose SKU is not in the file table (nor, with
+    `failed`, among a streamed file's failed rows: a row with an error never zeroes its SKU)."""
+    also = f" AND s.item_id NOT IN (SELECT i.id FROM {FAILED} x JOIN items i ON i.sku = x.sku)" if failed else ""
+    return run(conn, f"SELECT s.item_id, s.on_hand FROM stock_levels s WHERE s.warehouse_id = ? "
                       f"AND s.on_hand > 0 AND s.item_id NOT IN (SELECT i.id FROM {TABLE} f "
-                      f"JOIN items i ON i.sku = f.sku) ORDER BY s.item_id", (warehouse_id,))
+                      f"JOIN items i ON i.sku = f.sku){also} ORDER BY s.item_id", (warehouse_id,))
 
 
 def stocked_count(conn: Connection, warehouse_id: int) -> int:
     """How many levels of the warehouse are above 0."""
-    return _run(conn, "SELECT count(*) FROM stock_levels WHERE warehouse_id = ? AND on_hand > 0", (warehouse_id,))[0][0]
+    return run(conn, "SELECT count(*) FROM stock_levels WHERE warehouse_id = ? AND on_hand > 0", (warehouse_id,))[0][0]
 
 
 def _fetch(conn: Connection, sql: str, params: tuple) -> list[tuple]:
@@ -104,7 +106,8 @@ def _sql(conn: Connection, sql: str) -> str:
     return sql if conn.dialect.name == "sqlite" else sql.replace("?", "%s")
 
 
-def _run(conn: Connection, sql: str, params: tuple = ()) -> list[tuple]:
+def run(conn: Connection, sql: str, params: tuple = ()) -> list[tuple]:
+    """Execute one statement (`?` marks on both engines) on the driver's cursor; its rows, if any."""
     cursor = conn.connection.cursor()
     try:
         cursor.execute(_sql(conn, sql), params)
@@ -118,49 +121,86 @@ def drop_staged(conn: Connection) -> None:
     SQLite when it fails)."""
     cursor = conn.connection.cursor()
     try:
-        for name in (DIFF, TABLE):
+        for name in (DIFF, TABLE, FAILED):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
     finally:
         cursor.close()
 
 
-def stage(conn: Connection, rows: Sequence[int], skus: Sequence[str], titles: Sequence[str | None],
-          columns: Sequence[Sequence[int | None]]) -> None:
-    """Create `sg_file_rows(seq, file_row, sku, title, q0..qN)` (seq: 1 + index into `skus`; title: the
-    row's storable title or NULL) and fill it: SQLite by multi-row INSERTs, PostgreSQL by COPY; it stays
-    until `drop_staged` (or, on PostgreSQL, the commit)."""
-    drop_staged(conn)
-    names = [f"q{k}" for k in range(len(columns))]
-    postgres = conn.dialect.name == "postgresql"
-    integer = "BIGINT" if postgres else "INTEGER"
+def insert_rows(conn: Connection, table: str, names: list[str], rows: Iterator[tuple], count: int) -> None:
+    """SQLite: add `count` rows to a TEMP table by multi-row INSERTs."""
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(f"CREATE TEMP TABLE {TABLE} (seq {integer} PRIMARY KEY, file_row {integer}, sku TEXT NOT NULL, "
-                       "title TEXT"
-                       f"{''.join(f', {name} {integer}' for name in names)})" + (" ON COMMIT DROP" if postgres else ""))
-        if postgres:
-            with cursor.copy(f"COPY {TABLE} (seq, file_row, sku, title, {', '.join(names)}) FROM STDIN") as copy:
-                for row in zip(range(1, len(skus) + 1), rows, skus, titles, *columns):
-                    copy.write_row(row)
-            cursor.execute(f"ANALYZE {TABLE}")
-        else:
-            values = zip(range(1, len(skus) + 1), rows, skus, titles, *columns)
-            _insert(cursor, ["seq", "file_row", "sku", "title", *names], values, len(skus))
+        _insert(cursor, table, names, rows, count)
     finally:
         cursor.close()
 
 
-def unknown_seqs(conn: Connection) -> list[int]:
-    """Indexes (seq - 1) of the staged rows whose SKU is not in the catalog, in file order."""
-    return [r[0] for r in _run(conn, f"SELECT f.seq - 1 FROM {TABLE} f LEFT JOIN items i ON i.sku = f.sku "
-                                     "WHERE i.id IS NULL ORDER BY f.seq")]
-
-
-def drop_rows(conn: Connection, indexes: Sequence[int]) -> None:
-    """Take these rows (indexes into the file's kept rows) out of the staged table: they apply nothing."""
+def copy_rows(conn: Connection, table: str, names: list[str], rows: Iterator[tuple], count: int) -> None:
+    """PostgreSQL: add rows to a TEMP table by one COPY (`count` unused: the rows say when they end)."""
     cursor = conn.connection.cursor()
     try:
-        cursor.executemany(_sql(conn, f"DELETE FROM {TABLE} WHERE seq = ?"), [(i + 1,) for i in indexes])
+        with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()
+
+
+def unknown_count(conn: Connection) -> int:
+    """How many staged rows name a SKU the catalog does not have."""
+    return run(conn, f"SELECT count(*) FROM {TABLE} f WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.sku = f.sku)")[0][0]
+
+
+def unknown_suspects(conn: Connection) -> list[tuple[int, int, str, str | None]]:
+    """(seq, file row, SKU, the parser's suspicion or None) of the unknown staged rows a spreadsheet may have
+    made (suspected by the parser, all digits, or with a `+`), in file order: the only unknown rows that
+    come back to Python."""
+    digits = "f.sku NOT GLOB '*[^0-9]*'" if conn.dialect.name == "sqlite" else "f.sku ~ '^[0-9]+$'"
+    plus = "instr(f.sku, '+') > 0" if conn.dialect.name == "sqlite" else "strpos(f.sku, '+') > 0"
+    return run(conn, f"SELECT f.seq, f.file_row, f.sku, f.suspect FROM {TABLE} f WHERE NOT EXISTS (SELECT 1 FROM "
+                     f"items i WHERE i.sku = f.sku) AND (f.suspect IS NOT NULL OR {digits} OR {plus}) ORDER BY f.seq")
+
+
+def unknown_rows(conn: Connection, limit: int) -> list[tuple[int, str]]:
+    """(file row, SKU) of the first `limit` staged rows whose SKU is unknown, in file order (UNKNOWN_SKU each)."""
+    return run(conn, f"SELECT f.file_row, f.sku FROM {TABLE} f WHERE NOT EXISTS (SELECT 1 FROM items i "
+                     "WHERE i.sku = f.sku) ORDER BY f.seq LIMIT ?", (limit,))
+
+
+def drop_unknown(conn: Connection) -> None:
+    """Take the rows whose SKU is unknown out of the staged table (they were reported, never applied)."""
+    run(conn, f"DELETE FROM {TABLE} WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.sku = {TABLE}.sku)")
+
+
+def drop_rows(conn: Connection, seqs: Sequence[int]) -> None:
+    """Take these staged rows (by seq) out of the staged table: they apply nothing."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(_sql(conn, f"DELETE FROM {TABLE} WHERE seq = ?"), [(seq,) for seq in seqs])
+    finally:
+        cursor.close()
+
+
+def rows_of_skus(conn: Connection, skus: Sequence[str], columns: int) -> dict[str, tuple]:
+    """SKU -> (seq, file row, q0, q1, ...) of the staged rows naming these SKUs (one row per SKU by then)."""
+    run(conn, "CREATE TEMP TABLE sg_file_wanted (sku TEXT PRIMARY KEY)")
+    try:
+        write = copy_rows if conn.dialect.name == "postgresql" else insert_rows
+        write(conn, "sg_file_wanted", ["sku"], ((sku,) for sku in skus), len(skus))
+        values = "".join(f", f.q{k}" for k in range(columns))
+        found = run(conn, f"SELECT f.sku, f.seq, f.file_row{values} FROM {TABLE} f JOIN sg_file_wanted w ON w.sku = f.sku")
+    finally:
+        run(conn, "DROP TABLE sg_file_wanted")
+    return {row[0]: row[1:] for row in found}
+
+
+def set_cells(conn: Connection, cells: Sequence[tuple[int, int, int]]) -> None:
+    """Set staged cells: (k of the column q<k>, value, seq) each."""
+    cursor = conn.connection.cursor()
+    try:
+        for k, value, seq in cells:
+            cursor.execute(_sql(conn, f"UPDATE {TABLE} SET q{k} = ? WHERE seq = ?"), (value, seq))
     finally:
         cursor.close()
 
@@ -168,7 +208,7 @@ def drop_rows(conn: Connection, indexes: Sequence[int]) -> None:
 def create_unknown_items(conn: Connection, file_id: str | None, at) -> int:
     """Create an item, with the row's title, for every staged SKU not in the catalog yet (remembering
     `file_id`)."""
-    _run(conn, f"INSERT INTO items (sku, title, created_at, created_by_file) SELECT f.sku, f.title, ?, ? "
+    run(conn, f"INSERT INTO items (sku, title, created_at, created_by_file) SELECT f.sku, f.title, ?, ? "
                f"FROM {TABLE} f LEFT JOIN items i ON i.sku = f.sku WHERE i.id IS NULL ORDER BY f.seq "
                "ON CONFLICT (sku) DO NOTHING", (at, file_id))
 
@@ -177,21 +217,21 @@ def store_titles(conn: Connection, *, replace: bool) -> None:
     """Give the staged rows' items their titles: where an item has none, and with `replace` (a Quantity
     Update) where its title differs (`stock.titles.store_titles`' rules, in one statement)."""
     differs = " OR items.title <> f.title" if replace else ""
-    _run(conn, f"UPDATE items SET title = f.title FROM {TABLE} f WHERE items.sku = f.sku AND f.title IS NOT NULL "
+    run(conn, f"UPDATE items SET title = f.title FROM {TABLE} f WHERE items.sku = f.sku AND f.title IS NOT NULL "
                f"AND (items.title IS NULL OR items.title = ''{differs})")
 
 
 def lock_levels(conn: Connection, warehouse_ids: Sequence[int]) -> None:
     """PostgreSQL: lock (FOR UPDATE, in key order) the existing levels the staged rows name, without
     bringing them into Python."""
-    _run(conn, f"SELECT count(*) FROM (SELECT 1 FROM stock_levels s JOIN items i ON i.id = s.item_id "
+    run(conn, f"SELECT count(*) FROM (SELECT 1 FROM stock_levels s JOIN items i ON i.id = s.item_id "
                f"JOIN {TABLE} f ON f.sku = i.sku WHERE s.warehouse_id IN ({', '.join('?' * len(warehouse_ids))}) "
                "ORDER BY s.item_id, s.warehouse_id FOR UPDATE OF s) locked", tuple(warehouse_ids))
 
 
 def lock_warehouse(conn: Connection, warehouse_id: int) -> None:
     """PostgreSQL: lock (FOR UPDATE, in key order) every level of the warehouse, without reading them out."""
-    _run(conn, "SELECT count(*) FROM (SELECT 1 FROM stock_levels WHERE warehouse_id = ? ORDER BY item_id "
+    run(conn, "SELECT count(*) FROM (SELECT 1 FROM stock_levels WHERE warehouse_id = ? ORDER BY item_id "
                "FOR UPDATE) locked", (warehouse_id,))
 
 
@@ -202,18 +242,18 @@ def stage_diff(conn: Connection, warehouse_ids: Sequence[int]) -> None:
     integer = "BIGINT" if postgres else "INTEGER"
     count = len(warehouse_ids)
     cells = "".join(f", q{k} {integer}, l{k} {integer}" for k in range(count))
-    _run(conn, f"CREATE TEMP TABLE {DIFF} (n {integer} PRIMARY KEY, seq {integer}, file_row {integer}, "
+    run(conn, f"CREATE TEMP TABLE {DIFF} (n {integer} PRIMARY KEY, seq {integer}, file_row {integer}, "
                f"item {integer}{cells})" + (" ON COMMIT DROP" if postgres else ""))
     joins = " ".join(f"LEFT JOIN stock_levels s{k} ON s{k}.item_id = i.id AND s{k}.warehouse_id = ?"
                      for k in range(count))
     picks = "".join(f", f.q{k}, s{k}.on_hand" for k in range(count))
     wheres = " OR ".join(f"(f.q{k} IS NOT NULL AND f.q{k} IS DISTINCT FROM s{k}.on_hand)" for k in range(count))
     names = "".join(f", q{k}, l{k}" for k in range(count))
-    _run(conn, f"INSERT INTO {DIFF} (n, seq, file_row, item{names}) SELECT row_number() OVER (ORDER BY f.seq), "
+    run(conn, f"INSERT INTO {DIFF} (n, seq, file_row, item{names}) SELECT row_number() OVER (ORDER BY f.seq), "
                f"f.seq, f.file_row, i.id{picks} FROM {TABLE} f JOIN items i ON i.sku = f.sku {joins} "
                f"WHERE {wheres} ORDER BY f.seq", tuple(warehouse_ids))
     if postgres:
-        _run(conn, f"ANALYZE {DIFF}")
+        run(conn, f"ANALYZE {DIFF}")
 
 
 def diff_counts(conn: Connection, warehouse_count: int) -> tuple[int, int, int, int]:
@@ -223,6 +263,6 @@ def diff_counts(conn: Connection, warehouse_count: int) -> tuple[int, int, int, 
     zero = " + ".join(f"(CASE WHEN {m} AND q{k} = 0 THEN 1 ELSE 0 END)" for k, m in enumerate(moved))
     down = " + ".join(f"(CASE WHEN {m} AND q{k} < COALESCE(l{k}, 0) AND q{k} > 0 THEN 1 ELSE 0 END)"
                       for k, m in enumerate(moved))
-    row = _run(conn, f"SELECT count(*), COALESCE(sum(CASE WHEN {' OR '.join(moved)} THEN 1 ELSE 0 END), 0), "
+    row = run(conn, f"SELECT count(*), COALESCE(sum(CASE WHEN {' OR '.join(moved)} THEN 1 ELSE 0 END), 0), "
                      f"COALESCE(sum({up}), 0), COALESCE(sum({down}), 0), COALESCE(sum({zero}), 0) FROM {DIFF}")[0]
     return int(row[1]), int(row[2]), int(row[3]), int(row[4])

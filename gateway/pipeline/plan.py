@@ -24,7 +24,7 @@ from gateway.core.ledger import ChangeKind, StockChange
 from gateway.core.skus import DigitSkus, spreadsheet_form, spreadsheet_originals
 from gateway.db import schema
 from gateway.pipeline import file_table
-from gateway.stock.titles import TITLE_MAX_LENGTH, storable_title
+from gateway.pipeline.staging import StagedRows
 from gateway.stock import (
     WarehouseRow,
     catalog_ids,
@@ -35,7 +35,7 @@ from gateway.stock import (
 )
 from parsers import Issue, ParsedFile, ParseOptions, make_issue
 from parsers.columns import find_column
-from parsers.issues import QUANTITY_LIMIT
+from parsers.issues import LISTED_ISSUES, QUANTITY_LIMIT
 
 ABSENT_FROM_SNAPSHOT = "absent from full snapshot"
 _BULK_FROM = 2000   # rows: above this, read whole tables once instead of looking keys up
@@ -79,6 +79,9 @@ class FilePlan:
     replaced: dict[int, Issue] = field(default_factory=dict)  # id(parser issue) -> the issue to report instead
     digit_skus: DigitSkus | None = None                       # the catalog's digit SKUs, once read
     staged: bool = False   # the differing rows wait in file_table.DIFF for stock.apply_file_diff (not in changes)
+    first_rows: dict[str, int] = field(default_factory=dict)  # streamed: a repeated SKU's first row
+    unlisted: dict[str, int] = field(default_factory=dict)    # streamed: issues past LISTED_ISSUES, by code
+    unlisted_error_rows: int = 0                              # streamed: rows failed here, not in error_rows
 
 
 def resolve_warehouses(parsed: ParsedFile, rules: PlanRules, known: dict[str, WarehouseRow]
@@ -178,8 +181,8 @@ def _unknown_skus(conn: Connection, parsed: ParsedFile, rules: PlanRules, plan: 
     their new item ids by SKU when the source may create items (provisional negative ids in a dry run,
     never written; each new item remembers `file_id`), else UNKNOWN_SKU each and {}.
     """
-    skus, rows = parsed.skus, parsed.row_numbers
-    unknown = _refuse_mangled(conn, parsed, plan, sku_column, unknown)
+    skus, rows, suspect = parsed.skus, parsed.row_numbers, parsed.suspect_skus
+    unknown = _refuse_mangled(conn, plan, sku_column, [(i, rows[i], skus[i], suspect.get(skus[i])) for i in unknown])
     if not unknown:
         return {}
     if rules.create_unknown_skus:
@@ -213,33 +216,33 @@ def _protect(conn: Connection, plan: FilePlan, found: list[str]) -> None:
     plan.protected_items.update(item_ids(conn, found).values())
 
 
-def _refuse_mangled(conn: Connection, parsed: ParsedFile, plan: FilePlan, sku_column: str | None,
-                    unknown: list[int]) -> list[int]:
-    """SKU_LOOKS_MANGLED for the unknown SKUs a spreadsheet probably changed; the rest of `unknown`."""
-    skus, rows, suspect = parsed.skus, parsed.row_numbers, parsed.suspect_skus
+def _refuse_mangled(conn: Connection, plan: FilePlan, sku_column: str | None,
+                    unknown: list[tuple[int, int, str, str | None]]) -> list[int]:
+    """SKU_LOOKS_MANGLED for the unknown SKUs a spreadsheet probably changed; the keys of the rest.
 
-    def maybe(sku: str) -> bool:
-        return sku in suspect or (sku.isascii() and sku.isdigit()) or "+" in sku
+    `unknown`: (key, row number, SKU, the parser's suspicion or None) per unknown row, in file order.
+    """
+    def maybe(sku: str, suspicion: str | None) -> bool:
+        return suspicion is not None or (sku.isascii() and sku.isdigit()) or "+" in sku
 
-    if not any(maybe(skus[i]) for i in unknown):
-        return unknown
+    if not any(maybe(sku, suspicion) for _, _, sku, suspicion in unknown):
+        return [key for key, _, _, _ in unknown]
     known = _digit_skus(conn, plan)
     rest = []
-    for i in unknown:
-        sku = skus[i]
-        reason, found = spreadsheet_originals(sku, known) if maybe(sku) else ("", [])
+    for key, row, sku, suspicion in unknown:
+        reason, found = spreadsheet_originals(sku, known) if maybe(sku, suspicion) else ("", [])
         if found:
             _protect(conn, plan, found)
             text_known = _known_text(found)
-        elif sku in suspect or (spreadsheet_form(sku) or ("",))[0] == "scientific notation":
-            reason = suspect.get(sku) or "scientific notation"
+        elif suspicion is not None or (spreadsheet_form(sku) or ("",))[0] == "scientific notation":
+            reason = suspicion or "scientific notation"
             text_known = "no SKU in the catalog matches it, and none is created from it"
         else:
-            rest.append(i)
+            rest.append(key)
             continue
-        plan.issues.append(make_issue("SKU_LOOKS_MANGLED", row=rows[i], column=sku_column, value=sku, sku=sku,
+        plan.issues.append(make_issue("SKU_LOOKS_MANGLED", row=row, column=sku_column, value=sku, sku=sku,
                                       reason=reason, known=text_known))
-        plan.error_rows.add(rows[i])
+        plan.error_rows.add(row)
     return rest
 
 
@@ -289,7 +292,8 @@ def repeats_of_failed_rows(parsed: ParsedFile, plan: FilePlan) -> list[Issue]:
     repeats = {i.sku for i in parsed.issues if i.code in _REPEATS} if plan.error_rows else set()
     if not repeats:
         return [plan.replaced.get(id(i), i) for i in parsed.issues] if plan.replaced else parsed.issues
-    first = {sku: row for sku, row in zip(parsed.skus, parsed.row_numbers) if sku in repeats}
+    first = plan.first_rows if parsed.streamed else {
+        sku: row for sku, row in zip(parsed.skus, parsed.row_numbers) if sku in repeats}
     issues = []
     for issue in parsed.issues:
         issue = plan.replaced.get(id(issue), issue)
@@ -314,9 +318,9 @@ def column_names(parsed: ParsedFile, options: ParseOptions) -> tuple[str | None,
 
 def plan_file(conn: Connection, parsed: ParsedFile, options: ParseOptions, rules: PlanRules,
               known: dict[str, WarehouseRow], as_of: datetime, *, file_id: str | None,
-              lock: bool = False) -> FilePlan:
+              lock: bool = False, staged: StagedRows | None = None) -> FilePlan:
     """Everything `parsed` would change, checked against permissions, staleness (snapshots only) and the
-    snapshot guard."""
+    snapshot guard. A streamed file (`parsed.streamed`) has its rows in the database already (`staged`)."""
     plan = FilePlan()
     pairs, plan.rejected = resolve_warehouses(parsed, rules, known)
     if plan.rejected:
@@ -331,11 +335,14 @@ def plan_file(conn: Connection, parsed: ParsedFile, options: ParseOptions, rules
     _name_mangled_parser_rows(conn, parsed, plan)
     sku_column, quantity_column = column_names(parsed, options)
     quantities = dict(parsed.quantities)
-    if rules.mode != "delta":
+    if staged is not None:
+        plan.first_rows = staged.first_rows
+        _adjust_staged_for_orders(conn, parsed, pairs, staged, as_of, plan, quantity_column)
+    elif rules.mode != "delta":
         _adjust_for_orders(conn, parsed, pairs, quantities, as_of, plan, quantity_column)
     columns = [(quantities[key], wh, quantity_column or key) for key, wh in pairs]
-    if rules.mode != "delta" and rules.create_items:
-        _plan_staged(conn, plan, parsed, rules, columns, sku_column, file_id, lock)
+    if staged is not None:
+        _plan_staged(conn, plan, parsed, rules, columns, sku_column, file_id, lock, staged)
     elif conn.dialect.name == "sqlite":
         _plan_in_sqlite(conn, plan, parsed, rules, columns, sku_column, file_id)
     else:
@@ -372,30 +379,57 @@ def _plan_from_reads(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules
     plan.rows_unchanged = sum(1 for item in ids if item is not None) - plan.rows_applied
 
 
+def _adjust_staged_for_orders(conn: Connection, parsed: ParsedFile, pairs, staged: StagedRows, as_of: datetime,
+                              plan: FilePlan, quantity_column: str | None) -> None:
+    """`_adjust_for_orders` for a streamed file: the ordered SKUs' staged cells are lowered in the database."""
+    ordered = ordered_since(conn, [wh.id for _, wh in pairs], as_of)
+    if not ordered:
+        return
+    column_of = {wh.id: (staged.columns.index(key), key) for key, wh in pairs}
+    found = file_table.rows_of_skus(conn, sorted({sku for sku, _ in ordered}), len(staged.columns))
+    cells = []
+    for (sku, wh_id), units in sorted(ordered.items()):
+        row, (k, key) = found.get(sku), column_of.get(wh_id, (None, None))
+        if row is None or k is None or row[2 + k] is None:
+            continue
+        value = row[2 + k]
+        adjusted = max(value - units, 0)
+        cells.append((k, adjusted, row[0]))
+        column = key if parsed.kind == "quantity_update" else quantity_column
+        plan.issues.append(make_issue("ORDER_ADJUSTMENT", row=row[1], column=column, value=value, sku=sku,
+                                      adjusted=adjusted, units=units))
+    file_table.set_cells(conn, cells)
+
+
 def _plan_staged(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules: PlanRules, columns: list,
-                 sku_column: str | None, file_id: str | None, lock: bool) -> None:
-    """Plan a file being applied with its rows staged in the database (both engines): unknown SKUs are
-    refused, reported or created there, the differing rows stay in `file_table.DIFF` and are counted in
-    SQL; only the `full` zeroing comes back as `StockChange`s. The staged tables stay for the apply."""
+                 sku_column: str | None, file_id: str | None, lock: bool, staged: StagedRows) -> None:
+    """Plan a file being applied whose rows were staged in the database as they were read (both engines):
+    unknown SKUs are refused, reported or created there, the differing rows stay in `file_table.DIFF` and
+    are counted in SQL; only the `full` zeroing comes back as `StockChange`s. The staged tables stay for
+    the apply."""
     warehouse_ids = [wh.id for _, wh, _ in columns]
-    file_table.stage(conn, parsed.row_numbers, parsed.skus, staged_titles(parsed.titles, parsed.skus),
-                     [values for values, _, _ in columns])
-    unknown, known_rows = file_table.unknown_seqs(conn), len(parsed.skus)
+    known_rows = staged.kept
+    unknown = file_table.unknown_count(conn)
     if unknown:
-        rest = _refuse_mangled(conn, parsed, plan, sku_column, unknown)
+        suspects = file_table.unknown_suspects(conn)
+        rest = set(_refuse_mangled(conn, plan, sku_column, suspects))
+        refused = [seq for seq, _, _, _ in suspects if seq not in rest]
+        if refused:   # refused as mangled: never created, never applied
+            file_table.drop_rows(conn, refused)
         if rules.create_unknown_skus:
-            if len(rest) < len(unknown):   # refused as mangled: never created, never applied
-                file_table.drop_rows(conn, sorted(set(unknown) - set(rest)))
             file_table.create_unknown_items(conn, file_id, _stamp_for(conn))
-            known_rows -= len(unknown) - len(rest)
+            known_rows -= len(refused)
         else:
-            skus, rows = parsed.skus, parsed.row_numbers
-            for i in rest:
-                plan.issues.append(make_issue("UNKNOWN_SKU", row=rows[i], column=sku_column, value=skus[i],
-                                              sku=skus[i]))
-                plan.error_rows.add(rows[i])
-            file_table.drop_rows(conn, unknown)
-            known_rows -= len(unknown)
+            listed = file_table.unknown_rows(conn, max(LISTED_ISSUES - len(parsed.issues) - len(plan.issues), 0))
+            for row, sku in listed:
+                plan.issues.append(make_issue("UNKNOWN_SKU", row=row, column=sku_column, value=sku, sku=sku))
+                plan.error_rows.add(row)
+            unlisted = unknown - len(refused) - len(listed)
+            if unlisted:   # counted, not listed: a file of a million unknown SKUs reports the first ones
+                plan.unlisted["UNKNOWN_SKU"] = unlisted
+                plan.unlisted_error_rows += unlisted
+            file_table.drop_unknown(conn)
+            known_rows -= unknown
     if lock:
         file_table.lock_levels(conn, warehouse_ids)
     file_table.stage_diff(conn, warehouse_ids)
@@ -406,18 +440,8 @@ def _plan_staged(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules: Pl
         wh = columns[0][1]
         if lock:
             file_table.lock_warehouse(conn, wh.id)   # every level the snapshot may zero
-        _plan_zeroing(conn, plan, file_table.absent_stocked_levels(conn, wh.id),
+        _plan_zeroing(conn, plan, file_table.absent_stocked_levels(conn, wh.id, failed=True),
                       file_table.stocked_count(conn, wh.id), parsed, wh, rules, file_id)
-
-
-def staged_titles(titles: dict[str, str], skus: list[str]) -> list[str | None]:
-    """Each kept row's storable title (None: none), aligned with `skus`."""
-    if not titles:
-        return [None] * len(skus)
-    texts = list(titles.values())
-    if not ("".join(texts).isprintable() and max(map(len, texts)) <= TITLE_MAX_LENGTH and all(map(str.strip, texts))):
-        titles = {sku: storable_title(title) for sku, title in titles.items()}
-    return list(map(titles.get, skus))
 
 
 def _stamp_for(conn: Connection):

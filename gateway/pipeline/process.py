@@ -28,7 +28,7 @@ from gateway.core.files import FileStatus, check_transition
 from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.errors import RetryableError
-from gateway.pipeline import file_table
+from gateway.pipeline import file_table, staging
 from gateway.pipeline.kinds import (
     FileKind,
     as_of_from_name,
@@ -37,13 +37,16 @@ from gateway.pipeline.kinds import (
     header_says_stock_file,
     parse_options,
 )
-from gateway.pipeline.plan import FilePlan, PlanRules, is_snapshot, plan_file, repeats_of_failed_rows
+from gateway.pipeline.plan import FilePlan, PlanRules, column_names, is_snapshot, plan_file, repeats_of_failed_rows
+from gateway.pipeline.staging import StagedRows
 from gateway.pipeline.report import Report, empty_counts, make_report
 from gateway.settings import Settings
 from gateway.stock import apply_file_diff, apply_stock_changes, warehouses
 from gateway.stock.titles import store_titles, valid_titles
-from parsers import Issue, ParsedFile, ParseOptions, make_issue, parse_file
+from parsers import CODES, Issue, ParsedFile, ParseOptions, make_issue, parse_file, stream_file
+from parsers.issues import LISTED_ISSUES
 from parsers.columns import normalise_header
+from parsers.csv_table import Opener
 
 Phase = Callable[[str], None]   # told each phase's name; one with a `rows` method (RowProgress) is told rows too
 RowProgress = Callable[[int, int | None], None]   # (rows read, rows in the file when known)
@@ -88,6 +91,7 @@ class Outcome:
     plan: FilePlan | None = None
     issues: list[Issue] = field(default_factory=list)
     forced_from: str | None = None   # the file whose duplicate rule this one bypassed on request
+    unlisted: dict[str, int] = field(default_factory=dict)   # issues counted, not listed (a streamed file's)
 
 
 class _CollectorPause:
@@ -145,10 +149,10 @@ def earlier_copy(conn: Connection, facts: FileFacts) -> Any:
     return conn.execute(query).first()
 
 
-def read_and_parse(settings: Settings, facts: FileFacts, data: bytes | None, warehouse_codes: set[str],
+def read_and_parse(settings: Settings, facts: FileFacts, data: bytes | Opener | None, warehouse_codes: set[str],
                    rows: RowProgress | None = None) -> tuple[FileKind, ParseOptions, ParsedFile]:
-    """Decide the file's kind and parse it (`data` None: the file was over the size limit, unread); `rows`
-    is told (rows read, rows in the file) as the parser goes."""
+    """Decide the file's kind and parse it (`data`: its bytes or an Opener of them; None: the file was over
+    the size limit, unread); `rows` is told (rows read, rows in the file) as the parser goes."""
     if data is None:
         kind = delivered_kind(facts.warehouse, facts.mode)
         options = parse_options(settings, kind, facts.options)
@@ -195,8 +199,10 @@ def _duration(seconds: float) -> str:
 
 
 def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKind, options: ParseOptions,
-           parsed: ParsedFile, *, guard: bool, create_items: bool, lock: bool) -> Outcome:
-    """The status of a parsed file and the changes it makes (reads only)."""
+           parsed: ParsedFile, *, guard: bool, create_items: bool, lock: bool,
+           staged: StagedRows | None = None) -> Outcome:
+    """The status of a parsed file and the changes it makes (reads only, but for a streamed file's staged
+    tables: `staged`)."""
     as_of = effective_as_of(settings, facts, parsed)
     if lock:   # PostgreSQL: one file of a dedupe scope at a time passes the duplicate check to its commit
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:scope))"), {"scope": facts.dedupe_scope})
@@ -206,12 +212,12 @@ def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKin
         return Outcome(FileStatus.DUPLICATE, kind, as_of, issues=[make_issue(
             "DUPLICATE_FILE", original_id=copy.file_id, received_at=iso(copy.received_at))])
     if parsed.rejected:
-        return Outcome(FileStatus.REJECTED, kind, as_of, parsed, issues=list(parsed.issues),
-                       forced_from=forced_from if is_forced(facts) else None)
+        return _listed(Outcome(FileStatus.REJECTED, kind, as_of, parsed, issues=list(parsed.issues),
+                               forced_from=forced_from if is_forced(facts) else None))
     future = future_as_of(settings, facts, parsed)
     if future is not None:   # never applied, so it never sets a mark that would make later files stale
-        return Outcome(FileStatus.REJECTED, kind, as_of, parsed, issues=[future, *parsed.issues],
-                       forced_from=forced_from if is_forced(facts) else None)
+        return _listed(Outcome(FileStatus.REJECTED, kind, as_of, parsed, issues=[future, *parsed.issues],
+                               forced_from=forced_from if is_forced(facts) else None))
     o = facts.options
     allowed = o.get("allowed_warehouses")
     rules = PlanRules(mode=kind.mode, warehouse=kind.warehouse,
@@ -221,7 +227,7 @@ def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKin
                       guard=guard, create_items=create_items,
                       future_skew=timedelta(seconds=settings.files.future_as_of_skew_seconds))
     known = warehouses(conn)
-    plan = plan_file(conn, parsed, options, rules, known, as_of, file_id=facts.file_id, lock=lock)
+    plan = plan_file(conn, parsed, options, rules, known, as_of, file_id=facts.file_id, lock=lock, staged=staged)
     if kind.kind == "quantity_update" and any(i.code == "UNKNOWN_WAREHOUSE" for i in plan.rejected):
         plan.rejected = stock_file_for_several(settings, facts, options, parsed, list(known)) or plan.rejected
     held = [held_issue(plan)] if plan.held else []
@@ -231,12 +237,31 @@ def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKin
         status = FileStatus.REJECTED
     elif plan.held:
         status = FileStatus.HELD
-    elif parsed.error_rows or plan.error_rows:
+    elif parsed.error_rows or plan.error_rows or plan.unlisted_error_rows:
         known_rows = plan.rows_applied + plan.rows_unchanged
         status = FileStatus.APPLIED_WITH_ERRORS if known_rows else FileStatus.REJECTED
     else:
         status = FileStatus.APPLIED
-    return Outcome(status, kind, as_of, parsed, plan, issues, forced_from if is_forced(facts) else None)
+    return _listed(Outcome(status, kind, as_of, parsed, plan, issues, forced_from if is_forced(facts) else None))
+
+
+def _listed(outcome: Outcome) -> Outcome:
+    """A streamed file's report lists its first LISTED_ISSUES issues (by row) and counts the rest, by code, in
+    one ISSUES_NOT_LISTED at the end (a file of a million bad rows never holds a million issues)."""
+    parsed, plan = outcome.parsed, outcome.plan
+    if parsed is None or not parsed.streamed:
+        return outcome
+    unlisted = dict(parsed.unlisted)
+    for code, count in (plan.unlisted.items() if plan else ()):
+        unlisted[code] = unlisted.get(code, 0) + count
+    for issue in outcome.issues[LISTED_ISSUES:]:
+        unlisted[issue.code] = unlisted.get(issue.code, 0) + 1
+    if unlisted:
+        by_code = ", ".join(f"{code} {count:,}" for code, count in sorted(unlisted.items(), key=lambda kv: -kv[1]))
+        outcome.issues = [*outcome.issues[:LISTED_ISSUES], make_issue(
+            "ISSUES_NOT_LISTED", count=sum(unlisted.values()), limit=LISTED_ISSUES, by_code=by_code)]
+        outcome.unlisted = unlisted
+    return outcome
 
 
 def stock_file_for_several(settings: Settings, facts: FileFacts, options: ParseOptions, parsed: ParsedFile,
@@ -283,11 +308,12 @@ def build_report(facts: FileFacts, outcome: Outcome, started: float) -> Report:
     parsed, plan = outcome.parsed, outcome.plan
     if parsed is not None and outcome.status is not FileStatus.DUPLICATE:
         rows["total"] = parsed.total_rows
-        rows["errors"] = parsed.error_rows + (len(plan.error_rows) if plan else 0)
+        rows["errors"] = parsed.error_rows + (len(plan.error_rows) + plan.unlisted_error_rows if plan else 0)
     if plan is not None and outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS):
         rows["applied"], rows["unchanged"] = plan.rows_applied, plan.rows_unchanged
         changes.update(increased=plan.increased, decreased=plan.decreased, zeroed=plan.zeroed)
-    rows["warnings"] = sum(1 for i in outcome.issues if i.severity == "warning")
+    rows["warnings"] = sum(1 for i in outcome.issues if i.severity == "warning") + sum(
+        count for code, count in outcome.unlisted.items() if CODES[code].severity == "warning")
     return make_report(
         file_id=facts.file_id, name=facts.name, warehouse=outcome.kind.warehouse, kind=outcome.kind.kind,
         mode=outcome.kind.mode, transport=facts.transport, sha256=facts.sha256, received_at=iso(facts.received_at),
@@ -296,12 +322,13 @@ def build_report(facts: FileFacts, outcome: Outcome, started: float) -> Report:
         forced_from=outcome.forced_from or facts.options.get("forced_from"))
 
 
-def read_spool(settings: Settings, facts: FileFacts) -> bytes | None:
-    """The spooled bytes, or None when the file is over the size limit (never read into memory)."""
+def read_spool(settings: Settings, facts: FileFacts) -> Opener | None:
+    """An Opener of the spooled bytes (the parsers read them a block at a time), or None when the file is over
+    the size limit (never read)."""
     path = Path(facts.spool_path)
     if path.stat().st_size > settings.files.max_file_mb * 1024 * 1024:
         return None
-    return path.read_bytes()
+    return lambda: open(path, "rb")
 
 
 def process_claimed(db: Database, settings: Settings, facts: FileFacts, *, worker_id: str, guard: bool = True,
@@ -323,32 +350,45 @@ def process_claimed(db: Database, settings: Settings, facts: FileFacts, *, worke
 def _parse_and_apply(db: Database, settings: Settings, facts: FileFacts, codes: set[str], copy: Any, *,
                      worker_id: str, guard: bool, phase: Phase, started: float) -> Report:
     """Parse the file (unless `copy` says it is a known duplicate), decide, apply, record; the report."""
+    source, progress = None, getattr(phase, "rows", None)
     if copy is not None:   # skip parsing bytes that are a known duplicate; decide() confirms under the lock
         kind = delivered_kind(facts.warehouse, facts.mode)
         parsed, options = ParsedFile(kind=kind.kind, format=""), parse_options(settings, kind, facts.options)
     else:
         phase("validating")
-        kind, options, parsed = read_and_parse(settings, facts, read_spool(settings, facts), codes,
-                                               getattr(phase, "rows", None))
-    phase("applying")
+        source = read_spool(settings, facts)
+        if source is not None:
+            kind = decide_kind(source, facts.name, facts, facts.options, settings, codes)
+            options = parse_options(settings, kind, facts.options)
+        if source is None or kind.mode == "delta":   # a delta file's repeats add up as it is read: parse_file
+            kind, options, parsed = read_and_parse(settings, facts, source, codes, progress)
+            source = None
+    if source is None:
+        phase("applying")
     with db.write() as conn:
+        staged = None
+        if source is not None:   # parsed a chunk at a time, straight into the staged tables
+            parsed, chunks = stream_file(source, facts.name, dataclasses.replace(options, progress=progress),
+                                         chunk_rows=staging.STAGE_CHUNK_ROWS)
+            staged = staging.stage_stream(conn, parsed, chunks, column_names(parsed, options)[0])
+            phase("applying")
         outcome = decide(conn, settings, facts, kind, options, parsed, guard=guard, create_items=True,
-                         lock=db.is_postgres)
+                         lock=db.is_postgres, staged=staged)
         if copy is not None and outcome.status is not FileStatus.DUPLICATE:   # the earlier copy went away
             raise RetryableError(f"file {facts.file_id}: its duplicate check changed; it will be processed again")
         applied = outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS)
-        staged = outcome.plan is not None and outcome.plan.staged
-        if applied and staged:   # the differing rows wait in the database, written a chunk at a time
+        planned = outcome.plan is not None and outcome.plan.staged
+        if applied and planned:   # the differing rows wait in the database, written a chunk at a time
             apply_file_diff(conn, file_table.DIFF, outcome.plan.warehouse_ids, file_id=facts.file_id)
         if applied and outcome.plan.changes:
             apply_stock_changes(conn, outcome.plan.changes, cause="file", file_id=facts.file_id,
                                 current=outcome.plan.current)
-        if applied and staged and parsed.titles:   # the staged rows carry their titles (failed rows are gone)
+        if applied and planned and staged.titles:   # the staged rows carry their titles (failed rows are gone)
             file_table.store_titles(conn, replace=outcome.kind.kind == "quantity_update")
         elif applied and parsed.titles:
             store_titles(conn, valid_titles(parsed.titles, parsed.skus, parsed.row_numbers, outcome.plan.error_rows),
                          replace=outcome.kind.kind == "quantity_update")
-        if staged:
+        if staged is not None:
             file_table.drop_staged(conn)
         report = build_report(facts, outcome, started)
         record_outcome(conn, facts, outcome, report, worker_id=worker_id)

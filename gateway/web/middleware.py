@@ -27,7 +27,11 @@ log = logging.getLogger(__name__)
 
 MAX_FORM_BYTES = 64 * 1024          # a post other than an upload
 UPLOAD_OVERHEAD_BYTES = 64 * 1024   # multipart headers and fields around the file
-UPLOAD_PATHS = frozenset({"/upload"})   # posts that carry a file: `files.max_file_mb` (+ overhead)
+UPLOAD_PATHS = frozenset({"/upload", "/api/v1/uploads"})   # posts that carry a file: `files.max_file_mb` (+ overhead)
+# API writes that carry a file (multipart/form-data, not JSON): they must also send this header, which a
+# cross-site form cannot set without a CORS preflight (never granted), in place of the JSON rule
+API_UPLOAD_PATHS = frozenset({"/api/v1/uploads"})
+API_UPLOAD_HEADER = "x-stockgate-upload"
 MAX_TARGET_BYTES = 8 * 1024         # path and query
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 PUBLIC_PATHS = ("/login", "/healthz", "/static/style.css")   # answered without a login
@@ -131,7 +135,13 @@ class Shield:
             return 421, "unexpected Host header: open the page as http://127.0.0.1:PORT/\n"
         if method in ("GET", "HEAD", "OPTIONS"):
             return None
-        if path.startswith("/api/") and headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if path in API_UPLOAD_PATHS:
+            if content_type != "multipart/form-data":
+                return 415, "an upload is sent as multipart/form-data\n"
+            if not headers.get(API_UPLOAD_HEADER, "").strip():
+                return 403, "an upload through the API needs the header X-StockGate-Upload: 1\n"
+        elif path.startswith("/api/") and content_type != "application/json":
             # a cross-site form cannot send JSON without a CORS preflight, which is never granted: with the
             # SameSite cookie and the Origin check below, this is the API's CSRF protection
             return 415, "the API takes application/json\n"

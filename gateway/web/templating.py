@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 NAV = (("/", "Dashboard"), ("/history", "Upload history"), ("/stock", "Inventory"), ("/listings", "Listings"),
-       ("/orders", "Orders"), ("/upload", "Upload"))
+       ("/orders", "Orders"), ("/integrations", "Integrations"), ("/sources", "Sources"), ("/upload", "Upload"), ("/templates", "Templates"))
 
 
 def url(path: str, params: Mapping[str, object] | None = None) -> str:

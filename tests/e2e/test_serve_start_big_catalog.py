@@ -69,7 +69,9 @@ def test_the_ports_answer_before_the_templates_of_a_big_catalog_are_written(tmp_
         listed_at_start = _templates(ftp_port)               # the FTP port answers, a login works ...
         page = http.client.HTTPConnection("127.0.0.1", web_port, timeout=60)
         page.request("GET", "/")
-        assert page.getresponse().status == 200             # ... and so does the web page
+        dashboard = page.getresponse()
+        assert dashboard.status == 200                       # ... and so does the web page
+        dashboard.read()                                     # the connection is kept open for the next request
         page.request("GET", "/template.csv")                 # its template is made on request
         response = page.getresponse()
         web_template = response.read()

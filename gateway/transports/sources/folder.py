@@ -40,7 +40,10 @@ class FolderStore:
     def __init__(self, source: SourceSettings):
         self.source = source
         self.folder = Path(source.path).absolute()
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:          # e.g. the path is a file: said like a listing that fails
+            raise RetryableError(f"source {source.name}: cannot use {self.folder} as its folder: {exc}") from exc
 
     def path_of(self, name: str) -> str:
         return str(self.folder / name)

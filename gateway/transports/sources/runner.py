@@ -176,6 +176,15 @@ def source_status(db: Database, settings: Settings) -> list[dict]:
     return rows
 
 
+def current_error(row: dict) -> str:
+    """A `source_status` row's last error when it is newer than its last success (an old one is history)."""
+    if not row["last_error"]:
+        return ""
+    if row["last_success_at"] and row["last_error_at"] and row["last_success_at"] > row["last_error_at"]:
+        return ""
+    return row["last_error"]
+
+
 # -- the runner -------------------------------------------------------------------------------------
 
 class SourceRunner:

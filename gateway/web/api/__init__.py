@@ -2,6 +2,6 @@
 FastAPI draws the OpenAPI document (`/openapi.json`) from their response models. The shapes follow the
 CLI's `--json` output, so a script can use either."""
 
-from gateway.web.api import files, listings, stock
+from gateway.web.api import channels, files, listings, orders, sources, stock
 
-ROUTERS = (files.router, stock.router, listings.router)
+ROUTERS = (files.router, stock.router, listings.router, channels.router, orders.router, sources.router)

@@ -1,27 +1,23 @@
 """Inventory (`/stock`): SKU, title, on hand per warehouse and available, a search of SKU and title, pages
 along the SKU index (keyset: as quick at the millionth SKU as at the first), the CSV export of every
-matching item (`/stock.csv`) and the Quantity Update template (`/template.csv`, `/template.xlsx`). Each
-SKU opens its item page (`rooms/items.py`)."""
+matching item (`/stock.csv`). Each SKU opens its item page (`rooms/items.py`); the Quantity Update
+template is `rooms/templates.py`."""
 
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
 
 from fastapi import Depends, Request
 
 from gateway.db.engine import Database
-from gateway.stock.template import write_template
-from gateway.web import queries
 from gateway.stock.inventory import stock_page
+from gateway.web import queries
 from gateway.web.deps import get_db, require_role, room_router
 from gateway.web.downloads import file_attachment
-from gateway.web.templating import message, number, render, url
+from gateway.web.templating import number, render, url
 
 router = room_router(dependencies=[Depends(require_role("viewer"))])
 PER_PAGE = 50
-TEMPLATE_TYPES = {"csv": "text/csv; charset=utf-8",
-                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 @router.get("/stock")
@@ -53,14 +49,3 @@ def stock_csv(q: str = "", db: Database = Depends(get_db)):
         raise
     return file_attachment(out, "text/csv; charset=utf-8", "inventory.csv")
 
-
-@router.get("/template.{fmt}")
-def template(request: Request, fmt: str, db: Database = Depends(get_db)):
-    if fmt not in TEMPLATE_TYPES:
-        return message(request, 404, "Not found", f"no template as {fmt!r}: use template.csv or template.xlsx")
-    with tempfile.TemporaryDirectory(prefix="stockgate-template-") as folder:
-        path = Path(folder) / f"quantity_update_template.{fmt}"
-        with db.read() as conn:
-            write_template(conn, path, fmt=fmt)
-        data = open(path, "rb")   # sent from the file (still readable once its folder is removed)
-    return file_attachment(data, TEMPLATE_TYPES[fmt], path.name)

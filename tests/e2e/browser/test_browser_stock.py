@@ -4,24 +4,8 @@ sandbox marketplace is pushed."""
 
 from __future__ import annotations
 
-import json
-import time
-
+from browser_steps import cli_json, wait_for
 from playwright.sync_api import expect
-
-
-def _cli_json(gateway, *args) -> dict:
-    result = gateway.cli(*args, "--json")
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def _wait_for(what: str, check, seconds: float = 30):
-    deadline = time.monotonic() + seconds
-    while (value := check()) is None or value is False:
-        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
-        time.sleep(0.2)
-    return value
 
 
 def test_a_quantity_edited_on_the_item_page_shows_its_ledger_entry(web_gateway, page):
@@ -43,7 +27,7 @@ def test_a_quantity_edited_on_the_item_page_shows_its_ledger_entry(web_gateway, 
     expect(newest).to_contain_text("+7")
     expect(newest).to_contain_text("recount after delivery")
     expect(page.locator("table").first).to_contain_text("12")
-    entries = _cli_json(gateway, "ledger", "A1")["entries"]
+    entries = cli_json(gateway, "ledger", "A1")["entries"]
     assert [(e["delta"], e["on_hand_after"], e["cause"], e["note"]) for e in entries] == [
         (5, 5, "manual", None), (7, 12, "manual", "recount after delivery")]
 
@@ -66,7 +50,7 @@ def test_a_missing_listing_is_marked_sold_from_the_listings_page(web_gateway, pa
     expect(page.locator(".notice")).to_contain_text("Marked")
     row = page.locator("tbody tr", has_text="L1")
     expect(row).to_contain_text("sold")
-    listings = {l["listing_id"]: l["status"] for l in _cli_json(gateway, "listings", "--channel", "amz")["listings"]}
+    listings = {l["listing_id"]: l["status"] for l in cli_json(gateway, "listings", "--channel", "amz")["listings"]}
     assert listings == {"L1": "sold", "L2": "active"}
 
 
@@ -90,8 +74,8 @@ def test_an_unlinked_listing_linked_on_the_page_is_pushed_its_items_quantity(web
     expect(page.locator("tbody tr", has_text="L2")).to_contain_text("MUG-RED")
 
     def pushed():
-        shown = {l["listing_id"]: l for l in _cli_json(gateway, "sandbox", "show", "amz")["listings"]}
+        shown = {l["listing_id"]: l for l in cli_json(gateway, "sandbox", "show", "amz")["listings"]}
         return shown["L2"]["quantity"] == 8 and shown["L2"]["pushes"] >= 1
-    _wait_for("the serve's pusher to push L2 its item's 8", pushed)
+    wait_for("the serve's pusher to push L2 its item's 8", pushed)
     page.reload()
     expect(page.locator("tbody tr", has_text="L2")).to_contain_text("8")

@@ -17,6 +17,7 @@ from gateway.stock import set_stock
 from channel_helpers import channel_toml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sources"))   # the shared SFTP test server
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "contract"))  # the marketplace contract servers
 
 
 @dataclass
@@ -60,3 +61,13 @@ def two_sandboxes(make_channels) -> Channels:
     """`amz` (amazon, smart) and `shop` (shopify, buffer 0) sandbox channels."""
     return make_channels(channel_toml("amz", "amazon", restore_policy="smart"),
                          channel_toml("shop", "shopify", restore_policy="smart"))
+
+
+@pytest.fixture
+def walmart_server():
+    """The Walmart contract server on 127.0.0.1, port 0 (`.market` is its state, `.url` its address)."""
+    from walmart_server import WalmartServer
+
+    server = WalmartServer().start()
+    yield server
+    server.stop()

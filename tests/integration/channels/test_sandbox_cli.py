@@ -58,6 +58,20 @@ def test_channels_list_shows_each_channel_with_its_listings_and_last_runs(make_c
     assert listed["shop"]["last_runs"]["listings"] is None
 
 
+def test_channels_list_shows_the_reason_table_schedules_and_the_last_error(make_channels, stockgate):
+    ch = make_channels(channel_toml("amz", "amazon", order_interval_seconds=30), channel_toml("own", "other"))
+    assert stockgate("sandbox", "fail", "amz", "1", "--all-calls", config=ch.config).code == 0
+    assert stockgate("channels", "pull", "amz").code == 1
+    listed = {c["name"]: c for c in stockgate("channels", "list", "--json").json()["channels"]}
+    amz = listed["amz"]
+    assert amz["schedules"]["order_interval_seconds"] == 30
+    assert {"reason": "No Inventory", "verdict": "no", "restores": False, "api_codes": ["NoInventory"]} \
+        in amz["reason_table"]
+    assert (amz["last_error"]["job"], amz["last_runs"]["orders"]["ok"]) == ("orders", False)
+    assert amz["last_error"]["detail"]
+    assert (listed["own"]["reason_table"], listed["own"]["last_error"]) == ([], None)
+
+
 def test_a_corrupt_sandbox_state_file_is_named_in_one_line_with_exit_2(make_channels, stockgate):
     ch = make_channels(channel_toml("amz", "amazon"))
     state = ch.settings.data_dir / "sandbox" / "amz.json"

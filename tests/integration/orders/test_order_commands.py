@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from order_helpers import order
 
+from gateway.accounts import audit
 from gateway.clock import now
 from gateway.orders import CancellationData, record_cancellation, record_order
 from gateway.stock import set_stock
@@ -57,6 +58,22 @@ def test_orders_lists_the_order_with_what_it_took(shop):
     assert "S1" in text.out and "accepted" in text.out
 
 
+def test_orders_filter_by_status_and_page_newest_first_with_the_total(shop, db):
+    with db.write() as conn:
+        for n in range(2, 6):
+            record_order(conn, "shop", order(f"S{n}", "pending", ("L1", "A1", 1),
+                                             placed_at=now() - timedelta(minutes=60 - n)))
+    pending = shop("orders", "--status", "pending", "--limit", "2", "--offset", "1", "--json").json()
+    assert [o["order_id"] for o in pending["orders"]] == ["S4", "S3"]
+    assert pending["total"] == 4
+    assert shop("orders", "--status", "accepted", "--json").json() == {
+        "orders": [shop("orders", "--json").json()["orders"][-1]], "total": 1}
+    text = shop("orders", "--limit", "2")
+    assert "orders 1-2 of 5" in text.out
+    refused = shop("orders", "--limit", "0")
+    assert refused.code == 2 and "page size 0 must be 1 to 1000" in refused.err
+
+
 def test_orders_for_an_unknown_channel_exits_2_naming_it(shop):
     result = shop("orders", "--channel", "nope")
     assert result.code == 2
@@ -86,11 +103,14 @@ def test_cancel_without_restore_or_no_restore_is_refused_and_nothing_is_assumed(
     assert shop("orders", "--json").json()["orders"][0]["status"] == "accepted"
 
 
-def test_cancel_twice_gives_back_once_and_says_nothing_changed(shop):
+def test_cancel_twice_gives_back_once_and_says_nothing_changed(shop, db):
     assert shop("orders", "cancel", "shop", "S1", "--restore").code == 0
     again = shop("orders", "cancel", "shop", "S1", "--restore")
     assert again.code == 0 and "nothing changed" in again.out
     assert _a1(shop) == {"EAST": 2, "WEST": 5}
+    [entry] = audit.entries(db, action="order.cancel")      # the audit log has the one that changed something
+    assert entry.actor.startswith("cli:") and entry.target == "shop/S1"
+    assert (entry.detail["choice"], entry.detail["restore"]) == ("restore", True)
 
 
 def test_cancel_of_one_line_leaves_the_other_line_taken(shop, db):

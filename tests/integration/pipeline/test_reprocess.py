@@ -133,3 +133,12 @@ def test_reprocess_says_so_when_the_stored_copy_is_gone(sg, files, data_dir):
         path.unlink()
     result = sg("reprocess", first["file_id"])
     assert result.code == 2 and "stored copy" in result.err and "send the file again" in result.err
+
+
+def test_a_reprocess_is_in_the_audit_log_naming_the_new_file_and_what_changed(sg, files):
+    _code, first = ingest(sg, files.csv("east.csv", "SKU,Qty\nN1,7\n"), "--warehouse", "EAST")
+    _code, again = reprocess(sg, first["file_id"], "--create-unknown-skus")
+
+    (entry,) = sg("audit", "--action", "file.reprocess", "--json").json()["entries"]
+    assert entry["actor"].startswith("cli:") and entry["target"] == first["file_id"]
+    assert entry["detail"] == {"new_file_id": again["file_id"], "mode": None, "create_unknown_skus": True}

@@ -77,8 +77,9 @@ def test_api_errors_are_json_naming_the_problem(site, stockgate, tmp_path):
     bad_warehouse = get_json(browser, "/api/v1/files?warehouse=NOPE")
     no_route = get_json(browser, "/api/v1/nothing")
 
-    assert missing == (404, {"detail": "no file '20990101T000000-abcdef'"})
-    assert unprocessed == (409, {"detail": f"file {waiting} has not been processed yet"})
+    assert missing == (404, {"detail": "no file '20990101T000000-abcdef' (see the upload history)"})
+    assert unprocessed == (409, {"detail": f"file {waiting} is received: its report is written when it has been "
+                                           f"processed"})
     assert unknown_sku == (404, {"detail": "StockGate has no item 'NOPE'"})
     assert bad_page[0] == 422 and bad_page[1]["detail"][0]["loc"] == ["query", "page"]
     assert bad_status[0] == 422 and bad_status[1]["detail"][0]["loc"] == ["query", "status"]

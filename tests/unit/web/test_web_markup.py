@@ -30,19 +30,25 @@ def cells(markup: str) -> list[str]:
 
 
 def history(value: str) -> str:
-    return render_text("history/index.html", **PAGE, title=value, status="", warehouse=value, status_options=[],
-                       warehouse_options=[(value, value)], files_rows=files_rows([file_dict(value, warehouse=value)]),
-                       page=1, has_more=False)
+    asked = {"status": "", "warehouse": value, "transport": "", "account": value, "since": "", "until": "",
+             "name": value}
+    params = {k: v for k, v in asked.items() if v}
+    return render_text("history/index.html", **PAGE, title=value, asked=asked, params=params, status_options=[],
+                       transport_options=[], warehouse_options=[(value, value)],
+                       files_rows=files_rows([file_dict(value, warehouse=value)]),
+                       found={"total": 60, "page": 1, "pages": 2, "has_more": True})
 
 
 def report(value: str) -> str:
-    f = {**file_dict(value), "report": None, "issue_count": 1, "forced_from": None, "reruns": [],
+    f = {**file_dict(value), "report": None, "issue_count": 1, "forced_from": None, "reruns": [], "sheet": value,
+         "actions": {"release": True, "reject": True, "reprocess": True, "preview": True},
          "issues": [{"row": 2, "sku": value, "column": value, "value": value, "severity": "error",
                      "code": "UNKNOWN_SKU", "message": value}]}
     issue_rows = [[i["row"], i["sku"], i["column"], i["value"], ("badge", i["severity"]), i["code"], i["message"]]
                   for i in f["issues"]]
-    return render_text("files/report.html", **PAGE, title=f"Report: {value}", f=f, facts=_facts(f), counts=_counts(f),
-                       issue_rows=issue_rows, waiting=False, csrf=value)
+    return render_text("files/report.html", **PAGE, title=f"Report: {value}", f={**f, "status": "held"},
+                       facts=_facts(f), counts=_counts(f), issue_rows=issue_rows, waiting=False, csrf=value,
+                       acting=True, issues={"page": 1, "pages": 2, "per_page": 1, "total": 2})
 
 
 def stock(value: str) -> str:

@@ -1,0 +1,129 @@
+"""Dry runs: what processing a file would do, each SKU's level before and after, with nothing written.
+
+`preview` reads a delivery's bytes (`stockgate ingest --dry-run`, the Upload page's dry run);
+`preview_stored` reads a stored file that is not applied yet: one still waiting (`received`), or one
+`held` by the snapshot guard, which it plans as releasing it would (the guard off). Both plan inside a
+read transaction with provisional ids for SKUs that would be created, so nothing is created or recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gateway.clock import as_utc, now
+from gateway.core.files import FileStatus
+from gateway.core.ledger import ChangeKind
+from gateway.db import schema
+from gateway.db.engine import Database
+from gateway.errors import NotFoundError, UsageError
+from gateway.intake import Delivery
+from gateway.pipeline.process import FileFacts, Outcome, build_report, cyclic_gc_paused, decide, read_and_parse
+from gateway.pipeline.report import Report
+from gateway.settings import Settings
+from gateway.stock import skus_of, warehouses
+
+CHANGES_SHOWN = 1000   # SKU changes a preview lists by default; `total_changes` counts them all
+PREVIEWABLE = (FileStatus.RECEIVED.value, FileStatus.HELD.value)
+
+
+@dataclass(frozen=True)
+class SkuChange:
+    """One level the file would move: `before` is None where the SKU has no level there yet (or is new)."""
+
+    sku: str
+    warehouse: str
+    before: int | None
+    after: int
+    row: int | None          # the file's row; None for a SKU a `full` snapshot zeroes (absent from it)
+
+    def as_dict(self) -> dict:
+        return {"sku": self.sku, "warehouse": self.warehouse, "before": self.before, "after": self.after,
+                "row": self.row}
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A dry run's report (status as processing would decide it) and the levels it would move."""
+
+    report: Report
+    changes: list[SkuChange] = field(default_factory=list)   # file order, then the zeroed SKUs; at most `limit`
+    total_changes: int = 0
+    released: bool = False   # planned as releasing a held file would (the snapshot guard off)
+
+    def as_dict(self) -> dict:
+        """As `stockgate ingest --dry-run --json --changes` and `/api/v1/files/{id}/preview` show it."""
+        return {"report": self.report.document, "changes": [c.as_dict() for c in self.changes],
+                "total_changes": self.total_changes, "shown_changes": len(self.changes), "as_released": self.released}
+
+
+def _sku_changes(conn, outcome: Outcome, limit: int) -> tuple[list[SkuChange], int]:
+    plan, parsed = outcome.plan, outcome.parsed
+    applies = outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS, FileStatus.HELD)
+    if plan is None or parsed is None or not applies:
+        return [], 0
+    codes = {wh.id: code for code, wh in warehouses(conn).items()}
+    moving = [c for c in plan.changes if not (c.kind is ChangeKind.SET and c.amount == plan.current.get(c.key, 0)
+                                               and c.key not in plan.current)]
+    shown = moving[:limit]
+    by_row = dict(zip(parsed.row_numbers, parsed.skus)) if shown else {}
+    known = skus_of(conn, [c.key[0] for c in shown if c.file_row is None and c.key[0] > 0])
+    result = []
+    for change in shown:
+        item, warehouse_id = change.key
+        before = plan.current.get(change.key)
+        after = max((before or 0) + change.amount, 0) if change.kind is ChangeKind.ADD else change.amount
+        sku = by_row.get(change.file_row) if change.file_row is not None else known.get(item)
+        result.append(SkuChange(sku or f"(item {item})", codes[warehouse_id], before, after, change.file_row))
+    return result, len(moving)
+
+
+def _plan(db: Database, settings: Settings, facts: FileFacts, data: bytes, *, guard: bool, limit: int) -> Preview:
+    started = time.monotonic()
+    too_large = len(data) > settings.files.max_file_mb * 1024 * 1024
+    with db.read() as conn:
+        codes = set(warehouses(conn))
+    with cyclic_gc_paused():
+        kind, options, parsed = read_and_parse(settings, facts, None if too_large else data, codes)
+        with db.read() as conn:
+            outcome = decide(conn, settings, facts, kind, options, parsed, guard=guard, create_items=False,
+                             lock=False)
+            changes, total = _sku_changes(conn, outcome, limit)
+        report = build_report(facts, outcome, started)
+        del parsed, outcome   # freed before collection resumes
+    return Preview(report, changes, total, released=not guard)
+
+
+def preview_changes(db: Database, settings: Settings, delivery: Delivery, data: bytes, *,
+                    limit: int = CHANGES_SHOWN) -> Preview:
+    """What processing `data` would do (a dry run): validated and planned, nothing written or recorded."""
+    facts = FileFacts(None, None, delivery.name, delivery.transport, delivery.warehouse,
+                      delivery.mode if delivery.warehouse else "absolute", hashlib.sha256(data).hexdigest(),
+                      len(data), delivery.dedupe_scope, now(), as_utc(delivery.as_of), dict(delivery.options))
+    return _plan(db, settings, facts, data, guard=True, limit=limit)
+
+
+def preview(db: Database, settings: Settings, delivery: Delivery, data: bytes) -> Report:
+    """The report a dry run of `data` gives (`stockgate ingest --dry-run`)."""
+    return preview_changes(db, settings, delivery, data, limit=0).report
+
+
+def preview_stored(db: Database, settings: Settings, file_id: str, *, limit: int = CHANGES_SHOWN) -> Preview:
+    """What processing a stored file would do now: a `received` one as its turn would, a `held` one as
+    releasing it would. NotFoundError for an unknown file or a stored copy that is gone; UsageError for a
+    file that is processing or finished (its report says what it did)."""
+    with db.read() as conn:
+        row = conn.execute(schema.files.select().where(schema.files.c.file_id == file_id)).first()
+    if row is None:
+        raise NotFoundError(f"no file {file_id!r} (see `stockgate history`)")
+    if row.status not in PREVIEWABLE:
+        raise UsageError(f"file {file_id} is {row.status}: a preview shows what a received or held file would do; "
+                         f"its report says what it did")
+    try:
+        data = Path(row.spool_path).read_bytes()
+    except OSError:
+        raise NotFoundError(f"file {file_id}: its stored copy {row.spool_path} cannot be read") from None
+    return _plan(db, settings, FileFacts.from_row(row), data, guard=row.status != FileStatus.HELD.value,
+                 limit=limit)

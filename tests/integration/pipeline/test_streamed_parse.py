@@ -1,0 +1,120 @@
+"""A file far larger than one parse chunk is read a chunk at a time straight into the database, with its
+repeated SKUs found there: the report, the levels and the ledger are those of the file read whole (the dry
+run still reads it whole), repeats across chunk borders included, and Python's memory does not follow the
+file's size."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+from pipeline_helpers import ingest, seed, stock
+from sqlalchemy import select
+
+from gateway.db import schema
+
+ROWS = 6_000     # SKUs C00001..C06000, rows 2..6001: six parse chunks of 1,000 rows
+CHUNK = 1_000
+
+
+def _row(i: int, mf: int | str, east: int | str = 1, title: str = "") -> str:
+    return f"C{i:05d},{title or f'Item {i}'},{mf},{east}"
+
+
+def _file(files) -> tuple[str, dict[str, dict[str, int]]]:
+    """The file and the levels it must leave (MF, EAST of each SKU the file sets)."""
+    lines = ["SKU,Title,MF,EAST"] + [_row(i, i % 40 + 2) for i in range(1, ROWS + 1)]
+    lines[1] = "C00001,Item 1,abc,1"               # row 2 fails: its later repeat (row 5003) conflicts with it
+    lines += [
+        _row(10, 10 % 40 + 2),                     # row 6002: agrees with row 11, five chunks earlier
+        _row(2500, 99),                            # row 6003: disagrees with row 2501: neither applies
+        _row(2500, 2500 % 40 + 2),                 # row 6004: agrees, but the SKU is conflicting already
+        _row(1, 7),                                # row 6005: repeats row 2, which failed
+        "ZZ-UNKNOWN,Nobody,5,5",                   # row 6006: unknown SKU
+        "ZZ-UNKNOWN,Nobody,5,5",                   # row 6007: agrees with a row that failed in the plan
+        "C04000,Item 4000,,",                      # row 6008: an empty repeat of row 4001 (values differ)
+    ]
+    expected = {f"C{i:05d}": {"MF": i % 40 + 2, "EAST": 1} for i in range(1, ROWS + 1)}
+    for sku in ("C00001", "C02500", "C04000"):
+        expected[sku] = {"MF": 1, "EAST": 1}       # left as seeded
+    return files.csv("big.csv", "\n".join(lines) + "\n"), expected
+
+
+def _issues(report: dict) -> list[tuple]:
+    return [(i["row"], i["code"], i["message"]) for i in report["issues"]]
+
+
+def test_a_file_of_many_parse_chunks_gives_the_report_levels_and_ledger_of_the_file_read_whole(
+        sg, files, db, monkeypatch):
+    monkeypatch.setattr("gateway.pipeline.staging.STAGE_CHUNK_ROWS", CHUNK)
+    monkeypatch.setattr("gateway.stock.levels.FILE_CHUNK_ROWS", CHUNK)
+    lines = ["SKU,MF,EAST"] + [f"C{i:05d},1,1" for i in range(1, ROWS + 1)]
+    assert ingest(sg, files.csv("seed.csv", "\n".join(lines) + "\n"), "--create-unknown-skus")[0] == 0
+    path, expected = _file(files)
+
+    _, whole = ingest(sg, path, "--dry-run")     # the dry run reads the file whole, as before
+    _, report = ingest(sg, path)
+
+    assert report["status"] == whole["status"] == "applied_with_errors"
+    assert report["rows"] == whole["rows"] and report["changes"] == whole["changes"]
+    assert _issues(report) == _issues(whole)
+    repeats = [(row, code) for row, code, _ in _issues(report) if code.startswith("DUPLICATE")]
+    assert repeats == [(2, "DUPLICATE_SKU"), (2501, "DUPLICATE_SKU"), (2501, "DUPLICATE_SKU"), (4001, "DUPLICATE_SKU"),
+                       (6002, "DUPLICATE_SKU_AGREES"), (6003, "DUPLICATE_SKU"), (6004, "DUPLICATE_SKU"),
+                       (6005, "DUPLICATE_SKU"), (6007, "DUPLICATE_SKU_AGREES"), (6008, "DUPLICATE_SKU")]
+    messages = dict(((row, code), message) for row, code, message in _issues(report))
+    assert "only row 11 counts" in messages[(6002, "DUPLICATE_SKU_AGREES")]
+    assert "neither was applied: row 6006 has an error" in messages[(6007, "DUPLICATE_SKU_AGREES")]
+    assert report["rows"]["applied"] == ROWS - 3   # C00001, C02500, C04000 are not applied
+    assert stock(sg) == expected
+    with db.read() as conn:
+        l = schema.ledger.c
+        entries = conn.execute(select(l.file_row, l.delta).where(l.file_id == report["file_id"])).all()
+    moved = sum(1 for sku, levels in expected.items() if levels["MF"] != 1)
+    assert len(entries) == moved == report["changes"]["increased"]
+    assert sorted(row for row, _ in entries) == [i + 1 for i in range(1, ROWS + 1)   # each SKU's first row
+                                                 if f"C{i:05d}" not in ("C00001", "C02500", "C04000")]
+
+
+def test_the_memory_a_file_takes_does_not_grow_with_its_rows(sg, files, db, monkeypatch):
+    monkeypatch.setattr("gateway.pipeline.staging.STAGE_CHUNK_ROWS", 2_000)
+    rows = 100_000
+    seed(sg, "K1 MF 1")
+    path = files.csv("many.csv", "SKU,Title,MF,EAST\n" + "".join(
+        f"N{i:06d},A title for item {i},{i % 90},{i % 7}\n" for i in range(rows)))
+
+    tracemalloc.start()
+    try:
+        code, report = ingest(sg, path, "--create-unknown-skus")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert (code, report["status"], report["rows"]["total"], report["rows"]["errors"]) == (0, "applied", rows, 0)
+    assert stock(sg)["N099999"] == {"MF": 99_999 % 90, "EAST": 99_999 % 7}
+    # read whole (main before the streamed parse) the rows took a traced peak of 43 MB; chunks of 2,000: 8 MB
+    assert peak < 16 * 2**20, f"traced peak {peak / 2**20:.1f} MB"
+
+
+def test_a_file_with_more_issues_than_a_report_lists_counts_the_rest_and_still_applies_its_good_rows(sg, files, db):
+    seed(sg, *(f"K{i} MF 1" for i in range(20)))
+    bad = 10_000   # LISTED_ISSUES: the parser's issues fill the list
+    lines = ["SKU,MF"] + [f"B{i:05d},x" for i in range(bad)]
+    lines += [f"NOPE{i},4" for i in range(30)]                         # unknown SKUs: counted, not listed
+    lines += [f"K{i},{i + 2}" for i in range(20)] + [f"K{i},0" for i in range(10)]   # 10 conflicting repeats
+    code, report = ingest(sg, files.csv("bad.csv", "\n".join(lines) + "\n"))
+
+    assert report["status"] == "applied_with_errors"
+    assert len(report["issues"]) == bad + 1
+    last = report["issues"][-1]
+    assert (last["code"], last["severity"]) == ("ISSUES_NOT_LISTED", "info")
+    assert last["message"] == ("50 more issues are not listed (a report lists the first 10,000): UNKNOWN_SKU 30, "
+                               "DUPLICATE_SKU 20")
+    assert report["rows"]["errors"] == bad + 30 + 20   # every row with an error, listed or not
+    assert report["rows"]["applied"] == 10             # K10..K19; K0..K9 repeat with other values
+    levels = stock(sg)
+    assert [levels[f"K{i}"]["MF"] for i in (0, 9, 10, 19)] == [1, 1, 12, 21]
+    with db.read() as conn:
+        listed = conn.execute(select(schema.file_issues.c.code).where(
+            schema.file_issues.c.file_seq == select(schema.files.c.seq).where(
+                schema.files.c.file_id == report["file_id"]).scalar_subquery())).scalars().all()
+    assert len(listed) == bad + 1 and listed.count("NOT_AN_INTEGER") == bad

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import fastapi_offline
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
@@ -105,7 +106,8 @@ async def http_error(request: Request, exc: StarletteHTTPException):
 
 async def validation_error(request: Request, exc: RequestValidationError):
     if _is_api(request):
-        return JSONResponse({"detail": exc.errors()}, status_code=422)
+        # jsonable_encoder, as FastAPI's own handler: an error's `ctx` may hold the exception that raised it
+        return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
     problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:])) or 'request'}: {e['msg']}" for e in exc.errors())
     return message(request, 400, "Cannot do that", f"the request is not valid: {problems}")
 

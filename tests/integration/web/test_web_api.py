@@ -140,3 +140,15 @@ def test_the_openapi_document_describes_the_api_and_its_docs_page_loads_only_fil
         answer = browser.get(asset)
         assert answer.status == 200 and len(answer.body) > 300, asset
     assert len(browser.get("/static/swagger-ui/swagger-ui-bundle.js").body) > 500_000
+
+
+def test_an_upload_whose_file_is_sent_as_a_plain_field_is_a_422_naming_the_field(site):
+    _, _, browser = site()
+    boundary = "sgfield"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"\r\n\r\nSKU,MF\r\n--{boundary}--\r\n').encode()
+
+    answer = browser.request("POST", "/api/v1/uploads", body, {"Content-Type": f"multipart/form-data; boundary={boundary}",
+                                                                "X-StockGate-Upload": "1"})
+
+    assert answer.status == 422 and answer.header("Content-Type") == "application/json"
+    assert [e["loc"] for e in json.loads(answer.body)["detail"]] == [["body", "file"]]

@@ -166,7 +166,7 @@ def test_hostile_names_show_literally_on_every_page_and_in_the_api(seeded):
     assert problems == []
     listed = {"/": [FILE_NAME], "/history": [FILE_NAME], f"/files/{seeded.file_id}": [FILE_NAME],
               "/stock": [SCRIPT, TEMPLATE], "/listings": [LISTINGS[0][0], LISTINGS[1][0], TEMPLATE, SCRIPT],
-              "/orders": [ORDER_ID]}
+              "/orders": [ORDER_ID], f"/orders/amz/{quote(ORDER_ID, safe='/')}": [ORDER_ID, TEMPLATE, SCRIPT]}
     for path, shown in listed.items():
         assert pages[path].status == 200, path
         assert all(value in pages[path].visible_text for value in shown), (path, shown)

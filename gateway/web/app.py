@@ -12,6 +12,7 @@ from pathlib import Path
 
 import fastapi_offline
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
@@ -24,7 +25,9 @@ from gateway.db.engine import Database
 from gateway.errors import RetryableError
 from gateway.settings import Settings
 from gateway.web import api, rooms
+from gateway.web.api.deps import with_gate_answers
 from gateway.web.middleware import BodyTimeoutError, SessionGate, Shield
+from gateway.web.nul_guard import NulGuard
 from gateway.web.templating import message, render_text
 
 log = logging.getLogger(__name__)
@@ -37,14 +40,21 @@ TITLES = {400: "Cannot do that", 403: "Refused", 404: "Not found", 405: "Not all
 
 class StockGateApp(FastAPI):
     """FastAPI with `middleware.Shield` outermost, so even Starlette's own last-resort 500 carries the
-    security headers."""
+    security headers, and `nul_guard.NulGuard` inside it (a body that stops arriving while it reads is
+    Shield's 408, not Starlette's 500)."""
 
     def __init__(self, settings: Settings, db: Database, **kwargs):
         self._shield_settings, self._shield_db = settings, db
         super().__init__(**kwargs)
 
     def build_middleware_stack(self):
-        return Shield(super().build_middleware_stack(), self._shield_settings, self._shield_db)
+        return Shield(NulGuard(super().build_middleware_stack()), self._shield_settings, self._shield_db)
+
+    def openapi(self) -> dict:
+        """FastAPI's document of the routes, with what the gate answers before them (`api.deps`)."""
+        if self.openapi_schema is None:
+            self.openapi_schema = with_gate_answers(super().openapi())
+        return self.openapi_schema
 
 
 def create_app(db: Database, settings: Settings, *, on_received: Callable[[str], None] | None = None) -> FastAPI:
@@ -97,7 +107,8 @@ async def http_error(request: Request, exc: StarletteHTTPException):
 
 async def validation_error(request: Request, exc: RequestValidationError):
     if _is_api(request):
-        return JSONResponse({"detail": exc.errors()}, status_code=422)
+        # jsonable_encoder, as FastAPI's own handler: an error's `ctx` may hold the exception that raised it
+        return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
     problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:])) or 'request'}: {e['msg']}" for e in exc.errors())
     return message(request, 400, "Cannot do that", f"the request is not valid: {problems}")
 
@@ -109,11 +120,15 @@ async def body_timeout(request: Request, exc: BodyTimeoutError):
 
 
 async def retryable_error(request: Request, exc: RetryableError):
+    if _is_api(request):
+        return JSONResponse({"detail": f"{exc} (try again)"}, status_code=503)
     return PlainTextResponse(f"{exc} (try again)\n", status_code=503)
 
 
 async def internal_error(request: Request, exc: Exception):
     log.error("web request %s %s failed", request.method, request.url.path, exc_info=exc)
+    if _is_api(request):
+        return JSONResponse({"detail": "internal error: it has been logged"}, status_code=500)
     return PlainTextResponse("internal error: it has been logged\n", status_code=500)
 
 

@@ -14,6 +14,7 @@ path but the public ones, and the session cookie set or cleared when a room asks
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlencode, urlsplit
@@ -36,12 +37,18 @@ MAX_TARGET_BYTES = 8 * 1024         # path and query
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 PUBLIC_PATHS = ("/login", "/healthz", "/static/style.css")   # answered without a login
 PLAIN = b"text/plain; charset=utf-8"
+JSON = b"application/json"
 
 
-async def plain_answer(send, status: int, text: str, extra: list[tuple[bytes, bytes]] = ()) -> None:
-    body = text.encode("utf-8")
+async def plain_answer(send, status: int, text: str, extra: list[tuple[bytes, bytes]] = (), *,
+                       path: str = "") -> None:
+    """Answer `text`: as plain text, or under `/api/` as the API's `{"detail": ...}` (what its document says)."""
+    if path.startswith("/api/"):
+        kind, body = JSON, json.dumps({"detail": text.strip()}).encode("utf-8")
+    else:
+        kind, body = PLAIN, text.encode("utf-8")
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", PLAIN), (b"content-length", str(len(body)).encode()), *extra]})
+                "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()), *extra]})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -89,21 +96,22 @@ class Shield:
         refusal = self._refusal(scope, needs_login)
         try:
             if refusal is not None:
-                return await plain_answer(guarded_send, *refusal)
+                return await plain_answer(guarded_send, *refusal, path=scope["path"])
             await self.app(scope, self._bounded(receive), guarded_send)
         except _Refused:
             return
         except BodyTimeoutError:
             if not started:
                 await plain_answer(guarded_send, 408, f"the post stopped arriving (nothing for "
-                                   f"{self.read_timeout:g} s): send it again\n", [(b"connection", b"close")])
+                                   f"{self.read_timeout:g} s): send it again\n", [(b"connection", b"close")],
+                                   path=scope["path"])
         except Exception:
             # Starlette has answered 500 through `app.internal_error` (which logged it) and raised it again:
             # stop it here, so the connection is kept and the error is not logged twice
             if status != 500:
                 log.exception("web request %s %s failed", scope["method"], scope["path"])
             if not started:
-                await plain_answer(guarded_send, 500, "internal error: it has been logged\n")
+                await plain_answer(guarded_send, 500, "internal error: it has been logged\n", path=scope["path"])
 
     def _secured(self, message: dict, path: str) -> dict:
         headers = message["headers"]
@@ -188,7 +196,7 @@ class SessionGate:
         path = scope["path"]
         if state.get("login_required", True) and (session is None or session.user is None) and not is_public(path):
             if path.startswith("/api/"):
-                return await plain_answer(send, 401, "log in first\n")
+                return await plain_answer(send, 401, "log in first\n", path=path)
             if scope["method"] != "GET":
                 return await plain_answer(send, 403, "log in first\n")
             target = path + ("?" + scope["query_string"].decode("latin-1") if scope.get("query_string") else "")

@@ -98,12 +98,28 @@ def test_off_loopback_the_api_and_its_document_ask_for_a_login_then_answer(site)
     assert after == [200, 200, 200, 200]
 
 
-def test_an_api_write_that_is_not_json_is_refused_before_any_route(site):
+def test_an_api_write_that_is_not_json_is_refused_before_any_route_in_json_as_its_document_says(site):
     _, _, browser = site()
 
     form = browser.post("/api/v1/files", {"status": "held"})
+    bodyless = browser.request("POST", "/api/v1/channels/amz/push", b"")
+    _, document = get_json(browser, "/openapi.json")
 
-    assert form.status == 415 and "application/json" in form.text
+    for answer in (form, bodyless):
+        assert answer.status == 415 and answer.header("Content-Type") == "application/json"
+        assert json.loads(answer.body) == {"detail": "the API takes application/json"}
+    writes = [(path, op) for path, item in document["paths"].items() for method, op in item.items() if method != "get"]
+    assert writes and all({"401", "411", "413", "415"} <= set(op["responses"]) for _, op in writes), writes
+    assert document["paths"]["/api/v1/files"]["get"]["responses"]["401"]["content"]["application/json"]
+
+
+def test_off_loopback_the_api_asks_for_a_login_in_json(site):
+    _, _, browser = site(LOGIN_TOML)
+
+    answer = browser.get("/api/v1/stock")
+
+    assert answer.status == 401 and answer.header("Content-Type") == "application/json"
+    assert json.loads(answer.body) == {"detail": "log in first"}
 
 
 def test_the_openapi_document_describes_the_api_and_its_docs_page_loads_only_files_served_here(site):
@@ -124,3 +140,15 @@ def test_the_openapi_document_describes_the_api_and_its_docs_page_loads_only_fil
         answer = browser.get(asset)
         assert answer.status == 200 and len(answer.body) > 300, asset
     assert len(browser.get("/static/swagger-ui/swagger-ui-bundle.js").body) > 500_000
+
+
+def test_an_upload_whose_file_is_sent_as_a_plain_field_is_a_422_naming_the_field(site):
+    _, _, browser = site()
+    boundary = "sgfield"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"\r\n\r\nSKU,MF\r\n--{boundary}--\r\n').encode()
+
+    answer = browser.request("POST", "/api/v1/uploads", body, {"Content-Type": f"multipart/form-data; boundary={boundary}",
+                                                                "X-StockGate-Upload": "1"})
+
+    assert answer.status == 422 and answer.header("Content-Type") == "application/json"
+    assert [e["loc"] for e in json.loads(answer.body)["detail"]] == [["body", "file"]]

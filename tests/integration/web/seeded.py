@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 from web_client import Browser, ingest
 
-from gateway.accounts.sessions import SessionStore as DatabaseSessionStore
 from gateway.passwords import hash_password
 
 SCRIPT, TEMPLATE = "<script>alert(1)</script>", "{{7*7}}"
@@ -62,16 +61,10 @@ def seed(stockgate, tmp_path) -> str:
 
 
 def log_in(server, name: str, password: str, role: str) -> Browser:
-    """A browser logged in as `name` through the page's own login form. Until the page logs database users
-    in (gateway.accounts' store swapped in for the in-memory one), a database user's session is opened in
-    the page's store instead; once it is swapped in, the real login must work for every role."""
+    """A browser logged in as `name` (of `role`) through the page's own login form."""
     browser = Browser(server.port)
     page = browser.login(name, password)
-    if page.status == 303 and page.header("Location") == "/":
-        return browser
-    assert not isinstance(server.app.state.sessions, DatabaseSessionStore), (name, page.status, page.text[:300])
-    assert page.status == 403, (name, page.status)
-    browser.cookies["sg_session"] = server.app.state.sessions.login(None, name, role).token
+    assert page.status == 303 and page.header("Location") == "/", (name, role, page.status, page.text[:300])
     return browser
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -98,14 +98,27 @@ class ChildRun:
     stderr: str
 
 
+# The child: the address-space cap set in the new interpreter (no preexec_fn, so no fork of the test process's
+# pages), then `stockgate`, then its peak RSS (VmHWM) written to stderr as it exits.
+CHILD = """
+import atexit, resource, runpy, sys
+cap = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+def peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            sys.stderr.write("\\nSTOCKGATE_TEST_VMHWM_KB " + line.split()[1] + "\\n")
+atexit.register(peak)
+sys.argv = ["stockgate"] + sys.argv[2:]
+runpy.run_module("gateway", run_name="__main__", alter_sys=True)
+"""
+
+
 def ingest_in_child(config: Path, path: Path, *args: str, cap_mb: int = CAP_MB) -> ChildRun:
     """`python -m gateway --config CONFIG ingest PATH ARGS --json` in a child process capped at `cap_mb`."""
-    def cap() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (cap_mb * 1024 * 1024, cap_mb * 1024 * 1024))
-
     with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen([sys.executable, "-m", "gateway", "--config", str(config), "ingest", str(path),
-                                    *args, "--json"], stdout=subprocess.PIPE, stderr=errors, preexec_fn=cap)
+        process = subprocess.Popen([sys.executable, "-c", CHILD, str(cap_mb * 1024 * 1024), "--config", str(config),
+                                    "ingest", str(path), *args, "--json"], stdout=subprocess.PIPE, stderr=errors)
         out = process.stdout.read()
         process.stdout.close()
         _, status, usage = os.wait4(process.pid, 0)   # not Popen.wait: wait4 gives the child's peak RSS
@@ -115,6 +128,11 @@ def ingest_in_child(config: Path, path: Path, *args: str, cap_mb: int = CAP_MB) 
     code = process.returncode if process.returncode >= 0 else None
     died = signal.Signals(-process.returncode).name if process.returncode < 0 else None
     report = json.loads(out) if out.strip().startswith(b"{") else None
-    run = ChildRun(code, died, report, usage.ru_maxrss / 1024, err.decode(errors="replace")[-2000:])
+    text = err.decode(errors="replace")
+    hwm = re.findall(r"^STOCKGATE_TEST_VMHWM_KB (\d+)$", text, re.M)
+    # the child's own high-water mark; ru_maxrss would count the parent's pages the fork began with
+    peak_kb = int(hwm[-1]) if hwm else usage.ru_maxrss
+    text = re.sub(r"\n?STOCKGATE_TEST_VMHWM_KB \d+\n", "", text)
+    run = ChildRun(code, died, report, peak_kb / 1024, text[-2000:])
     print(f"child ingest of {Path(path).name}: {died or code}, peak RSS {run.peak_rss_mb:.0f} MB")
     return run

@@ -171,6 +171,16 @@ class ChannelHttp:
             self._sleep(wait)
         raise AssertionError("unreachable")
 
+    def pause(self, seconds: float, budget: WaitBudget, problem: str) -> None:
+        """Wait out a throttle the answer's body reports (Shopify's cost bucket answers 200 THROTTLED), from
+        `budget`, capped like every wait; ThrottledError (retryable) when the budget cannot cover it."""
+        wait = min(max(seconds, 0.0), self.policy.max_delay_seconds)
+        if not budget.take(wait):
+            raise ThrottledError(f"channel {self.name}: {problem}; the wait budget is spent (left for a later retry)",
+                                 seconds)
+        log.info("channel %s: %s; waiting %.2f s", self.name, problem, wait)
+        self._sleep(wait)
+
     def close(self) -> None:
         """Close the connection pool."""
         self.client.close()

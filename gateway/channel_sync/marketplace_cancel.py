@@ -20,7 +20,8 @@ from gateway.errors import UsageError
 from gateway.settings import Settings
 from gateway.orders.rows import channel_row, find_order, order_lines
 
-DEFAULT_REASONS = {"walmart": {"keep": "SELLER_CANCEL_OUT_OF_STOCK", "restore": "CUSTOMER_REQUESTED_SELLER_TO_CANCEL"}}
+DEFAULT_REASONS = {"walmart": {"keep": "SELLER_CANCEL_OUT_OF_STOCK", "restore": "CUSTOMER_REQUESTED_SELLER_TO_CANCEL"},
+                   "shopify": {"keep": "INVENTORY", "restore": "CUSTOMER"}}
 
 
 def can_cancel_on_marketplace(adapter) -> bool:

@@ -71,3 +71,13 @@ def walmart_server():
     server = WalmartServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def shopify_server():
+    """The Shopify contract server on 127.0.0.1, port 0 (`.market` is its state, `.url` its address)."""
+    from shopify_server import ShopifyServer
+
+    server = ShopifyServer().start()
+    yield server
+    server.stop()

@@ -71,3 +71,15 @@ def test_a_refused_token_is_dropped_and_the_next_call_fetches_one():
     assert tokens.token() == tokens.token() == "t1"
     tokens.refused("t1")
     assert tokens.token() == "t2" and len(fetched) == 2
+
+
+def test_a_throttle_reported_in_the_body_is_waited_from_the_same_budget_and_ends_retryable():
+    waits: list[float] = []
+    http = ChannelHttp("x", "http://127.0.0.1:9", sleep=waits.append,
+                       policy=RetryPolicy(max_delay_seconds=2, budget_seconds=3))
+    budget = http.budget()
+    http.pause(5, budget, "THROTTLED")                       # capped at the longest single wait
+    http.pause(0.5, budget, "THROTTLED")
+    with pytest.raises(ThrottledError, match="THROTTLED; the wait budget is spent") as caught:
+        http.pause(1, budget, "THROTTLED")
+    assert waits == [2, 0.5] and caught.value.wait_seconds == 1

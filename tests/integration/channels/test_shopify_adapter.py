@@ -430,3 +430,32 @@ def test_check_names_the_missing_scope_and_the_unserved_api_version(shopify_serv
         shopify_adapter(shopify_server, api_version="2025-10")
     unserved = shopify_adapter(shopify_server, api_version="2030-01").check()
     assert not unserved[0].ok and "API version 2030-01 is not served" in unserved[0].detail
+
+
+def test_an_order_updated_while_the_poll_pages_is_read_again_and_none_is_lost_across_two_polls(shopify_server):
+    market = shopify_server.market
+    for n in range(1, 6):
+        market.place_order(n, [("HAT", 1)])
+        market.offset += 1                                   # distinct updatedAt, oldest first
+    # paying order 1 while the poll is on page 1 moves it to the end: the pages shift under the cursor
+    market.on_page.append(lambda: market.update_order(1, displayFinancialStatus="PAID"))
+    adapter = shopify_adapter(shopify_server, orders_page_size=2)
+    seen, cursor = [], None
+    for _ in range(2):                                       # two polls, each read to its last page
+        for _ in range(10):
+            page = adapter.fetch_orders(cursor)
+            seen += [o.order_id for o in page.orders]
+            cursor = page.cursor
+            if not page.more:
+                break
+    assert set(seen) == {"1", "2", "3", "4", "5"}            # the overlap of the second poll covers the shift
+    assert len(seen) > 5                                     # some twice: the order services store them once
+
+
+def test_a_rate_limited_token_endpoint_is_waited_out(shopify_server):
+    market = shopify_server.market
+    market.add_variant("HAT", 1)
+    waits = Waits(market)
+    market.fail("429", "access_token", Retry_After="1")
+    listings, _ = fetch_listings(shopify_adapter(shopify_server, waits=waits, client=True), None, True)
+    assert [l.sku for l in listings] == ["HAT"] and 1.0 in waits and market.tokens_issued == 1

@@ -240,3 +240,18 @@ def test_cancelling_one_line_of_a_shopify_order_is_refused_and_changes_nothing(s
     assert result.code != 0 and "shopify cancels whole orders only" in result.err
     assert market.cancel_calls == [] and market.latest(1001)["cancelledAt"] is None
     assert (_available(shop, "HAT"), _available(shop, "CAP")) == (8, 4)
+
+
+def test_a_pending_order_takes_stock_once_when_shopify_reports_it_paid(make_channels, shopify_server, monkeypatch):
+    market = shopify_server.market
+    ch = _shopify(make_channels, shopify_server, monkeypatch, take_stock_at="paid")
+    _linked(ch, shopify_server, {"HAT": 10})
+    market.place_order(1001, [("HAT", 2)], financial="PENDING")
+    ch.jobs.pull("shop")
+    assert _available(ch, "HAT") == 10
+    market.update_order(1001, displayFinancialStatus="PAID")
+    ch.jobs.pull("shop")
+    ch.jobs.pull("shop")
+    assert _available(ch, "HAT") == 8
+    ch.jobs.push_now("shop")
+    assert market.quantity("HAT") == 8

@@ -1,12 +1,9 @@
 """The `shopify` adapter: a Shopify store through the Admin GraphQL API (docs/channels/shopify.md).
 
-- Endpoint `POST /admin/api/{api_version}/graphql.json` (the version is an option, default
-  `DEFAULT_API_VERSION`; 2026-01 at the oldest, the first with `changeFromQuantity`), header
-  `X-Shopify-Access-Token`. The token is a custom app's static token (it does not expire; a 401 means
-  it was revoked) or, for a Dev-Dashboard app, one fetched by the client credentials grant
-  (`POST /admin/oauth/access_token`, about 24 h), refreshed before expiry and at once on a 401 by the
-  channel's one `TokenRefresher`.
-- Quantities: `inventorySetQuantities` (name `available`) in batches of at most 250, each with an
+- Calls: `POST /admin/api/{api_version}/graphql.json` (the version is an option, default
+  `DEFAULT_API_VERSION`; 2026-01 at the oldest, the first with `changeFromQuantity`), through
+  `channels.shopify_graphql` (the token, the cost bucket, Shopify's errors).
+- Quantities (`channels.shopify_quantities`): `inventorySetQuantities` (name `available`) in batches of at most 250, each with an
   `@idempotent(key:)` directive whose key is kept while the same batch is repeated (5xx, dropped
   connection), so a write Shopify applied before the answer was lost is not applied twice. Compare-and-set:
   the batch's levels are read first and each entry carries `changeFromQuantity` = the level read; an
@@ -16,9 +13,7 @@
   overwritten is what was read. `compare_and_set = false` sends `changeFromQuantity: null` (no compare).
   `userErrors` are mapped to entries by their `field` path; when Shopify returns no adjustment group the
   entries without an error of their own were not applied either and are sent again in the next round.
-- Throttling: every answer's `extensions.cost.throttleStatus` is remembered; a call waits first when the
-  bucket cannot cover its last known cost; `THROTTLED` (HTTP 200 or 429) waits (cost - available) /
-  restoreRate. Every wait of a push comes from one `WaitBudget`; beyond it the rest is left retryable.
+- Throttling: every wait of a push comes from one `WaitBudget`; beyond it the rest is left retryable.
 - Listings: `productVariants` by cursor (<= 250 a page); the listing id is `<inventoryItem gid>@<location
   gid>`, the SKU the variant's. The location is the `location_id` option, else the shop's primary location
   (`location` without an id). Past `pagination_cap` objects a pass starts again with `id:>` the last id.
@@ -30,48 +25,28 @@
 
 from __future__ import annotations
 
-import email.utils
 import json
 import re
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-import httpx
 
 from channels.base import CheckResult, ListingPage, OrderPage, PushResult, RemoteListing
 from channels.errors import PermanentChannelError, RetryableChannelError
-from channels.http import ChannelHttp, ThrottledError, WaitBudget
+from channels.http import ChannelHttp, WaitBudget
+from channels.shopify_graphql import ShopifyGraphql, iso
 from channels.shopify_orders import (
     CANCEL, CANCEL_REASONS, ORDER_LINES, ORDERS, TAKE_STOCK_AT, gid, numeric_id, read_order,
 )
-from channels.tokens import AccessToken, TokenRefresher, TokenStore
+from channels.shopify_quantities import BATCH_LIMIT, QuantityPush, available
+from channels.tokens import TokenRefresher, TokenStore
 
 DEFAULT_API_VERSION = "2026-10"
 OLDEST_API_VERSION = "2026-01"
-BATCH_LIMIT = 250
 PAGINATION_CAP = 25_000
-CLIENT_CREDENTIALS_SECONDS = 86_399.0     # used when the token answer has no expires_in (lifetime unconfirmed)
 SCOPES = {"read_products": "listings", "read_inventory": "quantities", "write_inventory": "quantities",
           "read_orders": "orders", "write_orders": "cancelling on Shopify"}
-
-SET_QUANTITIES = """
-mutation StockGateSetQuantities($input: InventorySetQuantitiesInput!) {
-  inventorySetQuantities(input: $input) @idempotent(key: "%s") {
-    inventoryAdjustmentGroup { id }
-    userErrors { code field message }
-  }
-}"""
-
-LEVELS = """
-query StockGateLevels($ids: [ID!]!, $locationId: ID!) {
-  nodes(ids: $ids) {
-    ... on InventoryItem { id inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } } }
-  }
-}"""
 
 VARIANTS = """
 query StockGateVariants($first: Int!, $after: String, $query: String, $locationId: ID!) {
@@ -120,50 +95,6 @@ def check_api_version(version: str) -> str | None:
     return None
 
 
-class StaticToken:
-    """A custom app's access token: it does not expire; refused once, it is refused for good."""
-
-    fetches = 0
-
-    def __init__(self, value: str):
-        self.value = value
-
-    def token(self) -> str:
-        return self.value
-
-    def refused(self, value: str) -> None:
-        pass
-
-
-class _Bucket:
-    """Shopify's calculated-cost leaky bucket as the last answer reported it."""
-
-    def __init__(self) -> None:
-        self.maximum = self.available = self.rate = None
-        self.at = 0.0
-        self.costs: dict[str, float] = {}
-
-    def note(self, extensions: dict | None, now: float, operation: str) -> None:
-        cost = (extensions or {}).get("cost") or {}
-        status = cost.get("throttleStatus") or {}
-        try:
-            self.maximum = float(status["maximumAvailable"])
-            self.available = float(status["currentlyAvailable"])
-            self.rate = float(status["restoreRate"])
-            self.at = now
-        except (KeyError, TypeError, ValueError):
-            pass
-        if cost.get("requestedQueryCost") is not None:
-            self.costs[operation] = float(cost["requestedQueryCost"])
-
-    def wait_for(self, cost: float, now: float) -> float:
-        """Seconds until the bucket holds `cost` points (0 when it does, or nothing is known)."""
-        if self.available is None or not self.rate:
-            return 0.0
-        available = min(self.maximum or cost, self.available + (now - self.at) * self.rate)
-        return max(0.0, (cost - available) / self.rate)
-
-
 class ShopifyAdapter:
     """A Shopify channel over `http` (one `ChannelHttp` whose base URL is the shop's), authenticated by
     `access_token` (a custom app's) or by `client_id` + `client_secret` (client credentials, shared
@@ -178,94 +109,12 @@ class ShopifyAdapter:
         if options.take_stock_at not in TAKE_STOCK_AT:
             raise ValueError(f"take_stock_at must be one of {', '.join(TAKE_STOCK_AT)}")
         self.name, self.http, self.options, self._now = name, http, options, now
-        self.path = f"/admin/api/{options.api_version}/graphql.json"
-        self.bucket = _Bucket()
-        self.server_time: str | None = None       # the Date of the last answer, ISO
+        self.graphql = ShopifyGraphql(name, http, options.api_version, access_token=access_token,
+                                      client_id=client_id, client_secret=client_secret, store=store,
+                                      margin_seconds=options.token_margin_seconds, now=now)
+        self.tokens, self.auth_kind = self.graphql.tokens, self.graphql.auth_kind
+        self._push = QuantityPush(self.graphql, options, http.redact)
         self._location = gid("Location", options.location_id) if options.location_id else None
-        if access_token:
-            http.redact.add(access_token)
-            self.tokens: Any = StaticToken(access_token)
-            self.auth_kind = "access token"
-        elif client_id and client_secret:
-            http.redact.add(client_id, client_secret)
-            self._client = (client_id, client_secret)
-            self.tokens = TokenRefresher(self._fetch_token, store, margin_seconds=options.token_margin_seconds,
-                                         now=now, on_new=http.redact.add)
-            self.auth_kind = "client credentials"
-        else:
-            raise ValueError("an access token, or a client id and secret, is required")
-
-    # --- auth and the GraphQL call --------------------------------------------------------------------
-
-    def _fetch_token(self) -> AccessToken:
-        client_id, client_secret = self._client
-        r = self.http.request("POST", "/admin/oauth/access_token", idempotent=True,
-                              data={"grant_type": "client_credentials", "client_id": client_id,
-                                    "client_secret": client_secret}, headers={"Accept": "application/json"})
-        if r.status_code != 200:
-            what = "refused the client id and secret" if r.status_code in (400, 401, 403) else "failed"
-            raise PermanentChannelError(self.http.redact(
-                f"channel {self.name}: shopify token request {what} ({r.status_code}: {_errors(r)})"))
-        try:
-            body = r.json()
-            lifetime = float(body.get("expires_in") or CLIENT_CREDENTIALS_SECONDS)
-            return AccessToken(str(body["access_token"]), self._now() + lifetime)
-        except (KeyError, TypeError, ValueError):
-            raise PermanentChannelError(f"channel {self.name}: shopify token answer without access_token") from None
-
-    def graphql(self, document: str, variables: dict | None = None, *, idempotent: bool = True,
-                budget: WaitBudget | None = None) -> dict:
-        """Run one GraphQL document; its `data`. Waits out the cost bucket (from `budget`), refreshes a
-        refused token once; PermanentChannelError naming a missing scope or a refused token."""
-        budget = budget or self.http.budget()
-        operation = (re.search(r"(?:query|mutation)\s+(\w+)", document) or [None, "?"])[1]
-        refreshed = False
-        for attempt in range(1, self.http.policy.max_attempts + 1):
-            wait = self.bucket.wait_for(self.bucket.costs.get(operation, 10.0), self._now())
-            if wait > 0:
-                self.http.pause(wait, budget, f"{operation}: the cost bucket is short")
-            token = self.tokens.token()
-            r = self.http.request("POST", self.path, idempotent=idempotent, budget=budget,
-                                  headers={"X-Shopify-Access-Token": token, "Accept": "application/json"},
-                                  json={"query": document, "variables": variables or {}})
-            if r.status_code == 401:
-                self.tokens.refused(token)
-                if refreshed or isinstance(self.tokens, StaticToken):
-                    raise PermanentChannelError(self.http.redact(
-                        f"channel {self.name}: shopify refused the {self.auth_kind} (401: {_errors(r)}): "
-                        + ("the token was revoked or the app uninstalled; create a new token"
-                           if isinstance(self.tokens, StaticToken) else "check the client id and secret")))
-                refreshed = True
-                continue
-            if r.status_code != 200:
-                raise self._refuse(r, operation)
-            try:
-                body = r.json()
-            except ValueError:
-                raise RetryableChannelError(f"channel {self.name}: shopify {operation} answered 200 without "
-                                            f"JSON: {r.text[:120]!r}") from None
-            self.bucket.note(body.get("extensions"), self._now(), operation)
-            self.server_time = _date_iso(r) or self.server_time
-            errors = body.get("errors") or []
-            if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors if isinstance(e, dict)):
-                cost = ((body.get("extensions") or {}).get("cost") or {}).get("requestedQueryCost") or 10
-                self.http.pause(max(self.bucket.wait_for(float(cost), self._now()), 0.05), budget,
-                                f"{operation} answered THROTTLED (cost {cost})")
-                continue
-            if errors:
-                raise PermanentChannelError(self.http.redact(
-                    f"channel {self.name}: shopify {operation} refused: {_graphql_errors(errors)}"))
-            return body.get("data") or {}
-        raise ThrottledError(f"channel {self.name}: shopify {operation} kept being throttled "
-                             "(left for a later retry)")
-
-    def _refuse(self, r: httpx.Response, operation: str) -> PermanentChannelError:
-        hints = {402: " (the shop is frozen: its plan is unpaid)", 403: " (the app lacks a permission)",
-                 404: f" (no such shop, or API version {self.options.api_version} is not served)",
-                 423: " (the shop is locked)"}
-        return PermanentChannelError(self.http.redact(
-            f"channel {self.name}: shopify {operation} answered {r.status_code}{hints.get(r.status_code, '')}: "
-            f"{_errors(r)}"))
 
     def location(self, budget: WaitBudget | None = None) -> str:
         """The location gid quantities are set at: the option's, else the shop's primary location."""
@@ -281,122 +130,7 @@ class ShopifyAdapter:
 
     def push_quantities(self, updates: Sequence[tuple[str, int]]) -> list[PushResult]:
         """Set each listing's available quantity at its location; one result per listing, in order."""
-        budget = self.http.budget()
-        results: dict[int, PushResult] = {}
-        entries = []
-        for index, (listing_id, quantity) in enumerate(updates):
-            item, _, location = str(listing_id).partition("@")
-            if not item.startswith("gid://shopify/InventoryItem/") or not location.startswith("gid://"):
-                results[index] = PushResult(listing_id, False, f"{listing_id!r} is not a shopify listing id "
-                                            "(<inventory item gid>@<location gid>): sync the listings again")
-                continue
-            entries.append((index, listing_id, item, location, int(quantity)))
-        size = max(1, min(self.options.batch_size, BATCH_LIMIT))
-        stopped: str | None = None
-        for start in range(0, len(entries), size):
-            chunk = entries[start:start + size]
-            if stopped is None:
-                try:
-                    self._push_batch(chunk, budget, results)
-                    continue
-                except RetryableChannelError as exc:
-                    stopped = str(exc)
-                    for index, listing_id, *_ in chunk:
-                        results.setdefault(index, PushResult(listing_id, False, stopped, retryable=True))
-                    continue
-            for index, listing_id, *_ in chunk:
-                results[index] = PushResult(listing_id, False, f"not sent: {stopped}", retryable=True)
-        return [results[i] for i in range(len(updates))]
-
-    def _levels(self, entries, budget: WaitBudget) -> dict[tuple[str, str], int | None]:
-        """The available quantity of each (item, location) now; None when the item is not stocked there
-        (missing items are left out)."""
-        found: dict[tuple[str, str], int | None] = {}
-        for location in sorted({e[3] for e in entries}):
-            ids = sorted({e[2] for e in entries if e[3] == location})
-            data = self.graphql(LEVELS, {"ids": ids, "locationId": location}, budget=budget)
-            for node in data.get("nodes") or []:
-                if not node or not node.get("id"):
-                    continue
-                level = node.get("inventoryLevel")
-                found[(node["id"], location)] = None if level is None else _available(level)
-        return found
-
-    def _push_batch(self, chunk, budget: WaitBudget, results: dict[int, PushResult]) -> None:
-        pending = list(chunk)
-        stale_rounds = 0
-        for _ in range(self.options.cas_retries + 2):     # bounded: re-reads after stale, one resend after a rejection
-            if not pending:
-                return
-            send = []
-            if self.options.compare_and_set:
-                levels = self._levels(pending, budget)
-                for entry in pending:
-                    index, listing_id, item, location, quantity = entry
-                    if (item, location) not in levels:
-                        results[index] = PushResult(listing_id, False, f"INVALID_INVENTORY_ITEM: {item} is not in the "
-                                                    "shop any more (the variant was deleted?)")
-                    elif levels[(item, location)] is None:
-                        results[index] = PushResult(listing_id, False, f"ITEM_NOT_STOCKED_AT_LOCATION: {item} is not "
-                                                    f"stocked at {location}: activate it there in Shopify")
-                    else:
-                        send.append((entry, levels[(item, location)]))
-            else:
-                send = [(entry, None) for entry in pending]
-            if not send:
-                return
-            quantities = [{"inventoryItemId": item, "locationId": location, "quantity": quantity,
-                           "changeFromQuantity": before}
-                          for (_, _, item, location, quantity), before in send]
-            variables = {"input": {"name": "available", "reason": self.options.reason,
-                                   "referenceDocumentUri": f"gid://stockgate/Push/{uuid.uuid4()}",
-                                   "quantities": quantities}}
-            # one key per batch content: the HTTP client repeats this very request (same key) after a 5xx or
-            # a dropped connection, and Shopify answers the first attempt's result instead of applying it twice
-            data = self.graphql(SET_QUANTITIES % uuid.uuid4(), variables, budget=budget)
-            payload = data.get("inventorySetQuantities") or {}
-            applied = payload.get("inventoryAdjustmentGroup") is not None
-            by_entry: dict[int, dict] = {}
-            general = []
-            for error in payload.get("userErrors") or []:
-                position = _position(error.get("field"))
-                if position is not None and position < len(send):
-                    by_entry.setdefault(position, error)
-                else:
-                    general.append(error)
-            if general and not by_entry:
-                text = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in general)
-                retry = any(e.get("code") in ("IDEMPOTENCY_CONCURRENT_REQUEST", "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED")
-                            for e in general)
-                for (index, listing_id, *_), _ in send:
-                    results[index] = PushResult(listing_id, False, self.http.redact(text), retryable=retry)
-                return
-            pending, stale = [], False
-            for position, ((index, listing_id, *rest), _) in enumerate(send):
-                error = by_entry.get(position)
-                if error is None:
-                    if applied or not by_entry:
-                        results[index] = PushResult(listing_id, True)
-                    else:                       # the group was refused: this entry was not applied either
-                        pending.append((index, listing_id, *rest))
-                elif error.get("code") == "CHANGE_FROM_QUANTITY_STALE":
-                    stale = True
-                    pending.append((index, listing_id, *rest))
-                    results[index] = PushResult(listing_id, False, "CHANGE_FROM_QUANTITY_STALE: the quantity kept "
-                                                f"changing on Shopify ({self.options.cas_retries} re-reads)",
-                                                retryable=True)
-                else:
-                    retry = error.get("code") in ("IDEMPOTENCY_CONCURRENT_REQUEST",
-                                                  "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED")
-                    results[index] = PushResult(listing_id, False, self.http.redact(
-                        f"{error.get('code')}: {error.get('message')}"), retryable=retry)
-            if stale:
-                stale_rounds += 1
-                if stale_rounds > self.options.cas_retries:
-                    return
-        for index, listing_id, *_ in pending:
-            results.setdefault(index, PushResult(listing_id, False, "not applied by Shopify after retries",
-                                                 retryable=True))
+        return self._push(updates)
 
     # --- listings -------------------------------------------------------------------------------------
 
@@ -417,7 +151,7 @@ class ShopifyAdapter:
             level = item.get("inventoryLevel")
             size = v.get("title") if v.get("title") not in (None, "", "Default Title") else None
             listings.append(RemoteListing(f"{item['id']}@{location}", str(v["sku"]), size,
-                                          None if level is None else _available(level),
+                                          None if level is None else available(level),
                                           (v.get("product") or {}).get("title")))
         info = connection.get("pageInfo") or {}
         more = bool(info.get("hasNextPage")) and bool(nodes)
@@ -439,11 +173,11 @@ class ShopifyAdapter:
         `until` (the server time of the current poll's first page)."""
         now = datetime.fromtimestamp(self._now(), UTC)
         state = json.loads(cursor) if cursor else {
-            "since": _iso(now.timestamp() - self.options.first_pull_hours * 3600)}
+            "since": iso(now.timestamp() - self.options.first_pull_hours * 3600)}
         start = datetime.fromisoformat(state["since"].replace("Z", "+00:00")).timestamp() \
             - self.options.order_overlap_seconds
-        query = f"updated_at:>='{_iso(start)}'"
-        self.server_time = None
+        query = f"updated_at:>='{iso(start)}'"
+        self.graphql.server_time = None
         data = self.graphql(ORDERS, {"first": self.options.orders_page_size, "after": state.get("after"),
                                      "query": query})
         connection = data.get("orders") or {}
@@ -453,7 +187,7 @@ class ShopifyAdapter:
             order, cancelled = read_order(node, self.options.take_stock_at, self._more_lines(node))
             orders.append(order)
             cancellations += cancelled
-        until = state.get("until") or self.server_time or _iso(now.timestamp())
+        until = state.get("until") or self.graphql.server_time or iso(now.timestamp())
         info = connection.get("pageInfo") or {}
         more = bool(info.get("hasNextPage")) and bool(nodes)
         if more:
@@ -548,65 +282,3 @@ class ShopifyAdapter:
                 raise PermanentChannelError(f"location_id {self.options.location_id}: no such location in the shop")
             return f"quantities go to location {found.get('name')!r} ({found['id']})"
         return f"quantities go to the shop's primary location ({self.location()})"
-
-
-def _available(level: dict) -> int | None:
-    for q in level.get("quantities") or []:
-        if q.get("name") == "available":
-            return int(q.get("quantity") or 0)
-    return None
-
-
-def _position(field: Any) -> int | None:
-    """The entry an error's field path points at (["input", "quantities", "3", "inventoryItemId"] -> 3)."""
-    if isinstance(field, list) and len(field) >= 3 and field[:2] == ["input", "quantities"]:
-        try:
-            return int(field[2])
-        except (TypeError, ValueError):
-            return None
-    return None
-
-
-def _date_iso(r: httpx.Response) -> str | None:
-    """The server's clock from the `Date` header, ISO."""
-    try:
-        return _iso(email.utils.parsedate_to_datetime(r.headers["date"]).timestamp())
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _graphql_errors(errors: list) -> str:
-    """GraphQL `errors` in one line, an ACCESS_DENIED naming the scope it needs."""
-    parts = []
-    for e in errors[:5]:
-        if not isinstance(e, dict):
-            parts.append(str(e)[:200])
-            continue
-        ext = e.get("extensions") or {}
-        text = f"{ext.get('code') or 'ERROR'}: {e.get('message')}"
-        if ext.get("requiredAccess"):
-            text += f" (required access: {ext['requiredAccess']})"
-        parts.append(text)
-    return "; ".join(parts)
-
-
-def _errors(r: httpx.Response) -> str:
-    """Shopify's error body in one line (`{"errors": "..."}`, `{"errors": [...]}`, OAuth's
-    `error_description`), or the body's start."""
-    try:
-        body = r.json()
-    except ValueError:
-        return r.text[:200] or r.reason_phrase
-    if isinstance(body, dict):
-        errors = body.get("errors")
-        if isinstance(errors, list):
-            return _graphql_errors(errors)
-        if errors:
-            return str(errors)[:200]
-        if body.get("error"):
-            return f"{body['error']}: {body.get('error_description') or ''}".strip()
-    return str(body)[:200]

@@ -255,3 +255,40 @@ def test_a_pending_order_takes_stock_once_when_shopify_reports_it_paid(make_chan
     assert _available(ch, "HAT") == 8
     ch.jobs.push_now("shop")
     assert market.quantity("HAT") == 8
+
+
+def test_the_web_apis_cancel_cancels_the_whole_order_on_shopify_and_refuses_a_single_line(shop, shopify_server):
+    import dataclasses
+    import urllib.error
+    import urllib.request
+
+    from gateway.web import WebServer
+
+    market = shopify_server.market
+    _linked(shop, shopify_server, {"HAT": 10, "CAP": 5})
+    market.place_order(1001, [("HAT", 2), ("CAP", 1)])
+    shop.jobs.pull("shop")
+    settings = dataclasses.replace(shop.settings, web=dataclasses.replace(shop.settings.web, port=0))
+    server = WebServer(shop.jobs.db, settings)   # loopback, no user configured: open as today
+    server.start()
+
+    def cancel(body: dict) -> tuple[int, dict]:
+        request = urllib.request.Request(f"http://127.0.0.1:{server.port}/api/v1/orders/shop/1001/cancel",
+                                         json.dumps(body).encode(), {"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, json.load(answer)
+        except urllib.error.HTTPError as refused:
+            return refused.code, json.load(refused)
+
+    try:
+        status, refused = cancel({"choice": "restore", "lines": ["100101"]})
+        assert status == 400 and "shopify cancels whole orders only" in refused["detail"]
+        assert market.cancel_calls == [] and _available(shop, "HAT") == 8
+        status, done = cancel({"choice": "restore"})
+    finally:
+        server.stop(5)
+    assert status == 200, done
+    assert done["marketplace"]["reason"] == "CUSTOMER" and sorted(done["marketplace"]["lines"]) == ["100101", "100102"]
+    assert market.latest(1001)["cancelReason"] == "CUSTOMER"
+    assert (_available(shop, "HAT"), _available(shop, "CAP")) == (10, 5)

@@ -54,6 +54,12 @@ def _load(tmp_path: Path, toml: str, environ: dict | None = None):
     ('[[warehouses]]\ncode = "EAST"\npriority = 99999999999', "warehouses[0].priority"),
     ('[[channels]]\nname = "a"\nmax_qty = 3000000000', "channels[0].max_qty"),
     ('[[channels]]\nname = "a"\npush_interval_seconds = 0', "channels[0].push_interval_seconds"),
+    ('[[channels]]\nname = "a"\norder_interval_seconds = inf', "channels[0].order_interval_seconds"),
+    ('[[channels]]\nname = "a"\nretry_max_seconds = 1e308', "channels[0].retry_max_seconds"),
+    (SOURCE + "interval_seconds = nan", "sources[0].interval_seconds"),
+    (SOURCE + "interval_seconds = 2678401", "sources[0].interval_seconds"),
+    ("[ftp]\nidle_timeout_seconds = inf", "ftp.idle_timeout_seconds"),
+    ("[web]\nread_timeout_seconds = 1e308", "web.read_timeout_seconds"),
     ('database_url = "mysql://x"', "database_url"),
     ('database_url = "not a url"', "database_url"),
 ])

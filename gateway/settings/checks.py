@@ -37,6 +37,10 @@ def _check_references(s: Settings, prefix: str) -> None:
     _unique([a.username for a in s.accounts], f"{prefix}accounts", "username")
     _unique([x.name for x in s.sources], f"{prefix}sources", "name")
     _unique([c.name for c in s.channels], f"{prefix}channels", "name")
+    for i, c in enumerate(s.channels):
+        if not c.name.strip() or "/" in c.name or any(ord(ch) < 32 or ord(ch) == 127 for ch in c.name):
+            raise ConfigError(f"{prefix}channels[{i}].name: {c.name!r} must be a name without '/' or control "
+                              "characters (it is part of the web page's and the API's addresses)")
     for i, a in enumerate(s.accounts):
         if not FTP_USERNAME.match(a.username):
             raise ConfigError(f"{prefix}accounts[{i}].username: {a.username!r} must be 1-64 letters, digits, "

@@ -55,6 +55,8 @@ def _load(tmp_path: Path, toml: str, environ: dict | None = None):
     ('[[channels]]\nname = "a"\nmax_qty = 3000000000', "channels[0].max_qty"),
     ('[[channels]]\nname = "a"\npush_interval_seconds = 0', "channels[0].push_interval_seconds"),
     ('[[channels]]\nname = "a"\norder_interval_seconds = inf', "channels[0].order_interval_seconds"),
+    ('[[channels]]\nname = "us/amazon"', "channels[0].name"),
+    ('[[channels]]\nname = "a\\tb"', "channels[0].name"),
     ('[[channels]]\nname = "a"\nretry_max_seconds = 1e308', "channels[0].retry_max_seconds"),
     (SOURCE + "interval_seconds = nan", "sources[0].interval_seconds"),
     (SOURCE + "interval_seconds = 2678401", "sources[0].interval_seconds"),

@@ -56,6 +56,9 @@ class TokenBucket:
             return
         if 0 < rate < 1e6 and rate != self.rate:
             with self._lock:
+                now = self._now()
+                if self._tat > now:           # calls booked at the old rate are owed at the new one
+                    self._tat = now + (self._tat - now) * self.rate / rate
                 self.rate = rate
 
 

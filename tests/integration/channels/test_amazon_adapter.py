@@ -282,3 +282,14 @@ def test_check_names_the_missing_role_and_a_header_refused(amazon_server):
     assert not results["orders"].ok and "lacks the Inventory and Order Tracking role" in results["orders"].detail
     answer = httpx.get(f"{amazon_server.url}/orders/2026-01-01/orders?lastUpdatedAfter=2026-01-01T00:00:00Z")
     assert answer.status_code == 403 and "missing the x-amz-access-token header" in answer.text
+
+
+def test_a_raised_usage_plan_stated_by_the_header_lets_the_next_poll_go_at_once(amazon_server):
+    market = amazon_server.market
+    market.plans["searchOrders"] = (20.0, 20)                  # a raised plan; the client starts at 0.0056/s
+    clock = [1000.0]
+    adapter = amazon_adapter(amazon_server, waits=Waits(), policy=RetryPolicy(budget_seconds=1),
+                             plans=UsagePlans({"searchOrders": (0.0056, 1)}, now=lambda: clock[0]))
+    adapter.fetch_orders(None)
+    adapter.fetch_orders(None)                                 # at 0.0056/s it would wait 178 s
+    assert len(_calls(market, "GET", "/orders/")) == 2

@@ -8,13 +8,9 @@ import pytest
 
 from channels.amazon import AmazonAdapter, AmazonOptions
 from channels.http import ChannelHttp, RetryPolicy
+from walmart_helpers import Waits
 
-
-class Waits(list):
-    """Records each wait asked for instead of sleeping it (the server does not care)."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
+__all__ = ["Waits", "amazon_adapter", "amazon_server"]
 
 
 @pytest.fixture

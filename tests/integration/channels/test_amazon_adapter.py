@@ -135,6 +135,7 @@ def test_the_client_spaces_calls_by_the_usage_plan_the_rate_limit_header_states(
 
 def test_a_usage_plan_wait_beyond_the_budget_leaves_the_unsent_listings_retryable(amazon_server):
     _listed(amazon_server, {"A": 0, "B": 0, "C": 0})
+    amazon_server.rate_header = False                        # no x-amzn-RateLimit-Limit: the plan stays 0.1/s
     clock = [1000.0]
     adapter = amazon_adapter(amazon_server, waits=Waits(), policy=RetryPolicy(budget_seconds=1),
                              plans=UsagePlans({"patchListingsItem": (0.1, 1)}, now=lambda: clock[0]))

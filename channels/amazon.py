@@ -6,7 +6,8 @@
 - Quantities: Listings Items `patchListingsItem` per SKU (`fulfillment_availability` of the channel's
   `fulfillment_channel_code`, op `merge` by default): an absolute quantity, so safe to repeat after a 5xx or
   a dropped connection, answered per SKU at once (HTTP 200 with status ACCEPTED or INVALID + issues), so a
-  partial failure retries only what failed. Not JSON_LISTINGS_FEED: see the docs for why.
+  partial failure retries only what failed. Pushes of at least `feed_min_listings` go as one
+  JSON_LISTINGS_FEED instead (`channels.amazon_feed`; off unless set: see the docs for why).
 - Identity: the listing id is `<productType>/<sku>` (the product type every patch must name), the seller id
   and marketplace id are options.
 - Listings: `searchListingsItems` (pageSize at most 20, pageToken), quantity from `fulfillmentAvailability`.
@@ -29,6 +30,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from channels.amazon_feed import FEED_MAX_MESSAGES, push_by_feed
 from channels.amazon_orders import iso, read_order
 from channels.base import CheckResult, ListingPage, OrderPage, PushResult, RemoteListing
 from channels.errors import PermanentChannelError, RetryableChannelError
@@ -69,6 +71,9 @@ class AmazonOptions:
     first_pull_hours: float = 24.0
     orders_page_limit: int = 100                 # searchOrders takes 1..100
     listings_page_limit: int = 20                # searchListingsItems takes at most 20
+    feed_min_listings: int | None = None         # pushes of this many listings or more go by JSON_LISTINGS_FEED
+    feed_poll_seconds: float = 30.0
+    feed_wait_seconds: float = 600.0
 
 
 class AmazonAdapter:
@@ -154,7 +159,11 @@ class AmazonAdapter:
             "value": [{"fulfillment_channel_code": code, "quantity": int(quantity)}]}]}
 
     def push_quantities(self, updates: Sequence[tuple[str, int]]) -> list[PushResult]:
-        """Patch each listing's quantity; one result per listing, in the order given."""
+        """Patch each listing's quantity (or send them all as one feed when there are at least
+        `feed_min_listings`); one result per listing, in the order given."""
+        if self.options.feed_min_listings and len(updates) >= self.options.feed_min_listings:
+            return push_by_feed(self, updates[:FEED_MAX_MESSAGES]) + push_by_feed(self, updates[FEED_MAX_MESSAGES:]) \
+                if len(updates) > FEED_MAX_MESSAGES else push_by_feed(self, updates)
         budget, results, throttled = self.http.budget(), [], None
         query = urlencode({"marketplaceIds": self.options.marketplace_id, "includedData": "issues"})
         seller = quote(self.options.seller_id, safe="")

@@ -20,6 +20,10 @@ DEFAULT_PLANS: dict[str, tuple[float, int]] = {
     "searchListingsItems": (5.0, 5),
     "searchOrders": (0.0056, 20),
     "getOrder": (0.5, 30),
+    "createFeedDocument": (0.5, 15),
+    "createFeed": (0.0083, 15),
+    "getFeed": (2.0, 15),
+    "getFeedDocument": (0.0222, 10),
 }
 RATE_HEADER = "x-amzn-ratelimit-limit"
 

@@ -15,7 +15,8 @@ from gateway.errors import ConfigError
 AMAZON_OPTIONS = {"seller_id": str, "marketplace_id": str, "fulfillment_channel_code": str, "patch_op": str,
                   "token_url": str, "token_margin_seconds": float, "order_overlap_seconds": float,
                   "orders_lag_seconds": float, "first_pull_hours": float, "orders_page_limit": int,
-                  "listings_page_limit": int, "region": str,
+                  "listings_page_limit": int, "region": str, "feed_min_listings": int, "feed_poll_seconds": float,
+                  "feed_wait_seconds": float,
                   "refresh_token_env": str, "refresh_token_file": str}
 PAGE_LIMITS = {"orders_page_limit": 100, "listings_page_limit": 20}
 

@@ -75,6 +75,10 @@ class AmazonMarket:
         self.failures: list[Failure] = []
         self.page_tokens: dict[str, tuple] = {}
         self.on_page: list = []              # callables run before answering a page asked for by its token
+        self.documents: dict[str, bytes | None] = {}   # feed documents (uploads and reports) by id
+        self.feeds: dict[str, dict] = {}                # feed id -> {"document", "polls", "status", ...}
+        self.feed_polls_to_done = 2                      # getFeed calls answered IN_QUEUE / IN_PROGRESS first
+        self.feed_fatal = False
         self.plans = dict(PLANS)
         self._buckets: dict[str, _Bucket] = {}
         self.requests: list[dict] = []

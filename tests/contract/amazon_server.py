@@ -1,10 +1,12 @@
 """An SP-API contract server for tests: a real HTTP server on 127.0.0.1, port 0, speaking what the `amazon`
 adapter calls (LWA `/auth/o2/token`, Listings Items `patchListingsItem` / `searchListingsItems`, Orders
-v2026-01-01 `searchOrders`) with SP-API's headers, answers and failures (CHANNEL_APIS.md sections 2 and 10).
+v2026-01-01 `searchOrders`, the Feeds API for a JSON_LISTINGS_FEED with its documents at `/s3/<id>`) with
+SP-API's headers, answers and failures (CHANNEL_APIS.md sections 2 and 10).
 
 Every SP-API request is validated against `../shared/specs/amazon/{listingsItems_2021-08-01,
-orders_2026-01-01}.json` (OpenAPI 2, read as OpenAPI 3 by `swagger2`); a violation answers 400 `InvalidInput`
-and is kept in `market.violations`. LWA has no description there and is checked by hand, as are the rules
+orders_2026-01-01,feeds_2021-06-30}.json` (OpenAPI 2, read as OpenAPI 3 by `swagger2`), an uploaded feed
+against `listings-feed-schema-v2.json`; a violation answers 400 `InvalidInput` and is kept in
+`market.violations`. LWA has no description there and is checked by hand, as are the rules
 the models state in words (lastUpdatedBefore two minutes in the past, a pagination token only with the
 parameters that produced it). Without the folder nothing is validated (`validating` is False) and the tests
 that prove validation skip. SP-API's exact 401/403 bodies are unconfirmed: an expired token answers
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import json
 import secrets
+
+import jsonschema
 import threading
 import uuid
 from datetime import datetime
@@ -79,6 +83,8 @@ class _Handler(BaseHTTPRequestHandler):
                                     "headers": headers, "body": body, "status": None})
         if path == "/auth/o2/token" and self.command == "POST":
             return self._token(body)
+        if path.startswith("/s3/"):                  # the pre-signed document URLs: no SP-API token
+            return self._s3(path.split("/")[2], body)
         route = self._route(path)
         if route is None:
             return self._send(404, errors_body("NotFound", f"no route {self.command} {path}"))
@@ -125,6 +131,14 @@ class _Handler(BaseHTTPRequestHandler):
                 return "searchListingsItems", self._search_listings, "listings"
         if self.command == "GET" and path == "/orders/2026-01-01/orders":
             return "searchOrders", self._search_orders, "orders"
+        if self.command == "POST" and path == "/feeds/2021-06-30/documents":
+            return "createFeedDocument", self._create_document, "listings"
+        if self.command == "POST" and path == "/feeds/2021-06-30/feeds":
+            return "createFeed", self._create_feed, "listings"
+        if self.command == "GET" and path.startswith("/feeds/2021-06-30/feeds/") and len(parts) == 5:
+            return "getFeed", self._get_feed, "listings"
+        if self.command == "GET" and path.startswith("/feeds/2021-06-30/documents/") and len(parts) == 5:
+            return "getFeedDocument", self._get_document, "listings"
         return None
 
     # --- LWA ------------------------------------------------------------------------------------------
@@ -223,6 +237,108 @@ class _Handler(BaseHTTPRequestHandler):
                 answer["pagination"] = {"nextToken": self._issue(key, start + size)}
             return 200, answer
 
+    # --- Feeds 2021-06-30 and the documents' pre-signed URLs -----------------------------------------
+
+    def _create_document(self, path: str, query: str, body: bytes):
+        market = self.server.market
+        document = secrets.token_hex(12)
+        with market.lock:
+            market.documents[document] = None
+        return 201, {"feedDocumentId": document, "url": f"{self.server.url}/s3/{document}?X-Amz-Signature=contract"}
+
+    def _s3(self, document: str, body: bytes):
+        market = self.server.market
+        with market.lock:
+            if document not in market.documents:
+                return self._send(404, {"error": "NoSuchKey"})
+            if self.command == "PUT":
+                market.documents[document] = body
+                return self._send(200, {})
+            return self._send(200, json.loads(market.documents[document] or b"{}"))
+
+    def _create_feed(self, path: str, query: str, body: bytes):
+        market = self.server.market
+        sent = json.loads(body)
+        with market.lock:
+            content = market.documents.get(sent["inputFeedDocumentId"])
+            if content is None:
+                return 400, errors_body("InvalidInput", "inputFeedDocumentId was never uploaded.")
+            if sent["feedType"] != "JSON_LISTINGS_FEED":
+                return 400, errors_body("InvalidInput", f"the contract server takes JSON_LISTINGS_FEED only")
+            problem = self.server.feed_schema_error(json.loads(content))
+            if problem:
+                market.violations.append(f"feed document: {problem}")
+                return 400, errors_body("InvalidInput", problem)
+            feed_id = str(50000 + len(market.feeds))
+            market.feeds[feed_id] = {"document": json.loads(content), "polls": 0, "status": "IN_QUEUE",
+                                     "created": iso(market.now()), "result": None}
+            return 202, {"feedId": feed_id}
+
+    def _get_feed(self, path: str, query: str, body: bytes):
+        market = self.server.market
+        feed_id = path.split("/")[4]
+        with market.lock:
+            feed = market.feeds.get(feed_id)
+            if feed is None:
+                return 404, errors_body("NotFound", f"feed {feed_id} not found")
+            feed["polls"] += 1
+            if feed["status"] not in ("DONE", "FATAL"):
+                if feed["polls"] > market.feed_polls_to_done:
+                    self._process(feed_id, feed)
+                else:
+                    feed["status"] = "IN_QUEUE" if feed["polls"] == 1 else "IN_PROGRESS"
+            answer = {"feedId": feed_id, "feedType": "JSON_LISTINGS_FEED", "marketplaceIds": ["ATVPDDKIKX0DER"],
+                      "createdTime": feed["created"], "processingStatus": feed["status"]}
+            if feed["result"]:
+                answer["resultFeedDocumentId"] = feed["result"]
+            return 200, answer
+
+    def _process(self, feed_id: str, feed: dict) -> None:
+        market = self.server.market
+        issues, accepted = [], 0
+        if market.feed_fatal:
+            feed["status"] = "FATAL"
+            issues.append({"code": "100001", "severity": "ERROR", "message": "The feed could not be processed."})
+        else:
+            feed["status"] = "DONE"
+            for message in feed["document"]["messages"]:
+                problem = self._apply_message(message)
+                if problem:
+                    issues.append({"messageId": message["messageId"], "sku": message["sku"], "severity": "ERROR",
+                                   "code": problem[0], "message": problem[1]})
+                else:
+                    accepted += 1
+        count = len(feed["document"]["messages"])
+        report = {"header": {"sellerId": market.seller_id, "version": "2.0", "feedId": feed_id}, "issues": issues,
+                  "summary": {"errors": len(issues), "warnings": 0, "messagesProcessed": count,
+                              "messagesAccepted": accepted, "messagesInvalid": count - accepted}}
+        document = secrets.token_hex(12)
+        market.documents[document] = json.dumps(report).encode()
+        feed["result"] = document
+
+    def _apply_message(self, message: dict) -> tuple[str, str] | None:
+        market = self.server.market
+        sku = message["sku"]
+        listing = market.listing(sku)
+        if listing is None:
+            return "4000001", f"The SKU {sku} does not exist for this seller."
+        if sku in market.listing_errors:
+            return market.listing_errors[sku]["code"], market.listing_errors[sku]["message"]
+        if message.get("productType") != listing["productType"]:
+            return "99022", f"The product type {message.get('productType')} does not match the listing's."
+        for patch in message.get("patches") or []:
+            for value in patch.get("value") or []:
+                if sku not in market.not_applied:
+                    listing["availability"][value["fulfillment_channel_code"]] = value["quantity"]
+        return None
+
+    def _get_document(self, path: str, query: str, body: bytes):
+        market = self.server.market
+        document = path.split("/")[4]
+        if market.documents.get(document) is None:
+            return 404, errors_body("NotFound", f"document {document} not found")
+        return 200, {"feedDocumentId": document, "url": f"{self.server.url}/s3/{document}?X-Amz-Signature=contract"}
+
     # --- Orders v2026-01-01 ---------------------------------------------------------------------------
 
     def _search_orders(self, path: str, query: str, body: bytes):
@@ -275,8 +391,10 @@ class AmazonServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.market = market or AmazonMarket()
         self.rate_header = True
-        self.validator = SpecValidator.cached("amazon", ("listingsItems_2021-08-01.json", "orders_2026-01-01.json"),
-                                              openapi3)
+        self.validator = SpecValidator.cached("amazon", ("listingsItems_2021-08-01.json", "orders_2026-01-01.json",
+                                                         "feeds_2021-06-30.json"), openapi3)
+        schema = self.validator.folder / "listings-feed-schema-v2.json"
+        self._feed_schema = jsonschema.Draft7Validator(json.loads(schema.read_text())) if schema.is_file() else None
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="amazon-contract", daemon=True)
 
@@ -291,6 +409,13 @@ class AmazonServer(ThreadingHTTPServer):
     @property
     def validating(self) -> bool:
         return self.validator.available
+
+    def feed_schema_error(self, document: dict) -> str | None:
+        """What the listings feed schema (v2) finds wrong in an uploaded feed, or None."""
+        if self._feed_schema is None:
+            return None
+        error = next(iter(self._feed_schema.iter_errors(document)), None)
+        return None if error is None else f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
 
     def start(self) -> "AmazonServer":
         self._thread.start()

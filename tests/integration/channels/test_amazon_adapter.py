@@ -294,3 +294,53 @@ def test_a_raised_usage_plan_stated_by_the_header_lets_the_next_poll_go_at_once(
     adapter.fetch_orders(None)
     adapter.fetch_orders(None)                                 # at 0.0056/s it would wait 178 s
     assert len(_calls(market, "GET", "/orders/")) == 2
+
+
+def _feed_adapter(server, waits, **options):
+    return amazon_adapter(server, waits=waits, feed_min_listings=3, feed_poll_seconds=5, feed_wait_seconds=20,
+                          **options)
+
+
+def test_a_large_push_goes_as_one_json_listings_feed_and_its_report_fails_only_the_listings_it_names(amazon_server):
+    market = amazon_server.market
+    _listed(amazon_server, {"A": 0, "B": 0, "C": 0, "D": 0})
+    market.listing_errors["C"] = {"code": "8541", "message": "The listing is suppressed"}
+    waits = Waits()
+    results = _feed_adapter(amazon_server, waits).push_quantities(
+        [("HAT/A", 1), ("HAT/B", 2), ("HAT/C", 3), ("HAT/GONE", 4), ("HAT/D", 5)])
+    assert [r.ok for r in results] == [True, True, False, False, True]
+    assert "8541: The listing is suppressed" in results[2].error and "4000001" in results[3].error
+    assert not results[2].retryable
+    assert (market.quantity("A"), market.quantity("B"), market.quantity("C"), market.quantity("D")) == (1, 2, 0, 5)
+    assert _calls(market, "PATCH", "/listings/") == [] and len(market.feeds) == 1
+    assert waits == [5, 5] and market.violations == []       # IN_QUEUE, IN_PROGRESS, then DONE
+    uploads = [r for r in market.requests if r["path"].startswith("/s3/") and r["method"] == "PUT"]
+    assert "x-amz-access-token" not in uploads[0]["headers"]   # the pre-signed URL gets no SP-API token
+
+
+def test_a_feed_not_done_in_time_or_fatal_leaves_every_listing_retryable(amazon_server):
+    market = amazon_server.market
+    _listed(amazon_server, {"A": 0, "B": 0, "C": 0})
+    market.feed_polls_to_done = 100
+    results = _feed_adapter(amazon_server, Waits()).push_quantities([("HAT/A", 1), ("HAT/B", 2), ("HAT/C", 3)])
+    assert [(r.ok, r.retryable) for r in results] == [(False, True)] * 3
+    assert "still IN_PROGRESS after 20 s" in results[0].error
+    market.feed_polls_to_done, market.feed_fatal = 1, True
+    results = _feed_adapter(amazon_server, Waits()).push_quantities([("HAT/A", 1), ("HAT/B", 2), ("HAT/C", 3)])
+    assert [(r.ok, r.retryable) for r in results] == [(False, True)] * 3 and "ended FATAL" in results[0].error
+    assert market.quantity("A") == 0
+
+
+def test_the_contract_server_refuses_a_feed_document_the_listings_feed_schema_does_not_allow(amazon_server):
+    if not amazon_server.validating:
+        pytest.skip(f"no SP-API model files at {amazon_server.validator.folder}: requests are not validated")
+    market = amazon_server.market
+    token = {"x-amz-access-token": market.issue_token()}
+    created = httpx.post(f"{amazon_server.url}/feeds/2021-06-30/documents", json={"contentType": "application/json"},
+                         headers=token).json()
+    httpx.put(created["url"], content=json.dumps({"header": {"sellerId": "S", "version": "1.0"},
+                                                  "messages": []}).encode())
+    answer = httpx.post(f"{amazon_server.url}/feeds/2021-06-30/feeds", headers=token, json={
+        "feedType": "JSON_LISTINGS_FEED", "marketplaceIds": ["ATVPDDKIKX0DER"],
+        "inputFeedDocumentId": created["feedDocumentId"]})
+    assert answer.status_code == 400 and market.violations and "feed document" in market.violations[0]

@@ -70,6 +70,21 @@ def test_stock_reaches_amazon_and_a_sku_amazon_finds_invalid_is_the_only_one_ret
     assert [row.listing_id for row in owed] == ["HAT/CAP"] and "The listing is suppressed" in owed[0].last_push_error
 
 
+def test_a_large_push_goes_by_feed_and_the_sku_its_report_names_is_the_only_one_retried(make_channels, amazon_server,
+                                                                                        monkeypatch):
+    market = amazon_server.market
+    ch = _amazon(make_channels, amazon_server, monkeypatch, feed_min_listings=2, feed_poll_seconds=0.05,
+                 feed_wait_seconds=5)
+    market.listing_errors["CAP"] = {"code": "8541", "message": "The listing is suppressed"}
+    _linked(ch, amazon_server, {"HAT": 7, "CAP": 3, "BAG": 2})
+    assert (market.quantity("HAT"), market.quantity("CAP"), market.quantity("BAG")) == (7, 0, 2)
+    assert len(market.feeds) == 1 and not [r for r in market.requests if r["method"] == "PATCH"]
+    with ch.jobs.db.read() as conn:
+        owed = conn.execute(select(schema.listings.c.listing_id, schema.listings.c.last_push_error)
+                            .join(schema.push_outbox, schema.push_outbox.c.listing_pk == schema.listings.c.id)).all()
+    assert [row.listing_id for row in owed] == ["HAT/CAP"] and "The listing is suppressed" in owed[0].last_push_error
+
+
 def test_a_patch_accepted_but_never_applied_is_pushed_again_after_the_next_sync(amz, amazon_server):
     market = amazon_server.market
     _linked(amz, amazon_server, {"HAT": 7})

@@ -20,6 +20,7 @@ from channels.errors import ChannelConfigError
 from channels.feed import DEFAULT_STABLE_SECONDS, FIELDS, FeedAdapter
 from channels.sandbox import SandboxAdapter
 from channels.sandbox_market import SandboxMarketplace, sandbox_path
+from gateway.channel_sync.adapters_amazon import amazon_adapter
 from gateway.channel_sync.feed_stores import open_feed_store
 from gateway.channel_sync.marketplace_adapters import walmart_adapter
 from gateway.channel_sync.adapters_shopify import shopify_adapter
@@ -71,6 +72,7 @@ ADAPTERS: dict[str, Callable[..., Any]] = {
     "sandbox": sandbox_adapter,
     "feed": feed_adapter,
     "walmart": walmart_adapter,
+    "amazon": amazon_adapter,
     "shopify": shopify_adapter,
 }
 

@@ -56,7 +56,8 @@ def cancel_there_first(db: Database, settings: Settings, channel: str, order_id:
     naming it, and nothing is stored."""
     adapter = ChannelJobs(db, settings).adapter(channel) if settings.channel(channel) is not None else None
     if here_only or not can_cancel_on_marketplace(adapter):
-        why = "--here-only" if here_only else "its API does not allow it from StockGate: cancel it there too"
+        why = "--here-only" if here_only else getattr(adapter, "cancel_refusal", None) or \
+            "its API does not allow it from StockGate: cancel it there too"
         return {"cancelled": False, "message": f"not cancelled on the marketplace ({why})"}
     try:
         sent, lines = cancel_on_marketplace(db, adapter, channel, order_id, line_ids, choice, reason)

@@ -3,6 +3,8 @@ reason table its restore policy reads, its listings and pending pushes, and what
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import Connection, func, select
 
 from gateway.channel_sync.overrides import channel_edits, effective_channel
@@ -22,13 +24,29 @@ def reason_table(marketplace: str) -> list[dict]:
             for row in REASON_TABLES.get(marketplace.strip().lower(), ())]
 
 
+def run_summary(detail: str | None) -> str | None:
+    """A job run's stored detail (its outcome or error as JSON) in words: "sent 3, delivered 2, failed 1" or
+    the error's message; text that is not such JSON as it is."""
+    try:
+        value = json.loads(detail) if detail else None
+    except ValueError:
+        return detail
+    if not isinstance(value, dict):
+        return detail
+    if "error" in value:
+        return str(value["error"])
+    words = [str(k).replace("_", " ") + ("" if v is True else f" {v}") for k, v in value.items()
+             if k != "channel" and v is not None and v is not False and not isinstance(v, (dict, list))]
+    return ", ".join(words) or None       # a flag reads as its name when set: "full, seen 2, new 2, ..."
+
+
 def _last_runs(conn: Connection) -> dict[tuple[str, str], dict]:
     r = schema.job_runs.c
     latest = select(r.channel, r.job, func.max(r.id).label("id")).group_by(r.channel, r.job).subquery()
     rows = conn.execute(select(r.channel, r.job, r.started_at, r.finished_at, r.ok, r.detail)
                         .join(latest, latest.c.id == r.id))
     return {(x.channel, x.job): {"started_at": iso(x.started_at), "finished_at": iso(x.finished_at), "ok": x.ok,
-                                 "detail": x.detail} for x in rows}
+                                 "detail": x.detail, "summary": run_summary(x.detail)} for x in rows}
 
 
 def _last_errors(conn: Connection) -> dict[str, dict]:
@@ -36,7 +54,8 @@ def _last_errors(conn: Connection) -> dict[str, dict]:
     r = schema.job_runs.c
     latest = (select(r.channel, func.max(r.id).label("id")).where(r.ok.is_(False)).group_by(r.channel)
               .subquery())
-    return {x.channel: {"job": x.job, "at": iso(x.finished_at or x.started_at), "detail": x.detail}
+    return {x.channel: {"job": x.job, "at": iso(x.finished_at or x.started_at), "detail": x.detail,
+                        "summary": run_summary(x.detail)}
             for x in conn.execute(select(r.channel, r.job, r.started_at, r.finished_at, r.detail)
                                   .join(latest, latest.c.id == r.id))}
 

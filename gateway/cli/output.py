@@ -14,6 +14,11 @@ def print_json(document) -> None:
     sys.stdout.write(json.dumps(document, ensure_ascii=False, default=str) + "\n")
 
 
+def short_time(value: str | None) -> str:
+    """An ISO time as a table shows it: to the second, a space for the T ("-" when there is none)."""
+    return value[:19].replace("T", " ") if value else "-"
+
+
 def _dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 

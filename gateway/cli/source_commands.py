@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from gateway.cli.output import print_json, print_table
+from gateway.cli.output import print_json, print_table, short_time
 from gateway.transports.ftp.account_status import ftp_account_status
 from gateway.transports.sources.runner import current_error, find_source, poll_source, source_status
 
@@ -30,14 +30,15 @@ def cmd_sources(app, args) -> int:
         print_json({"sources": rows, "ftp_accounts": accounts})
         return 0
     print_table(["NAME", "TYPE", "WAREHOUSE", "LAST POLL", "LAST SUCCESS", "FAILURES", "NEXT POLL", "LAST ERROR"],
-                [[r["name"], r["type"], r["warehouse"], _short(r["last_poll_at"]), _short(r["last_success_at"]),
-                  r["failures"], _short(r["next_poll_at"]), current_error(r)] for r in rows],
+                [[r["name"], r["type"], r["warehouse"], short_time(r["last_poll_at"]),
+                  short_time(r["last_success_at"]), r["failures"], short_time(r["next_poll_at"]), current_error(r)]
+                 for r in rows],
                 empty="no sources configured ([[sources]] in the configuration)")
     if accounts:
         print()
         print_table(["FTP ACCOUNT", "WAREHOUSES", "MODE", "FILES", "LAST UPLOAD", "LAST STATUS", "LAST REFUSED"],
                     [[a["username"], " ".join(a["warehouses"]), a["mode"], a["files"],
-                      _short(a["last_upload"] and a["last_upload"]["received_at"]),
+                      short_time(a["last_upload"] and a["last_upload"]["received_at"]),
                       a["last_upload"]["status"] if a["last_upload"] else "-",
                       f"{a['last_refused']['name']}: {a['last_refused']['message'] or ''}" if a["last_refused"] else ""]
                      for a in accounts])
@@ -60,7 +61,3 @@ def cmd_sources_poll(app, args) -> int:
     for error in result.errors:
         sys.stderr.write(f"stockgate: error: source {args.name}: {error}\n")
     return 1 if result.errors else 0
-
-
-def _short(value: str | None) -> str:
-    return value[:19].replace("T", " ") if value else "-"

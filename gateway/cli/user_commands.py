@@ -10,7 +10,7 @@ import sys
 
 from gateway.accounts import audit
 from gateway.accounts.users import ROLES, add_user, check_name, list_users, remove_user, set_password, set_role
-from gateway.cli.output import print_json, print_table
+from gateway.cli.output import print_json, print_table, short_time
 from gateway.cli.stock_commands import positive_int
 from gateway.clock import iso, parse_iso
 from gateway.errors import UsageError
@@ -96,7 +96,7 @@ def cmd_users_list(app, args) -> int:
         print_json({"users": [u.as_dict() for u in users]})
         return 0
     print_table(["NAME", "ROLE", "SOURCE", "CREATED", "PASSWORD CHANGED"],
-                [[u.name, u.role, u.source, _short(iso(u.created_at)), _short(iso(u.password_changed_at))]
+                [[u.name, u.role, u.source, short_time(iso(u.created_at)), short_time(iso(u.password_changed_at))]
                  for u in users],
                 empty="no users: `stockgate users add NAME --role admin` adds one")
     return 0
@@ -128,11 +128,7 @@ def cmd_audit(app, args) -> int:
         print_json({"entries": [e.as_dict() for e in found]})
         return 0
     print_table(["AT", "ACTOR", "ACTION", "TARGET", "DETAIL"],
-                [[_short(iso(e.at)), e.actor, e.action, e.target or "",
+                [[short_time(iso(e.at)), e.actor, e.action, e.target or "",
                   ", ".join(f"{k}={v}" for k, v in e.detail.items())] for e in found],
                 empty="no audit entries")
     return 0
-
-
-def _short(value: str | None) -> str:
-    return value[:19].replace("T", " ") if value else "-"

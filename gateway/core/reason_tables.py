@@ -43,7 +43,9 @@ def _row(reason: str, verdict: Verdict, *api_codes: str) -> ReasonRow:
 # Newegg, Reverb and Wayfair rows carry none because no public code could be matched with confidence.
 REASON_TABLES: Mapping[str, tuple[ReasonRow, ...]] = MappingProxyType({
     "amazon": (
-        _row("Buyer Canceled", "yes", "BuyerCanceled"),
+        _row("Buyer Canceled", "yes", "BuyerCanceled",
+             # SP-API Orders free texts (cancelReason, BuyerCancelReason) in the models' examples
+             "Buyer requested cancellation", "Changed mind about purchase", "Found cheaper somewhere else."),
         _row("Pricing Error", "yes", "PricingError"),
         _row("Shipping Address Undeliverable", "yes", "ShippingAddressUndeliverable"),
         _row("Customer Exchange", "yes", "CustomerExchange"),

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from gateway.settings.model import ChannelSettings, Settings, WebSettings
 
 PRIORITY_LIMIT = 2_147_483_647          # warehouse priority: a 32-bit database integer
+INTERVAL_LIMIT = 31 * 24 * 3600         # the longest period or timeout in seconds a setting may name
 DATABASE_SCHEMES = ("sqlite", "postgresql")
 FTP_USERNAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$")   # also the name of the account's FTP home
 
@@ -36,6 +37,10 @@ def _check_references(s: Settings, prefix: str) -> None:
     _unique([a.username for a in s.accounts], f"{prefix}accounts", "username")
     _unique([x.name for x in s.sources], f"{prefix}sources", "name")
     _unique([c.name for c in s.channels], f"{prefix}channels", "name")
+    for i, c in enumerate(s.channels):
+        if not c.name.strip() or "/" in c.name or any(ord(ch) < 32 or ord(ch) == 127 for ch in c.name):
+            raise ConfigError(f"{prefix}channels[{i}].name: {c.name!r} must be a name without '/' or control "
+                              "characters (it is part of the web page's and the API's addresses)")
     for i, a in enumerate(s.accounts):
         if not FTP_USERNAME.match(a.username):
             raise ConfigError(f"{prefix}accounts[{i}].username: {a.username!r} must be 1-64 letters, digits, "
@@ -66,11 +71,12 @@ def _check_values(s: Settings, prefix: str, database_key: str) -> None:
     _check_port(s.ftp.port, f"{prefix}ftp.port", allow_any=True)
     _check_port(s.web.port, f"{prefix}web.port", allow_any=True)
     _check_passive_ports(s.ftp.passive_ports, f"{prefix}ftp.passive_ports")
-    for name in ("max_upload_mb", "max_failed_logins", "max_connections_per_ip", "max_connections",
-                 "idle_timeout_seconds", "login_timeout_seconds"):
+    for name in ("max_upload_mb", "max_failed_logins", "max_connections_per_ip", "max_connections"):
         _check_positive(getattr(s.ftp, name), f"{prefix}ftp.{name}")
+    for name in ("idle_timeout_seconds", "login_timeout_seconds"):
+        _check_interval(getattr(s.ftp, name), f"{prefix}ftp.{name}")
     _check_at_least(s.ftp.lockout_minutes, 0, f"{prefix}ftp.lockout_minutes")
-    _check_positive(s.web.read_timeout_seconds, f"{prefix}web.read_timeout_seconds")
+    _check_interval(s.web.read_timeout_seconds, f"{prefix}web.read_timeout_seconds")
     try:
         re.compile(s.files.as_of_pattern)
     except re.error as exc:
@@ -91,7 +97,7 @@ def _check_values(s: Settings, prefix: str, database_key: str) -> None:
         key = f"{prefix}sources[{i}]"
         _check_port(src.port, f"{key}.port", allow_any=False)
         _check_snapshot_guard(src.max_zero_fraction, src.min_rows, key)
-        _check_positive(src.interval_seconds, f"{key}.interval_seconds")
+        _check_interval(src.interval_seconds, f"{key}.interval_seconds")
         _check_at_least(src.stable_seconds, 0, f"{key}.stable_seconds")
         if src.cron:
             _check_cron(src.cron, f"{key}.cron")
@@ -108,7 +114,15 @@ def check_channel(c: ChannelSettings, key: str) -> None:
             raise ConfigError(f"{key}.{name}: {getattr(c, name)} is above the limit of {QUANTITY_LIMIT:,}")
     for name in ("push_interval_seconds", "order_interval_seconds", "listing_interval_seconds",
                  "retry_base_seconds", "retry_max_seconds"):
-        _check_positive(getattr(c, name), f"{key}.{name}")
+        _check_interval(getattr(c, name), f"{key}.{name}")
+
+
+def _check_interval(value: float, key: str) -> None:
+    """A period in seconds: above 0 and at most INTERVAL_LIMIT (31 days; `inf` or 1e308 would overflow the
+    scheduler's clock arithmetic instead of meaning "never")."""
+    _check_positive(value, key)
+    if not value <= INTERVAL_LIMIT:
+        raise ConfigError(f"{key}: {value} is above the limit of {INTERVAL_LIMIT:,} seconds (31 days)")
 
 
 def _check_positive(value: float, key: str) -> None:

@@ -19,6 +19,9 @@ TEMPLATE_DIR = Path(__file__).with_name("templates")
 NAV = (("/", "Dashboard"), ("/history", "Upload history"), ("/stock", "Inventory"), ("/listings", "Listings"),
        ("/orders", "Orders"), ("/integrations", "Integrations"), ("/sources", "Sources"), ("/upload", "Upload"),
        ("/templates", "Templates"), ("/users", "Users"), ("/audit", "Audit"))
+# The role a page of the navigation needs (its room's `require_role`); a link the user's role cannot open
+# is not shown (every other page is open to viewers).
+NAV_ROLES = {"/users": "admin", "/audit": "operator"}
 
 
 def url(path: str, params: Mapping[str, object] | None = None) -> str:
@@ -62,13 +65,17 @@ def render_text(template: str, **context) -> str:
 
 def render(request: Request, template: str, *, status_code: int = 200, **context) -> HTMLResponse:
     """A page: `template` with the navigation, the user's name and the logout form's CSRF token."""
+    from gateway.web.auth import role_allows
     from gateway.web.deps import current_user
 
     session = request.state.session
     logged_in = session is not None and session.user is not None
+    user = current_user(request)
     context.setdefault("active", "")
     context.setdefault("refresh_seconds", None)
-    page = render_text(template, user=current_user(request).name if logged_in else None,
+    nav = [(href, label) for href, label in NAV
+           if user is not None and role_allows(user.role, NAV_ROLES.get(href, "viewer"))]
+    page = render_text(template, user=user.name if logged_in else None, NAV=nav,
                        logout_csrf=session.csrf if logged_in else None, **context)
     return HTMLResponse(page, status_code=status_code)
 

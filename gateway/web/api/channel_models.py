@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class ReasonRow(BaseModel):
@@ -23,7 +23,8 @@ class JobRun(BaseModel):
     started_at: str | None
     finished_at: str | None
     ok: bool | None
-    detail: str | None
+    detail: str | None = Field(description="the run's outcome (counts) or error, as JSON text")
+    summary: str | None = Field(None, description="the same in words: `sent 3, delivered 3, failed 0` or the error")
 
 
 class JobError(BaseModel):
@@ -31,7 +32,8 @@ class JobError(BaseModel):
 
     job: str
     at: str | None
-    detail: str | None
+    detail: str | None = Field(description="the error, as JSON text")
+    summary: str | None = Field(None, description="the error's message")
 
 
 class ChannelOverview(BaseModel):

@@ -64,6 +64,9 @@ def test_an_unlinked_listing_linked_on_the_page_is_pushed_its_items_quantity(sit
     assert _shown(app, "amz")["A-2"] == 6
     assert _row(pushed, "A-2")[5:7] == ["HAT-2", "linked"]
     assert [e.action for e in audit.entries(app.db)] == ["channel.push", "listing.link", "channel.listings"]
+    runs = browser.get("/integrations/amz").visible_text     # the last runs in words, not their JSON
+    assert "sent 2, delivered 2, failed 0, skipped 0" in runs and "seen 2, new 2, linked 1, unlinked 1, imported 0" in runs
+    assert '"channel"' not in runs and "{" not in runs
 
 
 def test_missing_listings_ticked_are_marked_sold_with_one_button_and_a_wrong_tick_marks_none(site):

@@ -105,3 +105,21 @@ def test_an_operator_gets_403_on_the_users_page_and_api(site):
 
     assert page.status == post.status == api.status == 403
     assert _roles(app) == {"olga": "operator"}
+
+
+def test_the_navigation_shows_each_role_only_the_pages_it_can_open(site):
+    app, server, browser = site(LOGIN)
+    add_user(app.db, "vic", "vic-password", "viewer")
+    add_user(app.db, "olga", "olga-password", "operator")
+    seen = {}
+    for name, password in (("vic", "vic-password"), ("olga", "olga-password"), ("ops", "file-password")):
+        assert browser.login(name, password).status == 303
+        nav = browser.get("/").text.split("<nav>", 1)[1].split("</nav>", 1)[0]
+        seen[name] = {label: f'href="{href}"' in nav for href, label in (("/users", "Users"), ("/audit", "Audit"),
+                                                                         ("/stock", "Inventory"))}
+        assert all(browser.get(href).status == 200 for href in ("/users", "/audit", "/stock")
+                   if f'href="{href}"' in nav)
+
+    assert seen == {"vic": {"Users": False, "Audit": False, "Inventory": True},
+                    "olga": {"Users": False, "Audit": True, "Inventory": True},
+                    "ops": {"Users": True, "Audit": True, "Inventory": True}}

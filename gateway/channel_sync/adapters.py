@@ -21,6 +21,7 @@ from channels.feed import DEFAULT_STABLE_SECONDS, FIELDS, FeedAdapter
 from channels.sandbox import SandboxAdapter
 from channels.sandbox_market import SandboxMarketplace, sandbox_path
 from gateway.channel_sync.feed_stores import open_feed_store
+from gateway.channel_sync.adapters_ebay import ebay_adapter
 from gateway.channel_sync.marketplace_adapters import walmart_adapter
 from gateway.errors import ConfigError
 
@@ -70,6 +71,7 @@ ADAPTERS: dict[str, Callable[..., Any]] = {
     "sandbox": sandbox_adapter,
     "feed": feed_adapter,
     "walmart": walmart_adapter,
+    "ebay": ebay_adapter,
 }
 
 

@@ -32,7 +32,7 @@ _CHOICES = {
     ("sources", "type"): ("sftp", "folder"),
     ("sources", "after"): ("delete", "move", "keep"),
     ("channels", "marketplace"): MARKETPLACES,
-    ("channels", "adapter"): ("sandbox", "feed", "walmart"),
+    ("channels", "adapter"): ("sandbox", "feed", "walmart", "ebay"),
     ("channels", "restore_policy"): ("always", "never", "smart"),
 }
 

@@ -71,3 +71,13 @@ def walmart_server():
     server = WalmartServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def ebay_server():
+    """The eBay contract server on 127.0.0.1, port 0 (`.market` is its state, `.url` its address)."""
+    from ebay_server import EbayServer
+
+    server = EbayServer().start()
+    yield server
+    server.stop()

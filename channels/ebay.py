@@ -44,6 +44,7 @@ FULFILLMENT = "/sell/fulfillment/v1"
 SCOPE_ROOT = "https://api.ebay.com/oauth/api_scope/"
 SCOPES = (SCOPE_ROOT + "sell.inventory", SCOPE_ROOT + "sell.fulfillment")
 MAX_BATCH = 25
+LOOKUPS_KEPT = 5000            # cancelled orders whose look-up is remembered (by order id and modification)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class EbayAdapter:
                                      now=now, on_new=http.redact.add)
         self._location: str | None = options.merchant_location_key
         self._location_known = options.merchant_location_key is not None
+        self._looked_up: dict[tuple[str, str], Any] = {}     # (orderId, lastModifiedDate) -> cancellation
 
     # --- auth -----------------------------------------------------------------------------------------
 
@@ -259,12 +261,20 @@ class EbayAdapter:
         return OrderPage(orders, cancellations, json.dumps(new, sort_keys=True), more=more)
 
     def _cancellation(self, order: dict):
-        """The per-order look-up: getOrders leaves `cancelRequests` empty, getOrder fills it."""
+        """The per-order look-up: getOrders leaves `cancelRequests` empty, getOrder fills it. An order the
+        overlap shows again unchanged (same lastModifiedDate) is not looked up again."""
         order_id = str(order.get("orderId"))
+        key = (order_id, str(order.get("lastModifiedDate")))
+        if key in self._looked_up:
+            return self._looked_up[key]
         r = self.call("GET", f"{FULFILLMENT}/order/{quote(order_id, safe='')}", idempotent=True)
         if r.status_code != 200:
             raise self._refuse(r, f"order look-up of {order_id}", SCOPES[1])
-        return read_cancellation(r.json())
+        found = read_cancellation(r.json())
+        if len(self._looked_up) >= LOOKUPS_KEPT:
+            self._looked_up.pop(next(iter(self._looked_up)))
+        self._looked_up[key] = found
+        return found
 
     def orders_committed(self, page: OrderPage) -> None:
         """Nothing to acknowledge: orders are read by modification time."""

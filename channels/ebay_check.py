@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from channels.base import CheckResult
 from channels.errors import PermanentChannelError, RetryableChannelError
@@ -69,11 +70,26 @@ def check_adapter(adapter: "EbayAdapter") -> list[CheckResult]:
         else:
             results.append(CheckResult(step, False, adapter.http.redact(f"{api} API answered {r.status_code}: "
                                                                         f"{_errors(r)}")))
-    try:
-        location = adapter.location()
-    except (PermanentChannelError, RetryableChannelError) as exc:
-        results.append(CheckResult("location", False, str(exc)))
-    else:
-        results.append(CheckResult("location", True, f"quantities go to merchant location {location}" if location
-                                   else "no merchant location: quantities go to the item as a whole"))
+    results.append(_location_step(adapter))
     return results
+
+
+def _location_step(adapter: "EbayAdapter") -> CheckResult:
+    """The merchant location quantities go to: the configured one must exist, else the first enabled one."""
+    from channels.ebay import INVENTORY, _errors
+
+    key = adapter.options.merchant_location_key
+    try:
+        if key is not None:
+            r = adapter.call("GET", f"{INVENTORY}/location/{quote(key, safe='')}", idempotent=True)
+            if r.status_code != 200:
+                return CheckResult("location", False, adapter.http.redact(
+                    f"merchant_location_key {key!r}: eBay has no such inventory location ({r.status_code}: "
+                    f"{_errors(r)}); create it in Seller Hub or name another"))
+            location = key
+        else:
+            location = adapter.location()
+    except (PermanentChannelError, RetryableChannelError) as exc:
+        return CheckResult("location", False, str(exc))
+    return CheckResult("location", True, f"quantities go to merchant location {location}" if location
+                       else "no merchant location: quantities go to the item as a whole")

@@ -243,6 +243,20 @@ def test_a_cancelled_order_is_looked_up_for_its_reason_time_and_who_cancelled(eb
     assert {o.order_id: o.status for o in page.orders} == {"O1": "accepted", "O2": "accepted"}
 
 
+def test_a_cancelled_order_the_overlap_shows_again_unchanged_is_not_looked_up_again(ebay_server):
+    market = ebay_server.market
+    market.place_order("O1", [("HAT", 1)])
+    market.cancel("O1", "OUT_OF_STOCK_OR_CANNOT_FULFILL", "Seller")
+    adapter = ebay_adapter(ebay_server)
+    first = adapter.fetch_orders(None)
+    again = adapter.fetch_orders(first.cursor)                           # the overlap: O1 once more
+    assert again.cancellations == first.cancellations and len(again.cancellations) == 1
+    assert len([r for r in market.requests if r["path"] == "/sell/fulfillment/v1/order/O1"]) == 1
+    market.cancel("O1", "OUT_OF_STOCK_OR_CANNOT_FULFILL", "Seller")      # changed since: read again
+    adapter.fetch_orders(again.cursor)
+    assert len([r for r in market.requests if r["path"] == "/sell/fulfillment/v1/order/O1"]) == 2
+
+
 def test_ebay_offers_no_cancel_call_so_stockgate_says_it_cannot_cancel_there(ebay_server):
     from gateway.channel_sync.marketplace_cancel import can_cancel_on_marketplace
 

@@ -211,3 +211,12 @@ def test_channels_check_says_the_refresh_token_expired_without_showing_it(stockg
     assert result.code == 1 and "refused the refresh token" in result.out and "expired or was revoked" in result.out
     for secret in (market.refresh_token, market.client_secret):
         assert secret not in result.out + result.err
+
+
+def test_channels_check_names_a_merchant_location_ebay_does_not_have(stockgate, write_config, ebay_server,
+                                                                     monkeypatch):
+    options = {**_env(ebay_server, monkeypatch), "merchant_location_key": "WH-GONE"}
+    config = write_config(channel_toml("eb", "ebay", "ebay", options=options))
+    assert stockgate("init", config=config).code == 0
+    result = stockgate("channels", "check", "eb")
+    assert result.code == 1 and "merchant_location_key 'WH-GONE': eBay has no such inventory location" in result.out

@@ -13,8 +13,9 @@
 - Orders: `GET /order?filter=lastmodifieddate:[T..]` from the last poll's server time less
   `order_overlap_seconds`, paged by offset with the poll's filter kept; a cancelled order is read again with
   `GET /order/{orderId}` for its reason and initiator (`channels.ebay_orders`).
-- Cancel on eBay: not offered. The Fulfillment API has no cancel call; the Post-Order cancellation API is
-  not among the published descriptions StockGate is built against, so `orders cancel` says so.
+- Cancel on eBay: the Post-Order API's `POST /post-order/v2/cancellation` (the seller cancels the whole
+  order with a seller reason: eBay cancels whole orders only), `Authorization: IAF <token>` and
+  `X-EBAY-C-MARKETPLACE-ID`; never repeated (not idempotent).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ FULFILLMENT = "/sell/fulfillment/v1"
 SCOPE_ROOT = "https://api.ebay.com/oauth/api_scope/"
 SCOPES = (SCOPE_ROOT + "sell.inventory", SCOPE_ROOT + "sell.fulfillment")
 MAX_BATCH = 25
+POST_ORDER = "/post-order/v2"
+# CancelReasonEnum values the Post-Order API lets a seller give (the others are the buyer's)
+SELLER_CANCEL_REASONS = ("OUT_OF_STOCK_OR_CANNOT_FULFILL", "BUYER_ASKED_CANCEL", "ADDRESS_ISSUES")
 LOOKUPS_KEPT = 5000            # cancelled orders whose look-up is remembered (by order id and modification)
 
 
@@ -109,13 +113,14 @@ class EbayAdapter:
         except (KeyError, TypeError, ValueError):
             raise PermanentChannelError(f"channel {self.name}: ebay token answer without access_token") from None
 
-    def call(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
-        """One API call with the Bearer token; a 401 drops the token, fetches a new one and tries once more."""
+    def call(self, method: str, url: str, *, idempotent: bool, scheme: str = "Bearer", **kwargs: Any) -> httpx.Response:
+        """One API call with the token (`scheme` Bearer, or IAF for the Post-Order API); a 401 drops the
+        token, fetches a new one and tries once more."""
         headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
         for attempt in (1, 2):
             token = self.tokens.token()
             r = self.http.request(method, url, idempotent=idempotent,
-                                  headers={**headers, "Authorization": f"Bearer {token}"}, **kwargs)
+                                  headers={**headers, "Authorization": f"{scheme} {token}"}, **kwargs)
             if r.status_code != 401:
                 return r
             self.tokens.refused(token)
@@ -278,6 +283,37 @@ class EbayAdapter:
 
     def orders_committed(self, page: OrderPage) -> None:
         """Nothing to acknowledge: orders are read by modification time."""
+
+    def cancel_order(self, order_id: str, lines: Sequence[tuple[str, int]], reason: str) -> None:
+        """Cancel the whole order on eBay with a seller `reason`; `lines` must be every line of it."""
+        if reason not in SELLER_CANCEL_REASONS:
+            raise PermanentChannelError(f"ebay does not accept cancellation reason {reason!r} from a seller "
+                                        f"(one of {', '.join(SELLER_CANCEL_REASONS)})")
+        r = self.call("GET", f"{FULFILLMENT}/order/{quote(order_id, safe='')}", idempotent=True)
+        if r.status_code != 200:
+            raise self._refuse(r, f"order look-up of {order_id}", SCOPES[1])
+        order = r.json()
+        every = {str(i.get("lineItemId")) for i in order.get("lineItems") or []}
+        if {str(line) for line, _ in lines} != every:
+            raise PermanentChannelError(f"ebay cancels whole orders only: order {order_id} has lines "
+                                        f"{', '.join(sorted(every))}; cancel all of them")
+        paid = order.get("orderPaymentStatus") in ("PAID", "PARTIALLY_REFUNDED")
+        body: dict[str, Any] = {"legacyOrderId": str(order.get("legacyOrderId") or order_id),
+                                "cancelReason": reason, "buyerPaid": paid}
+        payments = (order.get("paymentSummary") or {}).get("payments") or []
+        if paid:
+            body["buyerPaidDate"] = {"value": next((p["paymentDate"] for p in payments if p.get("paymentDate")),
+                                                   order.get("creationDate"))}
+        r = self.call("POST", f"{POST_ORDER}/cancellation", idempotent=False, scheme="IAF", json=body,
+                      headers={"Content-Type": "application/json",
+                               "X-EBAY-C-MARKETPLACE-ID": self.options.marketplace_id})
+        if r.status_code not in (200, 201):
+            raise self._refuse(r, f"cancel of order {order_id}", SCOPES[1])
+        eligibility = r.json().get("orderEligibilityResult") or {}
+        if eligibility.get("eligible") is False or not r.json().get("cancelId"):
+            why = ", ".join(map(str, eligibility.get("failureReason") or [])) or "no reason given"
+            raise PermanentChannelError(f"channel {self.name}: ebay says order {order_id} cannot be cancelled "
+                                        f"({why}): cancel it in Seller Hub")
 
     def check(self) -> list[CheckResult]:
         """Try the refresh token, each scope and each API the channel uses, read-only; say what is missing."""

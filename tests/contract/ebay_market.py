@@ -59,6 +59,8 @@ class EbayMarket:
         self.on_items_page: list = []                         # run before answering an items page after the first
         self.requests: list[dict] = []
         self.violations: list[str] = []
+        self.cancel_calls: list[dict] = []                    # Post-Order cancellation bodies received
+        self.not_cancellable: set[str] = set()                # orders past eBay's cancellation window
 
     # --- clock, tokens, failures ----------------------------------------------------------------------
 
@@ -196,7 +198,8 @@ class EbayMarket:
         """An order that completed checkout, lines (sku, quantity)."""
         with self.lock:
             now = iso(self.now_ms())
-            self._put({"orderId": order_id, "legacyOrderId": f"11-{order_id}", "creationDate": now,
+            self._put({"orderId": order_id, "legacyOrderId": f"L{order_id}", "creationDate": now,
+                       "paymentSummary": {"payments": [{"paymentDate": now, "paymentStatus": "PAID"}] if paid else []},
                        "orderFulfillmentStatus": "NOT_STARTED",
                        "orderPaymentStatus": "PAID" if paid else "PENDING", "sellerId": "stockgate_seller",
                        "buyer": {"username": "buyer_contract"},
@@ -214,6 +217,7 @@ class EbayMarket:
         with self.lock:
             order = copy.deepcopy(self.latest(order_id))
             order["orderPaymentStatus"] = "PAID"
+            order["paymentSummary"] = {"payments": [{"paymentDate": iso(self.now_ms()), "paymentStatus": "PAID"}]}
             self._put(order)
 
     def cancel(self, order_id: str, reason: str | None, initiator: str | None = "Buyer", *,

@@ -1,13 +1,14 @@
 """An eBay contract server for tests: a real HTTP server on 127.0.0.1, port 0, speaking the calls the `ebay`
 adapter makes (the OAuth refresh-token grant, Inventory `bulk_update_price_quantity`, `inventory_item`,
-`offer`, `location`, Fulfillment `order` and `order/{orderId}`) with eBay's answers and failures
-(CHANNEL_APIS.md sections 3 and 10).
+`offer`, `location`, Fulfillment `order` and `order/{orderId}`, Post-Order `cancellation`) with eBay's
+answers and failures (CHANNEL_APIS.md sections 3 and 10).
 
 Every request to an operation described in `../shared/specs/ebay/` (the Inventory and Fulfillment OpenAPI
 files, YAML) is validated against it (openapi-core); a violation answers 400 `SPEC_VIOLATION` and is kept
 in `market.violations`. The descriptions declare an OAuth2 scheme, read here as a Bearer header (the scope
 each operation needs is checked by hand, answering 403 as eBay does). The token endpoint has no
-description there and is checked by hand. Without the folder nothing is validated (`validating` False).
+description there and is checked by hand, as is the Post-Order cancellation (eBay publishes no OpenAPI
+file for it: `Authorization: IAF <token>`, `X-EBAY-C-MARKETPLACE-ID`, a seller reason, whole orders). Without the folder nothing is validated (`validating` False).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from urllib.parse import parse_qs, parse_qsl, unquote
 from ebay_market import ROOT, EbayMarket, error_body
 from spec_validation import SpecValidator
 
-INVENTORY, FULFILLMENT = "/sell/inventory/v1", "/sell/fulfillment/v1"
+INVENTORY, FULFILLMENT, POST_ORDER = "/sell/inventory/v1", "/sell/fulfillment/v1", "/post-order/v2"
 MAX_REQUESTS = 25
+SELLER_REASONS = ("OUT_OF_STOCK_OR_CANNOT_FULFILL", "BUYER_ASKED_CANCEL", "ADDRESS_ISSUES")
 
 
 def _patch(spec: dict) -> dict:
@@ -76,10 +78,11 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/identity/v1/oauth2/token":
             return self._token(body)
         auth = self.headers.get("Authorization") or ""
-        scopes = market.token_scopes(auth[7:] if auth.startswith("Bearer ") else None)
+        scheme = "IAF " if path.startswith(POST_ORDER) else "Bearer "
+        scopes = market.token_scopes(auth[len(scheme):] if auth.startswith(scheme) else None)
         if scopes is None:
             return self._send(401, error_body(1001, "Invalid access token", "OAuth"))
-        if not scopes & set(needed_scopes(self.command, path)):
+        if not path.startswith(POST_ORDER) and not scopes & set(needed_scopes(self.command, path)):
             return self._send(403, error_body(1100, "Insufficient permissions to fulfill the request.", "API_ACCESS"))
         failure = market.take_failure(self.command, path)
         if failure is not None and failure.kind in ("429", "403", "500"):
@@ -107,7 +110,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self, path: str):
         routes = {("POST", f"{INVENTORY}/bulk_update_price_quantity"): self._bulk,
                   ("GET", f"{INVENTORY}/inventory_item"): self._items, ("GET", f"{INVENTORY}/offer"): self._offers,
-                  ("GET", f"{INVENTORY}/location"): self._locations, ("GET", f"{FULFILLMENT}/order"): self._orders}
+                  ("GET", f"{INVENTORY}/location"): self._locations, ("GET", f"{FULFILLMENT}/order"): self._orders,
+                  ("POST", f"{POST_ORDER}/cancellation"): self._cancel}
         if (self.command, path) in routes:
             return routes[(self.command, path)]
         if self.command == "GET" and path.startswith(f"{INVENTORY}/location/"):
@@ -225,6 +229,28 @@ class _Handler(BaseHTTPRequestHandler):
             if not versions:
                 return 404, error_body(32100, f"Order {order_id} not found", "API_FULFILLMENT")
             return 200, {k: v for k, v in versions[-1].items() if not k.startswith("_")}
+
+
+    def _cancel(self, path: str, params: dict, body: bytes):
+        """The seller cancels a whole order (Post-Order API); an order past the window or shipped is not eligible."""
+        market = self.server.market
+        if not self.headers.get("X-EBAY-C-MARKETPLACE-ID"):
+            return 400, error_body(1305, "X-EBAY-C-MARKETPLACE-ID header is required", "API_POSTORDER")
+        sent = json.loads(body or b"{}")
+        market.cancel_calls.append(sent)
+        with market.lock:
+            order_id = next((o for o, versions in market.orders.items()
+                             if versions[-1][1]["legacyOrderId"] == sent.get("legacyOrderId")), None)
+            if order_id is None:
+                return 404, error_body(1404, f"order {sent.get('legacyOrderId')} not found", "API_POSTORDER")
+            if sent.get("cancelReason") not in SELLER_REASONS:
+                return 400, error_body(1411, f"cancelReason {sent.get('cancelReason')!r} is not a seller reason",
+                                       "API_POSTORDER")
+            if order_id in market.not_cancellable or market.latest(order_id)["cancelStatus"]["cancelState"] != \
+                    "NONE_REQUESTED":
+                return 200, {"orderEligibilityResult": {"eligible": False, "failureReason": ["NOT_ELIGIBLE"]}}
+            market.cancel(order_id, sent["cancelReason"], "Seller")
+            return 201, {"cancelId": f"5{len(market.cancel_calls):09d}", "orderEligibilityResult": {"eligible": True}}
 
 
 class EbayServer(ThreadingHTTPServer):

@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from channels.errors import PermanentChannelError
+from channels.errors import PermanentChannelError, RetryableChannelError
 from channels.http import RetryPolicy
 from gateway.channel_sync.listings import fetch_listings
 
@@ -257,10 +257,45 @@ def test_a_cancelled_order_the_overlap_shows_again_unchanged_is_not_looked_up_ag
     assert len([r for r in market.requests if r["path"] == "/sell/fulfillment/v1/order/O1"]) == 2
 
 
-def test_ebay_offers_no_cancel_call_so_stockgate_says_it_cannot_cancel_there(ebay_server):
-    from gateway.channel_sync.marketplace_cancel import can_cancel_on_marketplace
+def test_cancelling_on_ebay_sends_the_whole_order_with_a_seller_reason_through_the_post_order_api(ebay_server):
+    market = ebay_server.market
+    market.place_order("O1", [("HAT", 2), ("CAP", 1)])
+    adapter = ebay_adapter(ebay_server)
+    lines = [(l["lineItemId"], l["quantity"]) for l in market.latest("O1")["lineItems"]]
+    adapter.cancel_order("O1", lines, "OUT_OF_STOCK_OR_CANNOT_FULFILL")
+    call = next(r for r in market.requests if r["path"] == "/post-order/v2/cancellation")
+    assert call["headers"]["Authorization"].startswith("IAF ") and call["headers"]["X-EBAY-C-MARKETPLACE-ID"] == "EBAY_US"
+    assert market.cancel_calls == [{"legacyOrderId": "LO1", "cancelReason": "OUT_OF_STOCK_OR_CANNOT_FULFILL",
+                                    "buyerPaid": True,
+                                    "buyerPaidDate": {"value": market.orders["O1"][0][1]["creationDate"]}}]
+    page = adapter.fetch_orders(None)
+    assert [(c.order_id, c.reason, c.cancelled_by) for c in page.cancellations] == [
+        ("O1", "OUT_OF_STOCK_OR_CANNOT_FULFILL", "seller")]
 
-    assert not can_cancel_on_marketplace(ebay_adapter(ebay_server))
+
+def test_ebay_refuses_a_buyers_reason_one_line_of_an_order_and_an_order_past_its_window(ebay_server):
+    market = ebay_server.market
+    market.place_order("O1", [("HAT", 2), ("CAP", 1)])
+    adapter = ebay_adapter(ebay_server)
+    lines = [(l["lineItemId"], l["quantity"]) for l in market.latest("O1")["lineItems"]]
+    with pytest.raises(PermanentChannelError, match="does not accept cancellation reason 'FOUND_CHEAPER_PRICE'"):
+        adapter.cancel_order("O1", lines, "FOUND_CHEAPER_PRICE")
+    with pytest.raises(PermanentChannelError, match="ebay cancels whole orders only"):
+        adapter.cancel_order("O1", lines[:1], "BUYER_ASKED_CANCEL")
+    market.not_cancellable.add("O1")
+    with pytest.raises(PermanentChannelError, match="cannot be cancelled .*NOT_ELIGIBLE.*Seller Hub"):
+        adapter.cancel_order("O1", lines, "BUYER_ASKED_CANCEL")
+    assert market.latest("O1")["cancelStatus"]["cancelState"] == "NONE_REQUESTED"
+
+
+def test_a_cancel_applied_before_a_503_is_not_repeated(ebay_server):
+    market = ebay_server.market
+    market.place_order("O1", [("HAT", 1)])
+    market.fail("503_after_apply", "/post-order/v2/cancellation")
+    lines = [(l["lineItemId"], l["quantity"]) for l in market.latest("O1")["lineItems"]]
+    with pytest.raises(RetryableChannelError, match="not idempotent"):
+        ebay_adapter(ebay_server, waits=Waits()).cancel_order("O1", lines, "BUYER_ASKED_CANCEL")
+    assert len(market.cancel_calls) == 1
 
 
 def test_a_token_without_the_fulfillment_scope_is_refused_naming_the_scope(ebay_server):

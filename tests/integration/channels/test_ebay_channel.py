@@ -1,6 +1,6 @@
 """An `ebay` channel through the gateway (real database, both engines) against the eBay contract server:
 pushes from the outbox with per-SKU outcomes, orders taking stock once, each eBay reason code restoring or
-keeping stock as seed 003 says, `orders cancel` saying eBay cannot be cancelled from StockGate,
+keeping stock as seed 003 says, `orders cancel` cancelling the whole order on eBay first,
 `channels check` naming what is missing, and no credential in the database."""
 
 from __future__ import annotations
@@ -127,18 +127,35 @@ def test_an_ebay_cancellation_restores_or_keeps_stock_as_the_reason_table_says(e
     assert _available(eb, "HAT") == (10 if restores else 8)
 
 
-def test_orders_cancel_says_ebay_cannot_be_cancelled_from_stockgate_and_cancels_here(stockgate, eb, ebay_server):
+@pytest.mark.parametrize("flag, reason, available", [("--no-restore", "OUT_OF_STOCK_OR_CANNOT_FULFILL", 8),
+                                                     ("--restore", "BUYER_ASKED_CANCEL", 10)])
+def test_orders_cancel_cancels_on_ebay_too_with_a_seller_reason(stockgate, eb, ebay_server, flag, reason, available):
     market = ebay_server.market
     _linked(eb, ebay_server, {"HAT": 10})
     market.place_order("12-00001-00004", [("HAT", 2)])
     eb.jobs.pull("eb")
-    result = stockgate("orders", "cancel", "eb", "12-00001-00004", "--restore", config=eb.config)
+    result = stockgate("orders", "cancel", "eb", "12-00001-00004", flag, config=eb.config)
     assert result.code == 0, result.err
-    assert "not cancelled on the marketplace (its API does not allow it from StockGate: cancel it there too)" \
-        in result.out
-    assert _available(eb, "HAT") == 10
-    market.cancel("12-00001-00004", "BUYER_ASKED_CANCEL", "Seller")       # the seller cancels it on eBay too
-    assert eb.jobs.pull("eb").cancellations == 0 and _available(eb, "HAT") == 10
+    line = market.latest("12-00001-00004")["lineItems"][0]["lineItemId"]
+    assert f"cancelled on the marketplace too: line(s) {line} ({reason})" in result.out
+    status = market.latest("12-00001-00004")["cancelStatus"]
+    assert status["cancelState"] == "CANCELED" and status["cancelRequests"][0]["cancelReason"] == reason
+    assert _available(eb, "HAT") == available
+    assert eb.jobs.pull("eb").cancellations == 0 and _available(eb, "HAT") == available   # eBay's echo
+
+
+def test_orders_cancel_refused_by_ebay_leaves_the_order_open(stockgate, eb, ebay_server):
+    market = ebay_server.market
+    _linked(eb, ebay_server, {"HAT": 10})
+    market.place_order("12-00001-00005", [("HAT", 2)])
+    market.not_cancellable.add("12-00001-00005")
+    eb.jobs.pull("eb")
+    result = stockgate("orders", "cancel", "eb", "12-00001-00005", "--no-restore", config=eb.config)
+    assert result.code != 0 and "cannot be cancelled (NOT_ELIGIBLE): cancel it in Seller Hub" in result.err
+    assert "nothing was changed in StockGate" in result.err and _available(eb, "HAT") == 8
+    assert stockgate("orders", "cancel", "eb", "12-00001-00005", "--no-restore", "--here-only",
+                     config=eb.config).code == 0
+    assert len(market.cancel_calls) == 1
 
 
 def test_workers_of_two_processes_share_one_token_refresh_and_no_credential_enters_the_database(eb, ebay_server, db):

@@ -8,8 +8,10 @@
   each SKU's `shipToLocationAvailability` (at the channel's merchant location) and its published offer's
   `availableQuantity`; the per-item `responses[]` become per-listing outcomes, so a partial failure retries
   only what failed. Absolute quantities, so the call is repeated safely after a 5xx or a dropped connection.
-- Listings: `GET /inventory_item` (following `next` as eBay gives it), and for each SKU `GET /offer?sku=`:
-  the listing id is `SKU|offerId` (the SKU alone while it has no published offer on `marketplace_id`).
+- Listings: `GET /inventory_item` (following `next` as eBay gives it), and for each SKU `GET /offer?sku=`.
+  The listing id is the SKU, which stays the same when an offer is published or re-created (an id that
+  changed then would strand the item's link); the SKU -> offerId mapping is kept by the adapter, renewed
+  by every listing sync and looked up for a SKU pushed before it was seen.
 - Orders: `GET /order?filter=lastmodifieddate:[T..]` from the last poll's server time less
   `order_overlap_seconds`, paged by offset with the poll's filter kept; a cancelled order is read again with
   `GET /order/{orderId}` for its reason and initiator (`channels.ebay_orders`).
@@ -21,7 +23,6 @@
 from __future__ import annotations
 
 import base64
-import email.utils
 import json
 import time
 from collections.abc import Sequence
@@ -32,7 +33,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from channels.base import CheckResult, ListingPage, OrderPage, PushResult, RemoteListing
-from channels.ebay_orders import is_cancelled, iso_ms, read_cancellation, read_order
+from channels.ebay_answers import error_list, errors_text, server_ms, token_problem
+from channels.ebay_orders import cancel_body, is_cancelled, iso_ms, read_cancellation, read_order
 from channels.errors import PermanentChannelError, RetryableChannelError
 from channels.http import ChannelHttp, ThrottledError
 from channels.tokens import AccessToken, TokenRefresher, TokenStore
@@ -66,17 +68,6 @@ class EbayOptions:
     batch_size: int = MAX_BATCH
 
 
-def listing_id(sku: str, offer_id: str | None) -> str:
-    """The listing id StockGate keeps: `SKU|offerId`, or the SKU while it has no published offer."""
-    return f"{sku}|{offer_id}" if offer_id else sku
-
-
-def split_listing_id(value: str) -> tuple[str, str | None]:
-    """(SKU, offerId or None) of a listing id (`listing_id`'s inverse; eBay offer ids are digits)."""
-    sku, bar, offer = value.rpartition("|")
-    return (sku, offer) if bar and sku and offer.isdigit() else (value, None)
-
-
 class EbayAdapter:
     """An eBay channel over `http` (one `ChannelHttp` per channel), its token shared through `store`."""
 
@@ -93,6 +84,7 @@ class EbayAdapter:
         self._location: str | None = options.merchant_location_key
         self._location_known = options.merchant_location_key is not None
         self._looked_up: dict[tuple[str, str], Any] = {}     # (orderId, lastModifiedDate) -> cancellation
+        self.offers: dict[str, str | None] = {}              # SKU -> its published offer on marketplace_id
 
     # --- auth -----------------------------------------------------------------------------------------
 
@@ -106,7 +98,7 @@ class EbayAdapter:
         r = self._token_answer(self.options.scopes)
         if r.status_code != 200:
             raise PermanentChannelError(self.http.redact(f"channel {self.name}: ebay token request "
-                                                         f"{_token_problem(r)}"))
+                                                         f"{token_problem(r)}"))
         body = r.json()
         try:
             return AccessToken(str(body["access_token"]), self._now() + float(body.get("expires_in", 7200)))
@@ -126,12 +118,12 @@ class EbayAdapter:
             self.tokens.refused(token)
         raise PermanentChannelError(self.http.redact(
             f"channel {self.name}: ebay refused a fresh token for {method} {url.split('?')[0]} (401: "
-            f"{_errors(r)}): check the refresh token and the environment (production or sandbox)"))
+            f"{errors_text(r)}): check the refresh token and the environment (production or sandbox)"))
 
     def _refuse(self, r: httpx.Response, what: str, scope: str) -> PermanentChannelError:
         hint = f" (the token lacks scope {scope})" if r.status_code == 403 else ""
         return PermanentChannelError(self.http.redact(f"channel {self.name}: ebay {what} answered "
-                                                      f"{r.status_code}{hint}: {_errors(r)}"))
+                                                      f"{r.status_code}{hint}: {errors_text(r)}"))
 
     # --- quantities -----------------------------------------------------------------------------------
 
@@ -146,8 +138,8 @@ class EbayAdapter:
             self._location_known = True
         return self._location
 
-    def _request(self, listing: str, quantity: int, location: str | None) -> dict:
-        sku, offer = split_listing_id(listing)
+    def _request(self, sku: str, quantity: int, location: str | None) -> dict:
+        offer = self.offers.get(sku)
         availability: dict[str, Any] = {"quantity": int(quantity)}
         if location:
             availability["availabilityDistributions"] = [{"merchantLocationKey": location, "quantity": int(quantity)}]
@@ -166,8 +158,11 @@ class EbayAdapter:
             if throttled is not None:
                 results += [PushResult(l, False, f"not sent: {throttled}", retryable=True) for l, _ in batch]
                 continue
-            body = {"requests": [self._request(l, q, location) for l, q in batch]}
             try:
+                for sku, _ in batch:
+                    if sku not in self.offers:
+                        self.offers[sku] = self._offer(sku)
+                body = {"requests": [self._request(l, q, location) for l, q in batch]}
                 r = self.call("POST", f"{INVENTORY}/bulk_update_price_quantity", idempotent=True, budget=budget,
                               json=body, headers={"Content-Type": "application/json"})
             except ThrottledError as exc:
@@ -180,7 +175,7 @@ class EbayAdapter:
             if r.status_code == 403:
                 raise self._refuse(r, "quantity update", SCOPES[0])
             if r.status_code not in (200, 207):
-                problem = self.http.redact(f"{r.status_code}: {_errors(r)}")
+                problem = self.http.redact(f"{r.status_code}: {errors_text(r)}")
                 results += [PushResult(l, False, problem, retryable=r.status_code >= 500) for l, _ in batch]
                 continue
             results += self._outcomes(batch, r.json().get("responses") or [])
@@ -189,19 +184,20 @@ class EbayAdapter:
     def _outcomes(self, batch: list[tuple[str, int]], responses: list[dict]) -> list[PushResult]:
         """Each listing's own entry of eBay's per-item answers (by SKU and offer id)."""
         out = []
-        for listing, _ in batch:
-            sku, offer = split_listing_id(listing)
+        for sku, _ in batch:
+            offer = self.offers.get(sku)
             mine = [a for a in responses if a.get("sku") == sku and (offer is None or a.get("offerId") in (offer, None))]
             if not mine:
-                out.append(PushResult(listing, False, "ebay answered nothing for this SKU", retryable=True))
+                out.append(PushResult(sku, False, "ebay answered nothing for this SKU", retryable=True))
                 continue
             failed = [a for a in mine if int(a.get("statusCode") or 0) != 200]
             if not failed:
-                out.append(PushResult(listing, True))
+                out.append(PushResult(sku, True))
                 continue
+            self.offers.pop(sku, None)              # the offer may have changed: look it up again next time
             status = int(failed[0].get("statusCode") or 0)
-            text = self.http.redact(f"{status}: {_error_list(failed[0].get('errors'))}")
-            out.append(PushResult(listing, False, text, retryable=status >= 500 or status == 429))
+            text = self.http.redact(f"{status}: {error_list(failed[0].get('errors'))}")
+            out.append(PushResult(sku, False, text, retryable=status >= 500 or status == 429))
         return out
 
     # --- listings -------------------------------------------------------------------------------------
@@ -219,7 +215,8 @@ class EbayAdapter:
         for item in items:
             sku = str(item["sku"])
             quantity = ((item.get("availability") or {}).get("shipToLocationAvailability") or {}).get("quantity")
-            listings.append(RemoteListing(listing_id(sku, self._offer(sku)), sku, None,
+            self.offers[sku] = self._offer(sku)
+            listings.append(RemoteListing(sku, sku, None,
                                           int(quantity) if isinstance(quantity, int) else None,
                                           (item.get("product") or {}).get("title")))
         after = urlsplit(str(body["next"])).query if body.get("next") else ""
@@ -254,7 +251,7 @@ class EbayAdapter:
             raise self._refuse(r, "order list", SCOPES[1])
         body = r.json()
         raw = [o for o in body.get("orders") or [] if isinstance(o, dict)]
-        until = state.get("until") or _server_ms(r) or now_ms
+        until = state.get("until") or server_ms(r) or now_ms
         unique = list({str(o.get("orderId")): o for o in raw}.values())     # an order moving pages
         orders = [read_order(o) for o in unique]
         cancellations = [c for c in (self._cancellation(o) for o in unique if is_cancelled(o)) if c is not None]
@@ -292,18 +289,7 @@ class EbayAdapter:
         r = self.call("GET", f"{FULFILLMENT}/order/{quote(order_id, safe='')}", idempotent=True)
         if r.status_code != 200:
             raise self._refuse(r, f"order look-up of {order_id}", SCOPES[1])
-        order = r.json()
-        every = {str(i.get("lineItemId")) for i in order.get("lineItems") or []}
-        if {str(line) for line, _ in lines} != every:
-            raise PermanentChannelError(f"ebay cancels whole orders only: order {order_id} has lines "
-                                        f"{', '.join(sorted(every))}; cancel all of them")
-        paid = order.get("orderPaymentStatus") in ("PAID", "PARTIALLY_REFUNDED")
-        body: dict[str, Any] = {"legacyOrderId": str(order.get("legacyOrderId") or order_id),
-                                "cancelReason": reason, "buyerPaid": paid}
-        payments = (order.get("paymentSummary") or {}).get("payments") or []
-        if paid:
-            body["buyerPaidDate"] = {"value": next((p["paymentDate"] for p in payments if p.get("paymentDate")),
-                                                   order.get("creationDate"))}
+        body = cancel_body(r.json(), order_id, [line for line, _ in lines], reason)
         r = self.call("POST", f"{POST_ORDER}/cancellation", idempotent=False, scheme="IAF", json=body,
                       headers={"Content-Type": "application/json",
                                "X-EBAY-C-MARKETPLACE-ID": self.options.marketplace_id})
@@ -320,47 +306,3 @@ class EbayAdapter:
         from channels.ebay_check import check_adapter
 
         return check_adapter(self)
-
-
-def _token_problem(r: httpx.Response) -> str:
-    """What the token endpoint's OAuth error (`error`, `error_description`) means for the seller."""
-    try:
-        body = r.json()
-    except ValueError:
-        body = {}
-    error = str(body.get("error") or "") if isinstance(body, dict) else ""
-    said = f"{r.status_code} {error}: {body.get('error_description', '')}".strip() if error else \
-        f"{r.status_code}: {r.text[:200]}"
-    if error == "invalid_grant":
-        return f"refused the refresh token ({said}): it expired or was revoked; grant access again"
-    if error == "invalid_scope":
-        return f"refused the scopes asked for ({said}): the refresh token was not granted all of them"
-    if error in ("invalid_client", "unauthorized_client") or r.status_code == 401:
-        return f"refused the client id and secret ({said})"
-    return f"failed ({said})"
-
-
-def _error_list(errors: Any) -> str:
-    if isinstance(errors, list) and errors:
-        return "; ".join(f"{e.get('errorId', '?')}: {e.get('longMessage') or e.get('message') or ''}".strip()
-                         for e in errors if isinstance(e, dict))
-    return "no error given"
-
-
-def _errors(r: httpx.Response) -> str:
-    """eBay's error envelope (`errors[{errorId, message, longMessage}]`) in one line, or the body's start."""
-    try:
-        body = r.json()
-    except ValueError:
-        return r.text[:200] or r.reason_phrase
-    if isinstance(body, dict) and isinstance(body.get("errors"), list):
-        return _error_list(body["errors"])
-    return str(body)[:200]
-
-
-def _server_ms(r: httpx.Response) -> int | None:
-    """The server's clock from the `Date` header, as epoch milliseconds."""
-    try:
-        return int(email.utils.parsedate_to_datetime(r.headers["date"]).timestamp() * 1000)
-    except (KeyError, TypeError, ValueError):
-        return None

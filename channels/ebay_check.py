@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from channels.base import CheckResult
+from channels.ebay_answers import errors_text, token_problem
 from channels.errors import PermanentChannelError, RetryableChannelError
 
 if TYPE_CHECKING:
@@ -19,13 +20,11 @@ if TYPE_CHECKING:
 
 
 def _scope_steps(adapter: "EbayAdapter") -> list[CheckResult]:
-    from channels.ebay import _token_problem
-
     missing = []
     for scope in adapter.options.scopes.split():
         r = adapter._token_answer(scope)
         if r.status_code != 200:
-            missing.append((scope, _token_problem(r)))
+            missing.append((scope, token_problem(r)))
     if not missing:
         return [CheckResult("scopes", False, "eBay refused the scopes together but grants each alone")]
     return [CheckResult("scopes", False, adapter.http.redact(
@@ -35,7 +34,7 @@ def _scope_steps(adapter: "EbayAdapter") -> list[CheckResult]:
 
 def check_adapter(adapter: "EbayAdapter") -> list[CheckResult]:
     """The check's steps, in order; every failure says what to fix."""
-    from channels.ebay import FULFILLMENT, INVENTORY, SCOPES, _errors
+    from channels.ebay import FULFILLMENT, INVENTORY, SCOPES
 
     try:
         adapter.tokens.refused(adapter.tokens.token())         # a fresh token proves the refresh token
@@ -69,14 +68,14 @@ def check_adapter(adapter: "EbayAdapter") -> list[CheckResult]:
                                                     "grant it through eBay's consent page"))
         else:
             results.append(CheckResult(step, False, adapter.http.redact(f"{api} API answered {r.status_code}: "
-                                                                        f"{_errors(r)}")))
+                                                                        f"{errors_text(r)}")))
     results.append(_location_step(adapter))
     return results
 
 
 def _location_step(adapter: "EbayAdapter") -> CheckResult:
     """The merchant location quantities go to: the configured one must exist, else the first enabled one."""
-    from channels.ebay import INVENTORY, _errors
+    from channels.ebay import INVENTORY
 
     key = adapter.options.merchant_location_key
     try:
@@ -85,7 +84,7 @@ def _location_step(adapter: "EbayAdapter") -> CheckResult:
             if r.status_code != 200:
                 return CheckResult("location", False, adapter.http.redact(
                     f"merchant_location_key {key!r}: eBay has no such inventory location ({r.status_code}: "
-                    f"{_errors(r)}); create it in Seller Hub or name another"))
+                    f"{errors_text(r)}); create it in Seller Hub or name another"))
             location = key
         else:
             location = adapter.location()

@@ -5,7 +5,8 @@ PAID, or refunded after payment). eBay cancels whole orders: `cancelStatus.cance
 cancellation of every line, at `cancelStatus.cancelledDate`. Its reason and who asked live in
 `cancelStatus.cancelRequests`, which `getOrders` returns empty ("is returned but is always empty"), so the
 adapter reads each cancelled order again with `getOrder`; `cancelInitiator` "Buyer"/"Seller" says who
-cancelled, none at all means eBay did (e.g. an unpaid order).
+cancelled, none at all means eBay did (e.g. an unpaid order). `cancel_body` is what the Post-Order API
+is sent to cancel a whole order.
 """
 
 from __future__ import annotations
@@ -84,3 +85,20 @@ def read_cancellation(order: dict) -> CancellationData | None:
     reason = str(request["cancelReason"]).strip() if request.get("cancelReason") else None
     return CancellationData(order_id, at, "marketplace", reason or None, None,
                             cancelled_by=cancelled_by(request.get("cancelInitiator")))
+
+
+def cancel_body(order: dict, order_id: str, line_ids: list[str], reason: str) -> dict:
+    """The Post-Order `POST /cancellation` body for `order` (as getOrder answered it); eBay cancels whole
+    orders only, so `line_ids` must name every line."""
+    every = {str(i.get("lineItemId")) for i in order.get("lineItems") or []}
+    if {str(line) for line in line_ids} != every:
+        raise PermanentChannelError(f"ebay cancels whole orders only: order {order_id} has lines "
+                                    f"{', '.join(sorted(every))}; cancel all of them")
+    paid = order.get("orderPaymentStatus") in ("PAID", "PARTIALLY_REFUNDED")
+    body: dict[str, Any] = {"legacyOrderId": str(order.get("legacyOrderId") or order_id), "cancelReason": reason,
+                            "buyerPaid": paid}
+    if paid:
+        payments = (order.get("paymentSummary") or {}).get("payments") or []
+        body["buyerPaidDate"] = {"value": next((p["paymentDate"] for p in payments if p.get("paymentDate")),
+                                               order.get("creationDate"))}
+    return body

@@ -33,9 +33,9 @@ def test_a_push_sets_the_item_and_its_published_offer_at_the_merchant_location_w
     market = ebay_server.market
     offers = {sku: market.add_item(sku, 1) for sku in ("HAT", "CAP 2", "A/B+C")}
     adapter = ebay_adapter(ebay_server)
-    ids = _listed(adapter)
-    assert ids == {sku: f"{sku}|{offer}" for sku, offer in offers.items()}       # SKU -> offer kept in the listing
-    results = adapter.push_quantities([(ids["HAT"], 5), (ids["CAP 2"], 0), (ids["A/B+C"], 7)])
+    assert _listed(adapter) == {sku: sku for sku in offers}                      # the listing id is the SKU
+    assert adapter.offers == offers                                              # SKU -> its published offer
+    results = adapter.push_quantities([("HAT", 5), ("CAP 2", 0), ("A/B+C", 7)])
     assert [r.ok for r in results] == [True, True, True]
     assert (market.quantity("HAT"), market.quantity("CAP 2"), market.quantity("A/B+C")) == (5, 0, 7)
     sent = json.loads(_calls(market, "POST", BULK)[0]["body"])["requests"][0]
@@ -82,10 +82,10 @@ def test_a_207_fails_only_the_skus_ebay_refused_and_says_why(ebay_server):
     market.add_item("DRAFT", offer="700000000001", published=False)
     market.sku_errors["B"] = (500, 25001, "A system error has occurred")
     adapter = ebay_adapter(ebay_server)
-    ids = _listed(adapter)
-    assert ids["DRAFT"] == "DRAFT"                             # an unpublished offer is not the listing's
-    results = adapter.push_quantities([(ids["A"], 1), (ids["B"], 2), (ids["C"], 3), ("GONE", 4),
-                                       ("DRAFT|700000000001", 5)])
+    _listed(adapter)
+    assert adapter.offers["DRAFT"] is None                     # an unpublished offer is not the listing's
+    adapter.offers["DRAFT"] = "700000000001"                   # as if it were: eBay refuses it
+    results = adapter.push_quantities([("A", 1), ("B", 2), ("C", 3), ("GONE", 4), ("DRAFT", 5)])
     assert [r.ok for r in results] == [True, False, True, False, False]
     assert _calls(market, "POST", BULK)[0]["status"] == 207
     assert "A system error has occurred" in results[1].error and results[1].retryable
@@ -191,7 +191,18 @@ def test_listing_pages_follow_ebays_next_and_an_item_moving_pages_is_listed_once
     assert sorted({l.sku for l in listings}) == ["A", "B", "C", "D", "E"] and cursor == ""
     pages = [r["query"] for r in _calls(market, "GET", "/sell/inventory/v1/inventory_item")]
     assert pages == ["limit=2&offset=0", "limit=2&offset=1", "limit=2&offset=2"]    # eBay's offset: a page number
-    assert {l.listing_id for l in listings if l.sku == "B"} == {f"B|{market.offers['B'][0]['offerId']}"}
+    assert [l.listing_id for l in listings if l.sku == "B"] == ["B"]          # seen on two pages, listed once
+
+
+def test_a_sku_pushed_before_any_listing_sync_has_its_offer_looked_up_once(ebay_server):
+    market = ebay_server.market
+    offer = market.add_item("HAT", 1)
+    adapter = ebay_adapter(ebay_server)
+    assert adapter.push_quantities([("HAT", 4)])[0].ok and adapter.push_quantities([("HAT", 5)])[0].ok
+    assert market.offers["HAT"][0]["availableQuantity"] == 5 and market.quantity("HAT") == 5
+    assert len(_calls(market, "GET", "/sell/inventory/v1/offer")) == 1
+    sent = json.loads(_calls(market, "POST", BULK)[1]["body"])["requests"][0]
+    assert sent["offers"] == [{"offerId": offer, "availableQuantity": 5}]
 
 
 def test_orders_are_read_by_lastmodifieddate_paged_with_the_polls_filter_kept(ebay_server):

@@ -65,11 +65,26 @@ def test_stock_reaches_ebay_and_a_sku_ebay_refuses_is_the_only_one_left_owed(eb,
     with eb.jobs.db.read() as conn:
         owed = conn.execute(select(schema.listings.c.listing_id, schema.listings.c.last_push_error)
                             .join(schema.push_outbox, schema.push_outbox.c.listing_pk == schema.listings.c.id)).all()
-    assert [row.listing_id.split("|")[0] for row in owed] == ["CAP"]
+    assert [row.listing_id for row in owed] == ["CAP"]
     assert "not eligible for a quantity update" in owed[0].last_push_error
+
+
+def test_an_item_listed_before_its_offer_is_published_keeps_its_listing_and_gets_the_offer_quantity(eb, ebay_server):
+    market = ebay_server.market
+    eb.set("HAT", "MF", 6)
+    market.add_item("HAT", offer=None)
+    eb.jobs.sync("eb", full=True)
+    eb.jobs.push_now("eb")
+    market.offers["HAT"] = [{"offerId": "500000000777", "sku": "HAT", "marketplaceId": "EBAY_US",
+                             "format": "FIXED_PRICE", "availableQuantity": 1, "status": "PUBLISHED"}]
+    eb.jobs.sync("eb", full=True)                          # the seller published an offer for it on eBay
+    eb.set("HAT", "MF", 4)
+    eb.jobs.push_now("eb")
+    assert market.offers["HAT"][0]["availableQuantity"] == 4 and market.quantity("HAT") == 4
     with eb.jobs.db.read() as conn:
-        ids = set(conn.execute(select(schema.listings.c.listing_id)).scalars())
-    assert ids == {f"{sku}|{market.offers[sku][0]['offerId']}" for sku in ("HAT", "CAP", "BAG")}
+        rows = conn.execute(select(schema.listings.c.listing_id, schema.listings.c.status,
+                                   schema.listings.c.link_reason)).all()
+    assert [tuple(r) for r in rows] == [("HAT", "active", None)]
 
 
 def test_a_429_storm_leaves_the_push_in_the_outbox_and_the_next_push_delivers_it(eb, ebay_server):

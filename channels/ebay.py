@@ -10,8 +10,9 @@
   only what failed. Absolute quantities, so the call is repeated safely after a 5xx or a dropped connection.
 - Listings: `GET /inventory_item` (following `next` as eBay gives it), and for each SKU `GET /offer?sku=`.
   The listing id is the SKU, which stays the same when an offer is published or re-created (an id that
-  changed then would strand the item's link); the SKU -> offerId mapping is kept by the adapter, renewed
-  by every listing sync and looked up for a SKU pushed before it was seen.
+  changed then would strand the item's link); the SKU -> offerId mapping is kept by the adapter: looked
+  up for a SKU new to it or without a published offer yet (each sync, or a push), and again once eBay
+  says the offer is gone.
 - Orders: `GET /order?filter=lastmodifieddate:[T..]` from the last poll's server time less
   `order_overlap_seconds`, paged by offset with the poll's filter kept; a cancelled order is read again with
   `GET /order/{orderId}` for its reason and initiator (`channels.ebay_orders`).
@@ -194,9 +195,13 @@ class EbayAdapter:
             if not failed:
                 out.append(PushResult(sku, True))
                 continue
-            self.offers.pop(sku, None)              # the offer may have changed: look it up again next time
             status = int(failed[0].get("statusCode") or 0)
             text = self.http.redact(f"{status}: {error_list(failed[0].get('errors'))}")
+            if offer is not None and status == 404:      # the offer is gone (withdrawn, re-created): look again
+                self.offers.pop(sku, None)
+                out.append(PushResult(sku, False, f"{text} (offer {offer} is gone; looked up again on the next "
+                                                  "try)", retryable=True))
+                continue
             out.append(PushResult(sku, False, text, retryable=status >= 500 or status == 429))
         return out
 
@@ -215,7 +220,8 @@ class EbayAdapter:
         for item in items:
             sku = str(item["sku"])
             quantity = ((item.get("availability") or {}).get("shipToLocationAvailability") or {}).get("quantity")
-            self.offers[sku] = self._offer(sku)
+            if self.offers.get(sku) is None:      # new, or not published when last looked at
+                self.offers[sku] = self._offer(sku)
             listings.append(RemoteListing(sku, sku, None,
                                           int(quantity) if isinstance(quantity, int) else None,
                                           (item.get("product") or {}).get("title")))

@@ -194,6 +194,19 @@ def test_listing_pages_follow_ebays_next_and_an_item_moving_pages_is_listed_once
     assert [l.listing_id for l in listings if l.sku == "B"] == ["B"]          # seen on two pages, listed once
 
 
+def test_an_offer_re_created_on_ebay_is_looked_up_again_and_the_sku_retried(ebay_server):
+    market = ebay_server.market
+    market.add_item("HAT", 1)
+    adapter = ebay_adapter(ebay_server)
+    _listed(adapter)
+    _listed(adapter)                                       # a published offer is not looked up again
+    assert len(_calls(market, "GET", "/sell/inventory/v1/offer")) == 1
+    market.offers["HAT"][0]["offerId"] = "500000000999"    # withdrawn and listed anew
+    gone = adapter.push_quantities([("HAT", 4)])[0]
+    assert not gone.ok and gone.retryable and "25713" in gone.error and "looked up again" in gone.error
+    assert adapter.push_quantities([("HAT", 4)])[0].ok and market.quantity("HAT") == 4
+
+
 def test_a_sku_pushed_before_any_listing_sync_has_its_offer_looked_up_once(ebay_server):
     market = ebay_server.market
     offer = market.add_item("HAT", 1)

@@ -252,3 +252,43 @@ def test_channels_check_names_a_merchant_location_ebay_does_not_have(stockgate, 
     assert stockgate("init", config=config).code == 0
     result = stockgate("channels", "check", "eb")
     assert result.code == 1 and "merchant_location_key 'WH-GONE': eBay has no such inventory location" in result.out
+
+
+def test_credentials_read_from_files_work_and_a_missing_file_is_named(make_channels, ebay_server, monkeypatch,
+                                                                      tmp_path):
+    market = ebay_server.market
+    (tmp_path / "refresh").write_text(market.refresh_token + "\n")
+    options = {**_env(ebay_server, monkeypatch), "refresh_token_file": str(tmp_path / "refresh")}
+    del options["refresh_token_env"]
+    ch = make_channels(channel_toml("eb", "ebay", "ebay", restore_policy="smart", options=options))
+    market.add_item("HAT", offer=None)
+    assert ch.jobs.adapter("eb").push_quantities([("HAT", 2)])[0].ok and market.quantity("HAT") == 2
+    (tmp_path / "refresh").unlink()
+    with pytest.raises(ConfigError, match=r"options\.refresh_token_file: cannot read .*refresh"):
+        ChannelJobs(ch.jobs.db, ch.settings).adapter("eb")
+
+
+def test_the_web_apis_cancel_cancels_the_order_on_ebay_first(eb, ebay_server):
+    import dataclasses
+    import urllib.request
+
+    from gateway.web import WebServer
+
+    market = ebay_server.market
+    _linked(eb, ebay_server, {"HAT": 10})
+    market.place_order("12-00001-00006", [("HAT", 2)])
+    eb.jobs.pull("eb")
+    settings = dataclasses.replace(eb.settings, web=dataclasses.replace(eb.settings.web, port=0))
+    server = WebServer(eb.jobs.db, settings)   # loopback, no user configured: open as today
+    server.start()
+    try:
+        request = urllib.request.Request(f"http://127.0.0.1:{server.port}/api/v1/orders/eb/12-00001-00006/cancel",
+                                         json.dumps({"choice": "keep"}).encode(), {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            status, done = answer.status, json.load(answer)
+    finally:
+        server.stop(5)
+    assert status == 200, done
+    assert done["marketplace"]["cancelled"] and done["marketplace"]["reason"] == "OUT_OF_STOCK_OR_CANNOT_FULFILL"
+    assert market.latest("12-00001-00006")["cancelStatus"]["cancelState"] == "CANCELED"
+    assert _available(eb, "HAT") == 8

@@ -22,6 +22,7 @@ from channels.sandbox import SandboxAdapter
 from channels.sandbox_market import SandboxMarketplace, sandbox_path
 from gateway.channel_sync.adapters_amazon import amazon_adapter
 from gateway.channel_sync.feed_stores import open_feed_store
+from gateway.channel_sync.adapters_ebay import ebay_adapter
 from gateway.channel_sync.marketplace_adapters import walmart_adapter
 from gateway.channel_sync.adapters_shopify import shopify_adapter
 from gateway.errors import ConfigError
@@ -74,6 +75,7 @@ ADAPTERS: dict[str, Callable[..., Any]] = {
     "walmart": walmart_adapter,
     "amazon": amazon_adapter,
     "shopify": shopify_adapter,
+    "ebay": ebay_adapter,
 }
 
 

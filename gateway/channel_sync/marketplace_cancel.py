@@ -2,8 +2,8 @@
 
 `cancel_on_marketplace` sends the open lines being cancelled (all, or those named) to the adapter's
 `cancel_order` with a reason the marketplace accepts: the operator's, or one matching their choice (keep:
-the item is gone, e.g. Walmart `SELLER_CANCEL_OUT_OF_STOCK`; restore: the buyer asked, e.g.
-`CUSTOMER_REQUESTED_SELLER_TO_CANCEL`). It runs before the StockGate cancellation is recorded, so a
+the item is gone, e.g. Walmart `SELLER_CANCEL_OUT_OF_STOCK`, eBay `OUT_OF_STOCK_OR_CANNOT_FULFILL`; restore:
+the buyer asked, e.g. `CUSTOMER_REQUESTED_SELLER_TO_CANCEL`, `BUYER_ASKED_CANCEL`). It runs before the StockGate cancellation is recorded, so a
 refusal leaves the order untouched; the next order pull sees the marketplace's cancellation of lines
 already cancelled here and changes nothing.
 """
@@ -21,7 +21,8 @@ from gateway.settings import Settings
 from gateway.orders.rows import channel_row, find_order, order_lines
 
 DEFAULT_REASONS = {"walmart": {"keep": "SELLER_CANCEL_OUT_OF_STOCK", "restore": "CUSTOMER_REQUESTED_SELLER_TO_CANCEL"},
-                   "shopify": {"keep": "INVENTORY", "restore": "CUSTOMER"}}
+                   "shopify": {"keep": "INVENTORY", "restore": "CUSTOMER"},
+                   "ebay": {"keep": "OUT_OF_STOCK_OR_CANNOT_FULFILL", "restore": "BUYER_ASKED_CANCEL"}}
 
 
 def can_cancel_on_marketplace(adapter) -> bool:

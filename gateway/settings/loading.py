@@ -32,7 +32,7 @@ _CHOICES = {
     ("sources", "type"): ("sftp", "folder"),
     ("sources", "after"): ("delete", "move", "keep"),
     ("channels", "marketplace"): MARKETPLACES,
-    ("channels", "adapter"): ("sandbox", "feed", "walmart", "amazon", "shopify"),
+    ("channels", "adapter"): ("sandbox", "feed", "walmart", "amazon", "shopify", "ebay"),
     ("channels", "restore_policy"): ("always", "never", "smart"),
 }
 

@@ -27,6 +27,15 @@ def specs_dir() -> Path:
     return ROOT.parent / "shared" / "specs"
 
 
+def _load(path: Path) -> dict:
+    """An OpenAPI description from JSON, or from YAML (eBay publishes YAML) for a `.yml`/`.yaml` file."""
+    if path.suffix in (".yml", ".yaml"):
+        import yaml
+
+        return yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return json.loads(path.read_text())
+
+
 class _Request:
     """What openapi-core reads of a request (its Request protocol), built from the raw HTTP parts so header
     names keep their dots and underscores (`WM_SEC.ACCESS_TOKEN`), which a WSGI environ would mangle."""
@@ -64,7 +73,7 @@ class SpecValidator:
         self._apis = []
         if self.available:
             for name in names:
-                spec = json.loads((folder / name).read_text())
+                spec = _load(folder / name)
                 spec["servers"] = [{"url": "/"}]
                 # the vendor's own document is not checked as a document: Walmart's examples break its schemas
                 # (epoch-ms numbers for date-time strings), which newer openapi-spec-validator releases refuse

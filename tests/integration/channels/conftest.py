@@ -81,3 +81,13 @@ def shopify_server():
     server = ShopifyServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def ebay_server():
+    """The eBay contract server on 127.0.0.1, port 0 (`.market` is its state, `.url` its address)."""
+    from ebay_server import EbayServer
+
+    server = EbayServer().start()
+    yield server
+    server.stop()

@@ -1,9 +1,12 @@
 """Dry runs: what processing a file would do, each SKU's level before and after, with nothing written.
 
-`preview` reads a delivery's bytes (`stockgate ingest --dry-run`, the Upload page's dry run);
+`preview` reads a delivery's file (`stockgate ingest --dry-run`) or bytes (the Upload page's dry run);
 `preview_stored` reads a stored file that is not applied yet: one still waiting (`received`), or one
 `held` by the snapshot guard, which it plans as releasing it would (the guard off). Both plan inside a
 read transaction with provisional ids for SKUs that would be created, so nothing is created or recorded.
+A file of absolute figures is staged a chunk at a time into TEMP tables, as processing stages it, so a
+dry run reports what processing would (the same issues listed and counted) in memory that does not grow
+with the file; a `delta` file is still parsed whole.
 """
 
 from __future__ import annotations

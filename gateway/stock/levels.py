@@ -8,6 +8,7 @@ of one level queue, and neither loses the other's update.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -295,6 +296,7 @@ def apply_file_diff(conn: Connection, table: str, warehouse_ids: Sequence[int], 
             items = [row[0] for row in cursor.fetchall()]
             if items:
                 outbox.enqueue_for_items(conn, items, at=at)
+                gc.collect(0)   # its statements hold the chunk's ids in cycles, and a file pauses the collector
     finally:
         cursor.close()
     return written
@@ -334,6 +336,7 @@ def apply_zeroing(conn: Connection, table: str, warehouse_id: int, *, file_id: s
             items = [row[0] for row in cursor.fetchall()]
             if items:
                 outbox.enqueue_for_items(conn, items, at=at)
+                gc.collect(0)   # its statements hold the chunk's ids in cycles, and a file pauses the collector
     finally:
         cursor.close()
     return written

@@ -12,7 +12,8 @@ another checkout, e.g. `git archive main`, to compare), each in a child process:
   - web_first / web_last: the real web server (routes as `serve` runs them) in the child, one GET of
     /stock and one of its last page, over HTTP;
   - web_export: GET /stock.csv, the inventory as CSV (only where the checkout has it).
-and prints one line each: seconds, peak RSS of the child (wait4) and the size of what came out.
+and prints one line each: seconds, the child's own peak RSS (VmHWM, written by the child as it exits;
+not wait4's ru_maxrss, which Linux carries over fork and exec) and the size of what came out.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+from own_rss import own_peak_argv, read_peak  # noqa: E402  (bench/ is the script's folder, first on sys.path)
 WAREHOUSES = ("MF", "EAST", "WEST")
 
 _BUILD = r"""
@@ -73,9 +76,10 @@ finally:
 def run_child(argv: list[str], root: Path, stdout_path: Path | None = None) -> tuple[float, float, int]:
     """(seconds, peak RSS in MB, exit status) of one child process run from `root`."""
     out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+    hwm = Path(tempfile.mkstemp(prefix="sg-hwm-")[1])
     try:
         started = time.monotonic()
-        child = subprocess.Popen(argv, cwd=root, stdout=out, stderr=subprocess.PIPE,
+        child = subprocess.Popen(own_peak_argv(hwm, argv), cwd=root, stdout=out, stderr=subprocess.PIPE,
                                  env={**os.environ, "PYTHONPATH": str(root)})
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.monotonic() - started
@@ -85,9 +89,11 @@ def run_child(argv: list[str], root: Path, stdout_path: Path | None = None) -> t
     finally:
         if stdout_path:
             out.close()
+    own = read_peak(hwm)   # the child's own VmHWM; wait4's ru_maxrss starts at this parent's size
+    hwm.unlink(missing_ok=True)
     if child.returncode:
         sys.stderr.write(f"{' '.join(argv[2:])}: exit {child.returncode}\n{err[-2000:]}\n")
-    return seconds, usage.ru_maxrss / 1024, child.returncode
+    return seconds, own if own is not None else usage.ru_maxrss / 1024, child.returncode
 
 
 def build(folder: Path, database_url: str, skus: int, root: Path) -> Path:

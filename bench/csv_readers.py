@@ -5,7 +5,7 @@
 Writes the benchmark's `first` file (N rows: SKU, Title, MF, EAST, WEST; 35 MB at 1M rows), then, for
 each reader, in a fresh child process, reads the file's bytes into a SKU column and three quantity
 columns and prints the best of R runs (after reading a few rows once, so imports are not timed) and
-the child's peak RSS (the interpreter, the file's bytes and the reader's imports included: `baseline`
+the child's own peak RSS (VmHWM; the interpreter, the file's bytes and the reader's imports included: `baseline`
 reads nothing). Readers that are not installed are skipped:
   parse_file        the product's parser today (csv module, then every cell checked: issue codes, limits)
   csv_module        csv.reader over the decoded text as parsers/tables.py feeds it, columns built with int()
@@ -25,7 +25,6 @@ import argparse
 import csv
 import io
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+from own_rss import peak_mb  # noqa: E402  (bench/ is the script's folder, first on sys.path)
 sys.path.insert(0, str(ROOT))
 
 QUANTITIES = ("MF", "EAST", "WEST")
@@ -145,7 +146,7 @@ def child(name: str, path: Path, repeat: int) -> None:
         elapsed = time.perf_counter() - started
         best = elapsed if best is None else min(best, elapsed)
     print(json.dumps({"seconds": best, "rows": rows, "imports": imports,
-                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "rss_mb": peak_mb()}))   # VmHWM: ru_maxrss would start at this parent's size
 
 
 def installed(name: str) -> str | None:

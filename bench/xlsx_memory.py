@@ -12,7 +12,8 @@ Builds, in a temporary folder (or --keep DIR, reused when the files are there):
   - shared_strings: a 150 KB workbook whose 20,000 cells all name one 30,000-character shared string.
 Then parses each with `parsers.parse_file` from --root (default: this checkout; point it at another
 checkout to compare) in a child process limited to --cap-mb of address space (default 6,000), and
-prints one line per file: outcome, seconds, peak RSS (from wait4, so a child that dies is measured too).
+prints one line per file: outcome, seconds, peak RSS: the child's own VmHWM, or, for a child that dies
+before telling it, wait4's ru_maxrss (which Linux carries over fork and exec: at least this parent's size).
 --quick skips at_limit and big_sheet (they take a minute to build and parse).
 """
 
@@ -33,6 +34,8 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+from own_rss import peak_mb  # noqa: E402  (bench/ is the script's folder, first on sys.path)
 _CONTENT_TYPES = (b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/'
                   b'2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
                   b'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/></Types>')
@@ -154,7 +157,7 @@ def child(root: str, path: str) -> None:
     seconds = time.perf_counter() - started
     issues = [issue.code for issue in parsed.issues]
     print(json.dumps({"seconds": seconds, "rows": parsed.valid_rows, "issues": issues[:3],
-                      "message": parsed.issues[0].message[:150] if parsed.rejected else ""}))
+                      "message": parsed.issues[0].message[:150] if parsed.rejected else "", "own_rss_mb": peak_mb()}))
 
 
 def measure(root: Path, path: Path, cap_mb: int) -> dict:
@@ -168,9 +171,11 @@ def measure(root: Path, path: Path, cap_mb: int) -> dict:
     out, err = process.stdout.read(), process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    result = {"wall": time.perf_counter() - started, "rss_mb": usage.ru_maxrss / 1024}
+    result = {"wall": time.perf_counter() - started, "rss_mb": usage.ru_maxrss / 1024, "rss_from": "wait4"}
     if process.returncode == 0:
         result.update(json.loads(out.decode().strip().splitlines()[-1]))
+        if result.get("own_rss_mb") is not None:   # the child's own VmHWM; ru_maxrss starts at this parent's size
+            result["rss_mb"], result["rss_from"] = result["own_rss_mb"], "VmHWM"
     else:
         result["died"] = (signal.Signals(-process.returncode).name if process.returncode < 0
                           else f"exit {process.returncode}")
@@ -208,7 +213,8 @@ def main() -> None:
                        f"{result['rows']:,} rows, {', '.join(result['issues']) or 'no issues'}"
                        + (f": {result['message']}" if result["message"] else ""))
             seconds = result.get("seconds", result["wall"])
-            print(f"{name:15} {seconds:7.2f} s  peak RSS {result['rss_mb']:7,.0f} MB  {outcome}", flush=True)
+            print(f"{name:15} {seconds:7.2f} s  peak RSS {result['rss_mb']:7,.0f} MB ({result['rss_from']})  {outcome}",
+                  flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)

@@ -151,10 +151,10 @@ def cmd_ingest(app, args) -> int:
                             force=args.force)
     if args.changes and not args.dry_run:
         raise UsageError("--changes lists what a dry run would change: add --dry-run")
-    if args.dry_run and args.changes:
-        return _print_preview(preview_changes(app.db, app.settings, delivery, _read_bytes(path)), args.json)
-    if args.dry_run:
-        return _print_report(preview(app.db, app.settings, delivery, _read_bytes(path)), args.json, dry_run=True)
+    if args.dry_run:   # the file is read a block at a time (_check_readable opened it)
+        if args.changes:
+            return _print_preview(preview_changes(app.db, app.settings, delivery, path), args.json)
+        return _print_report(preview(app.db, app.settings, delivery, path), args.json, dry_run=True)
     shown = not args.json and sys.stderr.isatty() and path.stat().st_size >= PROGRESS_FROM_BYTES
     progress = _Progress(path.name[:30]) if shown else None
     try:
@@ -195,13 +195,6 @@ def _check_readable(path: Path) -> None:
     try:
         with path.open("rb"):
             pass
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
 

@@ -1,9 +1,12 @@
 """Dry runs: what processing a file would do, each SKU's level before and after, with nothing written.
 
-`preview` reads a delivery's bytes (`stockgate ingest --dry-run`, the Upload page's dry run);
+`preview` reads a delivery's file (`stockgate ingest --dry-run`) or bytes (the Upload page's dry run);
 `preview_stored` reads a stored file that is not applied yet: one still waiting (`received`), or one
 `held` by the snapshot guard, which it plans as releasing it would (the guard off). Both plan inside a
 read transaction with provisional ids for SKUs that would be created, so nothing is created or recorded.
+A file of absolute figures is staged a chunk at a time into TEMP tables, as processing stages it, so a
+dry run reports what processing would (the same issues listed and counted) in memory that does not grow
+with the file; a `delta` file is still parsed whole.
 """
 
 from __future__ import annotations
@@ -20,10 +23,14 @@ from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.errors import NotFoundError, UsageError
 from gateway.intake import Delivery
+from gateway.pipeline import file_table, staging
+from gateway.pipeline.kinds import decide_kind, parse_options
+from gateway.pipeline.plan import column_names
 from gateway.pipeline.process import FileFacts, Outcome, build_report, cyclic_gc_paused, decide, read_and_parse
 from gateway.pipeline.report import Report
 from gateway.settings import Settings
 from gateway.stock import skus_of, warehouses
+from parsers import stream_file
 
 CHANGES_SHOWN = 1000   # SKU changes a preview lists by default; `total_changes` counts them all
 PREVIEWABLE = (FileStatus.RECEIVED.value, FileStatus.HELD.value)
@@ -80,32 +87,89 @@ def _sku_changes(conn, outcome: Outcome, limit: int) -> tuple[list[SkuChange], i
     return result, len(moving)
 
 
-def _plan(db: Database, settings: Settings, facts: FileFacts, data: bytes, *, guard: bool, limit: int) -> Preview:
+def _staged_changes(conn, outcome: Outcome, limit: int) -> tuple[list[SkuChange], int]:
+    """`_sku_changes` of a staged plan: the moving cells come from `file_table.DIFF` (warehouse by warehouse,
+    in file order, as the plan's StockChanges were), then a `full` snapshot's zeroed levels by item, at most
+    `limit` in all; the total is the plan's counts."""
+    plan = outcome.plan
+    applies = outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS, FileStatus.HELD)
+    if plan is None or not applies:
+        return [], 0
+    codes = {wh.id: code for code, wh in warehouses(conn).items()}
+    result: list[SkuChange] = []
+    for k, warehouse_id in enumerate(plan.warehouse_ids):
+        if len(result) >= limit:
+            break
+        result += [SkuChange(sku, codes[warehouse_id], before, after, row)
+                   for row, sku, before, after in file_table.moving_cells(conn, k, limit - len(result))]
+    if plan.zero_staged and len(result) < limit:
+        code = codes[plan.warehouse_ids[0]]
+        result += [SkuChange(sku, code, on_hand, 0, None)
+                   for sku, on_hand in file_table.zeroed_by_item(conn, limit - len(result))]
+    return result, plan.increased + plan.decreased + plan.zeroed
+
+
+def _plan(db: Database, settings: Settings, facts: FileFacts, data: bytes | Path, *, guard: bool,
+          limit: int) -> Preview:
+    """Plan `data` (bytes, or a file read a block at a time) in a read transaction. A file of absolute figures
+    is staged a chunk at a time into TEMP tables as processing stages it (`staging.stage_stream`), planned
+    there and its changes read back from them, so its memory does not grow with its rows; a `delta` file
+    (its repeats add up as it is read) and one over the size limit are parsed by `read_and_parse`."""
     started = time.monotonic()
-    too_large = len(data) > settings.files.max_file_mb * 1024 * 1024
+    size = data.stat().st_size if isinstance(data, Path) else len(data)
+    too_large = size > settings.files.max_file_mb * 1024 * 1024
+    source = None if too_large else (data if isinstance(data, bytes) else lambda: open(data, "rb"))
     with db.read() as conn:
         codes = set(warehouses(conn))
     with cyclic_gc_paused():
-        kind, options, parsed = read_and_parse(settings, facts, None if too_large else data, codes)
+        kind = decide_kind(source, facts.name, facts, facts.options, settings, codes) if source else None
+        streamed = kind is not None and kind.mode != "delta"
+        if not streamed:
+            kind, options, parsed = read_and_parse(settings, facts, source, codes)
+        else:
+            options = parse_options(settings, kind, facts.options)
         with db.read() as conn:
-            outcome = decide(conn, settings, facts, kind, options, parsed, guard=guard, create_items=False,
-                             lock=False)
-            changes, total = _sku_changes(conn, outcome, limit)
+            staged = None
+            try:
+                if streamed:   # parsed a chunk at a time, straight into the staged tables, as processing does
+                    parsed, chunks = stream_file(source, facts.name, options, chunk_rows=staging.STAGE_CHUNK_ROWS)
+                    staged = staging.stage_stream(conn, parsed, chunks, column_names(parsed, options)[0])
+                outcome = decide(conn, settings, facts, kind, options, parsed, guard=guard, create_items=False,
+                                 lock=False, staged=staged)
+                if outcome.plan is not None and outcome.plan.staged:
+                    changes, total = _staged_changes(conn, outcome, limit)
+                else:
+                    changes, total = _sku_changes(conn, outcome, limit)
+            finally:
+                if staged is not None:
+                    file_table.drop_staged(conn)
         report = build_report(facts, outcome, started)
         del parsed, outcome   # freed before collection resumes
     return Preview(report, changes, total, released=not guard)
 
 
-def preview_changes(db: Database, settings: Settings, delivery: Delivery, data: bytes, *,
+def _sha256(data: bytes | Path) -> str:
+    if isinstance(data, bytes):
+        return hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256()
+    with open(data, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def preview_changes(db: Database, settings: Settings, delivery: Delivery, data: bytes | Path, *,
                     limit: int = CHANGES_SHOWN) -> Preview:
-    """What processing `data` would do (a dry run): validated and planned, nothing written or recorded."""
+    """What processing `data` (its bytes, or a file, read a block at a time) would do (a dry run): validated
+    and planned, nothing written or recorded."""
+    size = data.stat().st_size if isinstance(data, Path) else len(data)
     facts = FileFacts(None, None, delivery.name, delivery.transport, delivery.warehouse,
-                      delivery.mode if delivery.warehouse else "absolute", hashlib.sha256(data).hexdigest(),
-                      len(data), delivery.dedupe_scope, now(), as_utc(delivery.as_of), dict(delivery.options))
+                      delivery.mode if delivery.warehouse else "absolute", _sha256(data),
+                      size, delivery.dedupe_scope, now(), as_utc(delivery.as_of), dict(delivery.options))
     return _plan(db, settings, facts, data, guard=True, limit=limit)
 
 
-def preview(db: Database, settings: Settings, delivery: Delivery, data: bytes) -> Report:
+def preview(db: Database, settings: Settings, delivery: Delivery, data: bytes | Path) -> Report:
     """The report a dry run of `data` gives (`stockgate ingest --dry-run`)."""
     return preview_changes(db, settings, delivery, data, limit=0).report
 
@@ -121,8 +185,10 @@ def preview_stored(db: Database, settings: Settings, file_id: str, *, limit: int
     if row.status not in PREVIEWABLE:
         raise UsageError(f"file {file_id} is {row.status}: a preview shows what a received or held file would do; "
                          f"its report says what it did")
+    data = Path(row.spool_path)
     try:
-        data = Path(row.spool_path).read_bytes()
+        with open(data, "rb"):   # read a block at a time by the plan
+            pass
     except OSError:
         raise NotFoundError(f"file {file_id}: its stored copy {row.spool_path} cannot be read") from None
     return _plan(db, settings, FileFacts.from_row(row), data, guard=row.status != FileStatus.HELD.value,

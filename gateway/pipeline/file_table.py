@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 TABLE = "sg_file_rows"   # lives in the connection's temp schema, for one plan, then dropped
 DIFF = "sg_file_diff"    # the rows of a file being applied that move a level: (n, seq, file_row, item, q0, l0...)
 FAILED = "sg_file_failed"   # a streamed file's rows with an error and a SKU: (file_row, sku, repeatable)
+ZERO = "sg_file_zero"    # a `full` snapshot's stocked levels it does not name: (n, item, on_hand), by item
 _ROWS_PER_INSERT = 200
 _MAX_VARIABLES = 999     # SQLite's smallest compiled-in limit of bound values per statement
 
@@ -121,7 +122,7 @@ def drop_staged(conn: Connection) -> None:
     SQLite when it fails)."""
     cursor = conn.connection.cursor()
     try:
-        for name in (DIFF, TABLE, FAILED):
+        for name in (ZERO, DIFF, TABLE, FAILED):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
     finally:
         cursor.close()
@@ -235,9 +236,11 @@ def lock_warehouse(conn: Connection, warehouse_id: int) -> None:
                "FOR UPDATE) locked", (warehouse_id,))
 
 
-def stage_diff(conn: Connection, warehouse_ids: Sequence[int]) -> None:
+def stage_diff(conn: Connection, warehouse_ids: Sequence[int], *, provisional: bool = False) -> None:
     """`sg_file_diff(n, seq, file_row, item, q0, l0, ...)`: the staged rows (known SKUs) with a cell whose value
-    differs from its level, or a 0 where no level exists yet (it is created), numbered 1, 2, ... in file order."""
+    differs from its level, or a 0 where no level exists yet (it is created), numbered 1, 2, ... in file order.
+    With `provisional` (a dry run, which creates nothing) the rows of SKUs not in the catalog are kept too,
+    with the provisional item id -seq and no levels."""
     postgres = conn.dialect.name == "postgresql"
     integer = "BIGINT" if postgres else "INTEGER"
     count = len(warehouse_ids)
@@ -249,8 +252,9 @@ def stage_diff(conn: Connection, warehouse_ids: Sequence[int]) -> None:
     picks = "".join(f", f.q{k}, s{k}.on_hand" for k in range(count))
     wheres = " OR ".join(f"(f.q{k} IS NOT NULL AND f.q{k} IS DISTINCT FROM s{k}.on_hand)" for k in range(count))
     names = "".join(f", q{k}, l{k}" for k in range(count))
+    item, join = ("COALESCE(i.id, -f.seq)", "LEFT JOIN") if provisional else ("i.id", "JOIN")
     run(conn, f"INSERT INTO {DIFF} (n, seq, file_row, item{names}) SELECT row_number() OVER (ORDER BY f.seq), "
-               f"f.seq, f.file_row, i.id{picks} FROM {TABLE} f JOIN items i ON i.sku = f.sku {joins} "
+               f"f.seq, f.file_row, {item}{picks} FROM {TABLE} f {join} items i ON i.sku = f.sku {joins} "
                f"WHERE {wheres} ORDER BY f.seq", tuple(warehouse_ids))
     if postgres:
         run(conn, f"ANALYZE {DIFF}")
@@ -266,3 +270,47 @@ def diff_counts(conn: Connection, warehouse_count: int) -> tuple[int, int, int, 
     row = run(conn, f"SELECT count(*), COALESCE(sum(CASE WHEN {' OR '.join(moved)} THEN 1 ELSE 0 END), 0), "
                      f"COALESCE(sum({up}), 0), COALESCE(sum({down}), 0), COALESCE(sum({zero}), 0) FROM {DIFF}")[0]
     return int(row[1]), int(row[2]), int(row[3]), int(row[4])
+
+
+# --- a `full` snapshot's zeroing: the stocked levels it does not name, kept in ZERO until `drop_staged` -------
+
+def stage_zeroing(conn: Connection, warehouse_id: int, spared: Sequence[int]) -> int:
+    """`sg_file_zero(n, item, on_hand)`: the warehouse's levels above 0 whose SKU is neither a staged row nor a
+    failed one (a row with an error never zeroes its SKU), less the items in `spared`, numbered 1, 2, ... by
+    item id. Returns how many (the levels stay in the database, never a list in Python)."""
+    postgres = conn.dialect.name == "postgresql"
+    integer = "BIGINT" if postgres else "INTEGER"
+    run(conn, f"CREATE TEMP TABLE {ZERO} (n {integer} PRIMARY KEY, item {integer} NOT NULL, on_hand {integer})"
+              + (" ON COMMIT DROP" if postgres else ""))
+    run(conn, f"INSERT INTO {ZERO} (n, item, on_hand) SELECT row_number() OVER (ORDER BY s.item_id), s.item_id, "
+              f"s.on_hand FROM stock_levels s WHERE s.warehouse_id = ? AND s.on_hand > 0 AND s.item_id NOT IN "
+              f"(SELECT i.id FROM {TABLE} f JOIN items i ON i.sku = f.sku) AND s.item_id NOT IN (SELECT i.id FROM "
+              f"{FAILED} x JOIN items i ON i.sku = x.sku) ORDER BY s.item_id", (warehouse_id,))
+    spared = sorted(set(spared))
+    for start in range(0, len(spared), 500):
+        part = spared[start:start + 500]
+        run(conn, f"DELETE FROM {ZERO} WHERE item IN ({', '.join('?' * len(part))})", tuple(part))
+    if postgres:
+        run(conn, f"ANALYZE {ZERO}")
+    return run(conn, f"SELECT count(*) FROM {ZERO}")[0][0]
+
+
+def zeroed_by_sku(conn: Connection, limit: int) -> list[tuple[str, int]]:
+    """(SKU, on_hand) of the first `limit` levels in ZERO by SKU, in code-point order as Python sorts them
+    (PostgreSQL: the C collation, whatever the database's own)."""
+    collate = ' COLLATE "C"' if conn.dialect.name == "postgresql" else ""
+    return run(conn, f"SELECT i.sku, z.on_hand FROM {ZERO} z JOIN items i ON i.id = z.item "
+                     f"ORDER BY i.sku{collate} LIMIT ?", (limit,))
+
+
+def zeroed_by_item(conn: Connection, limit: int) -> list[tuple[str, int]]:
+    """(SKU, on_hand) of the first `limit` levels in ZERO by item id (the order they are zeroed in)."""
+    return run(conn, f"SELECT i.sku, z.on_hand FROM {ZERO} z JOIN items i ON i.id = z.item ORDER BY z.n LIMIT ?",
+               (limit,))
+
+
+def moving_cells(conn: Connection, k: int, limit: int) -> list[tuple[int, str, int | None, int]]:
+    """(file row, SKU, level or None, value) of the first `limit` cells of warehouse column k in DIFF that move
+    a level (a value that differs from the level, 0 for none), in file order."""
+    return run(conn, f"SELECT d.file_row, f.sku, d.l{k}, d.q{k} FROM {DIFF} d JOIN {TABLE} f ON f.seq = d.seq "
+                     f"WHERE d.q{k} IS NOT NULL AND d.q{k} <> COALESCE(d.l{k}, 0) ORDER BY d.n LIMIT ?", (limit,))

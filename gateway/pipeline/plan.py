@@ -82,6 +82,9 @@ class FilePlan:
     first_rows: dict[str, int] = field(default_factory=dict)  # streamed: a repeated SKU's first row
     unlisted: dict[str, int] = field(default_factory=dict)    # streamed: issues past LISTED_ISSUES, by code
     unlisted_error_rows: int = 0                              # streamed: rows failed here, not in error_rows
+    zero_staged: bool = False   # `full`, staged: the levels it zeroes wait in file_table.ZERO (stock.apply_zeroing)
+    zeroed_unlisted: int = 0    # staged `full`: ZEROED_BY_SNAPSHOT issues past the first LISTED_ISSUES, counted
+    provisional: bool = False   # a dry run's staged plan: its new SKUs' rows are in file_table.DIFF with item -seq
 
 
 def resolve_warehouses(parsed: ParsedFile, rules: PlanRules, known: dict[str, WarehouseRow]
@@ -417,7 +420,10 @@ def _plan_staged(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules: Pl
         if refused:   # refused as mangled: never created, never applied
             file_table.drop_rows(conn, refused)
         if rules.create_unknown_skus:
-            file_table.create_unknown_items(conn, file_id, _stamp_for(conn))
+            if rules.create_items:
+                file_table.create_unknown_items(conn, file_id, _stamp_for(conn))
+            else:   # a dry run creates nothing: the new SKUs' rows stay, with provisional ids
+                plan.provisional = True
             known_rows -= len(refused)
         else:
             listed = file_table.unknown_rows(conn, max(LISTED_ISSUES - len(parsed.issues) - len(plan.issues), 0))
@@ -432,7 +438,7 @@ def _plan_staged(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules: Pl
             known_rows -= unknown
     if lock:
         file_table.lock_levels(conn, warehouse_ids)
-    file_table.stage_diff(conn, warehouse_ids)
+    file_table.stage_diff(conn, warehouse_ids, provisional=plan.provisional)
     plan.rows_applied, plan.increased, plan.decreased, plan.zeroed = file_table.diff_counts(conn, len(warehouse_ids))
     plan.rows_unchanged = known_rows - plan.rows_applied
     plan.staged = True
@@ -440,8 +446,26 @@ def _plan_staged(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules: Pl
         wh = columns[0][1]
         if lock:
             file_table.lock_warehouse(conn, wh.id)   # every level the snapshot may zero
-        _plan_zeroing(conn, plan, file_table.absent_stocked_levels(conn, wh.id, failed=True),
-                      file_table.stocked_count(conn, wh.id), parsed, wh, rules, file_id)
+        _plan_staged_zeroing(conn, plan, parsed, wh, rules, file_id)
+
+
+def _plan_staged_zeroing(conn: Connection, plan: FilePlan, parsed: ParsedFile, wh: WarehouseRow, rules: PlanRules,
+                         file_id: str | None) -> None:
+    """`_plan_zeroing` for a staged `full` snapshot: the levels it zeroes stay in `file_table.ZERO` (counted
+    there, applied by `stock.apply_zeroing`); only the first LISTED_ISSUES of them, by SKU, come back for
+    ZEROED_BY_SNAPSHOT issues, and the rest are counted (`_listed` adds them to ISSUES_NOT_LISTED)."""
+    spared = set(plan.protected_items)
+    if parsed.failed_skus:
+        spared |= set(item_ids(conn, parsed.failed_skus).values())
+    count = file_table.stage_zeroing(conn, wh.id, sorted(spared))
+    plan.zeroed += count
+    plan.zero_staged = True
+    _guard(plan, file_table.stocked_count(conn, wh.id), parsed, rules, file_id)
+    if plan.held is None and count:   # a held file changes nothing: its guard issue gives the count
+        listed = file_table.zeroed_by_sku(conn, LISTED_ISSUES)
+        plan.zeroed_issues = [make_issue("ZEROED_BY_SNAPSHOT", sku=sku, warehouse=wh.code, on_hand=on_hand)
+                              for sku, on_hand in listed]
+        plan.zeroed_unlisted = count - len(listed)
 
 
 def _stamp_for(conn: Connection):
@@ -549,6 +573,17 @@ def _plan_zeroing(conn, plan: FilePlan, absent: Iterable[tuple[int, int]], stock
             plan.current[(item, wh.id)] = on_hand
             plan.zeroed += 1
             zeroed.append((item, on_hand))
+    _guard(plan, stocked, parsed, rules, file_id)
+    if plan.held is None and zeroed:   # a held file changes nothing: its guard issue gives the count
+        skus = skus_of(conn, [item for item, _ in zeroed])
+        plan.zeroed_issues = sorted(
+            (make_issue("ZEROED_BY_SNAPSHOT", sku=skus[item], warehouse=wh.code, on_hand=on_hand)
+             for item, on_hand in zeroed), key=lambda issue: issue.sku)
+
+
+def _guard(plan: FilePlan, stocked: int, parsed: ParsedFile, rules: PlanRules, file_id: str | None) -> None:
+    """The snapshot guard of a `full` file: held when it has too few rows or zeroes too many of the
+    warehouse's `stocked` levels (those above 0)."""
     if rules.guard:
         shown_id = file_id or "FILE_ID"
         if parsed.total_rows < rules.min_rows:
@@ -557,8 +592,3 @@ def _plan_zeroing(conn, plan: FilePlan, absent: Iterable[tuple[int, int]], stock
         elif stocked and plan.zeroed / stocked > rules.max_zero_fraction:
             plan.held = make_issue("SNAPSHOT_GUARD", zeroed=plan.zeroed, stocked=stocked,
                                    allowed=rules.max_zero_fraction, file_id=shown_id)
-    if plan.held is None and zeroed:   # a held file changes nothing: its guard issue gives the count
-        skus = skus_of(conn, [item for item, _ in zeroed])
-        plan.zeroed_issues = sorted(
-            (make_issue("ZEROED_BY_SNAPSHOT", sku=skus[item], warehouse=wh.code, on_hand=on_hand)
-             for item, on_hand in zeroed), key=lambda issue: issue.sku)

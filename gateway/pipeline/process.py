@@ -38,10 +38,11 @@ from gateway.pipeline.kinds import (
     parse_options,
 )
 from gateway.pipeline.plan import FilePlan, PlanRules, column_names, is_snapshot, plan_file, repeats_of_failed_rows
+from gateway.pipeline.plan import ABSENT_FROM_SNAPSHOT
 from gateway.pipeline.staging import StagedRows
 from gateway.pipeline.report import Report, empty_counts, make_report
 from gateway.settings import Settings
-from gateway.stock import apply_file_diff, apply_stock_changes, warehouses
+from gateway.stock import apply_file_diff, apply_stock_changes, apply_zeroing, warehouses
 from gateway.stock.titles import store_titles, valid_titles
 from parsers import CODES, Issue, ParsedFile, ParseOptions, make_issue, parse_file, stream_file
 from parsers.issues import LISTED_ISSUES
@@ -256,6 +257,8 @@ def _listed(outcome: Outcome) -> Outcome:
         unlisted[code] = unlisted.get(code, 0) + count
     for issue in outcome.issues[LISTED_ISSUES:]:
         unlisted[issue.code] = unlisted.get(issue.code, 0) + 1
+    if plan is not None and plan.zeroed_unlisted:   # a staged `full` snapshot's zeroed SKUs never read out
+        unlisted["ZEROED_BY_SNAPSHOT"] = unlisted.get("ZEROED_BY_SNAPSHOT", 0) + plan.zeroed_unlisted
     if unlisted:
         by_code = ", ".join(f"{code} {count:,}" for code, count in sorted(unlisted.items(), key=lambda kv: -kv[1]))
         outcome.issues = [*outcome.issues[:LISTED_ISSUES], make_issue(
@@ -380,6 +383,9 @@ def _parse_and_apply(db: Database, settings: Settings, facts: FileFacts, codes: 
         planned = outcome.plan is not None and outcome.plan.staged
         if applied and planned:   # the differing rows wait in the database, written a chunk at a time
             apply_file_diff(conn, file_table.DIFF, outcome.plan.warehouse_ids, file_id=facts.file_id)
+        if applied and planned and outcome.plan.zero_staged:   # a `full` snapshot's absent SKUs, a chunk at a time
+            apply_zeroing(conn, file_table.ZERO, outcome.plan.warehouse_ids[0], file_id=facts.file_id,
+                          reference=ABSENT_FROM_SNAPSHOT)
         if applied and outcome.plan.changes:
             apply_stock_changes(conn, outcome.plan.changes, cause="file", file_id=facts.file_id,
                                 current=outcome.plan.current)

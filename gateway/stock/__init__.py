@@ -8,9 +8,10 @@ from gateway.stock.levels import (
     item_ids, iter_stock_view, ledger_sums, ledger_view, read_warehouse_levels, set_stock, skus_of, stock_view,
     warehouse_id, warehouses,
 )
+from gateway.stock.levels import apply_zeroing
 
 __all__ = [
     "WarehouseRow", "adjust_stock", "apply_file_diff", "apply_stock_changes", "catalog_ids", "ensure_items",
     "find_warehouse", "item_ids", "iter_stock_view", "ledger_sums", "ledger_view", "read_warehouse_levels",
-    "set_stock", "skus_of", "stock_view", "warehouse_id", "warehouses",
+    "set_stock", "skus_of", "stock_view", "warehouse_id", "warehouses", "apply_zeroing",
 ]

@@ -8,6 +8,7 @@ of one level queue, and neither loses the other's update.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -295,6 +296,47 @@ def apply_file_diff(conn: Connection, table: str, warehouse_ids: Sequence[int], 
             items = [row[0] for row in cursor.fetchall()]
             if items:
                 outbox.enqueue_for_items(conn, items, at=at)
+                gc.collect(0)   # its statements hold the chunk's ids in cycles, and a file pauses the collector
+    finally:
+        cursor.close()
+    return written
+
+
+def apply_zeroing(conn: Connection, table: str, warehouse_id: int, *, file_id: str | None, reference: str,
+                  at: datetime | None = None, chunk_rows: int | None = None) -> int:
+    """Set to 0 the levels a `full` snapshot does not name (`table`: n, item, on_hand; see
+    `gateway.pipeline.file_table.stage_zeroing`) in the caller's transaction, `chunk_rows` at a time: per
+    chunk one INSERT ... SELECT into the ledger (the delta against the level as it is now, with
+    `reference`), one UPDATE of the levels, then the outbox for the chunk's items. On PostgreSQL the
+    warehouse's levels were locked when the file was planned. Returns ledger rows written."""
+    from gateway.channel_sync import outbox  # late import: the outbox builds on this module
+
+    chunk_rows = chunk_rows or FILE_CHUNK_ROWS
+    at = at or datetime.now(UTC)
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    stamp = _stamp(conn, at)
+    cursor = conn.connection.cursor()
+    written = 0
+    try:
+        cursor.execute(f"SELECT COALESCE(max(n), 0) FROM {table}")
+        total = cursor.fetchone()[0]
+        for start in range(1, total + 1, chunk_rows):
+            span = (start, start + chunk_rows - 1)
+            chunk = f"SELECT z.item FROM {table} z WHERE z.n BETWEEN {mark} AND {mark}"
+            cursor.execute(
+                "INSERT INTO ledger (at, item_id, warehouse_id, delta, on_hand_after, cause, file_id, file_row, "
+                f"reference) SELECT {mark}, z.item, s.warehouse_id, -s.on_hand, 0, 'file', {mark}, NULL, {mark} "
+                f"FROM {table} z JOIN stock_levels s ON s.item_id = z.item AND s.warehouse_id = {mark} "
+                f"WHERE z.n BETWEEN {mark} AND {mark} AND s.on_hand <> 0 ORDER BY z.n",
+                (stamp, file_id, reference, warehouse_id, *span))
+            written += max(cursor.rowcount, 0)
+            cursor.execute(f"UPDATE stock_levels SET on_hand = 0, updated_at = {mark} WHERE warehouse_id = {mark} "
+                           f"AND on_hand <> 0 AND item_id IN ({chunk})", (stamp, warehouse_id, *span))
+            cursor.execute(chunk, span)
+            items = [row[0] for row in cursor.fetchall()]
+            if items:
+                outbox.enqueue_for_items(conn, items, at=at)
+                gc.collect(0)   # its statements hold the chunk's ids in cycles, and a file pauses the collector
     finally:
         cursor.close()
     return written

@@ -1,4 +1,4 @@
-"""bench/ingest.py and bench/csv_readers.py run end to end on a small file: every shape against its floor,
+"""bench/ingest.py, bench/ingest_rest.py and bench/csv_readers.py run end to end on a small file: every shape against its floor,
 both writing the same, on SQLite and (with STOCKGATE_TEST_POSTGRES_URL) PostgreSQL, leaving nothing behind."""
 
 from __future__ import annotations
@@ -65,3 +65,18 @@ def test_csv_readers_measures_the_parsers_reader():
     assert run.returncode == 0, run.stderr
     assert re.search(r"^parse_file +[\d.]+ s +\d+ MB +500 rows", run.stdout, re.M), run.stdout
     assert re.search(r"^csv_module +[\d.]+ s +\d+ MB +500 rows", run.stdout, re.M), run.stdout
+
+
+def test_ingest_rest_measures_each_shape_at_each_row_count():
+    run = subprocess.run([sys.executable, str(BENCH / "ingest_rest.py"), "--rows", "300,600"], capture_output=True,
+                         text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr
+    lines = [line for line in run.stdout.splitlines() if line.startswith("rest[")]
+    runs = [re.match(r"^rest\[(\w+)\]: ([\d,]+) rows, [\d.]+ s, rss [\d,]+ MB$", line) for line in lines[:6]]
+    assert [(m.group(1), m.group(2)) for m in runs if m] == [
+        (shape, rows) for rows in ("300", "600") for shape in ("dryrun", "delta", "full")], run.stdout
+    assert [line.split(":")[0] for line in lines[6:]] == ["rest[dryrun]", "rest[delta]", "rest[full]"]
+    assert "status applied" in run.stdout and "NO" not in run.stdout
+    wrong = subprocess.run([sys.executable, str(BENCH / "ingest_rest.py"), "--shapes", "full,everything"],
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert wrong.returncode == 2 and "unknown shape everything" in wrong.stderr

@@ -56,10 +56,17 @@ def stage_stream(conn: Connection, parsed: ParsedFile, chunks: Iterable[RowChunk
             suspects = chunk.suspects
             titles = storable_titles(chunk.titles)
             staged.titles = staged.titles or any(titles)
-            write(conn, TABLE, ["seq", "file_row", "sku", "title", "suspect", *names],
-                  zip(range(seq + 1, seq + count + 1), chunk.row_numbers, chunk.skus, titles,
-                      map(suspects.get, chunk.skus) if suspects else [None] * count,
-                      *(chunk.quantities[key] for key in staged.columns)), count)
+            quantities = [chunk.quantities[key] for key in staged.columns]
+            if postgres:
+                write(conn, TABLE, ["seq", "file_row", "sku", "title", "suspect", *names],
+                      zip(range(seq + 1, seq + count + 1), chunk.row_numbers, chunk.skus, titles,
+                          map(suspects.get, chunk.skus) if suspects else [None] * count, *quantities), count)
+            elif suspects:   # SQLite: seq is the rowid, which counts on from the last row inserted (1, 2, ...)
+                write(conn, TABLE, ["file_row", "sku", "title", "suspect", *names],
+                      zip(chunk.row_numbers, chunk.skus, titles, map(suspects.get, chunk.skus), *quantities), count)
+            else:            # (and a suspect is NULL unless given: fewer values to bind)
+                write(conn, TABLE, ["file_row", "sku", "title", *names],
+                      zip(chunk.row_numbers, chunk.skus, titles, *quantities), count)
             seq += count
         if chunk.failed:
             write(conn, FAILED, ["file_row", "sku", "repeatable"],
@@ -75,10 +82,11 @@ def stage_stream(conn: Connection, parsed: ParsedFile, chunks: Iterable[RowChunk
 def storable_titles(texts: list[str | None]) -> list[str | None]:
     """Each kept row's title as the items table keeps it (None: none); the parser's own form is storable
     as it is unless it is too long or not one line."""
-    present = [text for text in texts if text]
+    present = texts if None not in texts else [text for text in texts if text is not None]
     if not present:
         return texts
-    if "".join(present).isprintable() and max(map(len, present)) <= TITLE_MAX_LENGTH and all(map(str.strip, present)):
+    # the parser's titles are stripped (`parsers.plain_rows.title_of`): printable, short and not empty is storable
+    if all(present) and "".join(present).isprintable() and max(map(len, present)) <= TITLE_MAX_LENGTH:
         return texts
     return list(map(storable_title, texts))
 

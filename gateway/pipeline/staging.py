@@ -50,8 +50,11 @@ def stage_stream(conn: Connection, parsed: ParsedFile, chunks: Iterable[RowChunk
     run(conn, f"CREATE TEMP TABLE {FAILED} (file_row {integer}, sku TEXT NOT NULL, repeatable INTEGER){drop}")
     write = copy_rows if postgres else insert_rows
     seq = 0
+    ascending, last = True, None   # so far every SKU greater than the one before: none can repeat
     for chunk in chunks:
         count = len(chunk.skus)
+        if ascending:
+            ascending, last = _ascending(chunk, last)
         if count:
             suspects = chunk.suspects
             titles = storable_titles(chunk.titles)
@@ -75,8 +78,23 @@ def stage_stream(conn: Connection, parsed: ParsedFile, chunks: Iterable[RowChunk
         return staged
     if postgres:
         run(conn, f"ANALYZE {TABLE}")
-    staged.kept = seq - _settle_repeats(conn, parsed, staged, sku_column)
+    staged.kept = seq if ascending else seq - _settle_repeats(conn, parsed, staged, sku_column)
     return staged
+
+
+def _ascending(chunk: RowChunk, last: str | None) -> tuple[bool, str | None]:
+    """(whether the chunk's kept SKUs strictly increase, from above `last`, and it has no failed row that takes
+    part in the repeated-SKU check; the chunk's last SKU). A file in SKU order (StockGate's own template is
+    written along the SKU index) then needs no search for repeated SKUs: strictly increasing means distinct.
+    Checked at C speed: sorting a sorted list is one pass, and a set tells equal neighbours apart."""
+    skus = chunk.skus
+    if any(repeatable for _, _, repeatable in chunk.failed):
+        return False, last
+    if not skus:
+        return True, last
+    if (last is not None and not last < skus[0]) or skus != sorted(skus) or len(set(skus)) != len(skus):
+        return False, last
+    return True, skus[-1]
 
 
 def storable_titles(texts: list[str | None]) -> list[str | None]:

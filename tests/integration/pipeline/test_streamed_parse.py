@@ -131,7 +131,8 @@ def test_a_file_in_sku_order_still_finds_a_sku_repeated_across_a_chunk_border(sg
         if 900 <= i <= 1_400:   # repeated on the next row, agreeing: a parse chunk ends somewhere in here
             lines.append(f"C{i:05d},{i % 40 + 2},1")
     code, report = ingest(sg, files.csv("ordered.csv", "\n".join(lines) + "\n"), "--create-unknown-skus")
-    ordered = files.csv("ordered_clean.csv", "SKU,MF,EAST\n" + "".join(f"D{i:05d},{i % 9 + 1},2\n" for i in range(3_000)))
+    ordered = files.csv("ordered_clean.csv",
+                        "SKU,MF,EAST\n" + "".join(f"D{i:05d},{i % 9 + 1},2\n" for i in range(3_000)))
     code_clean, clean = ingest(sg, ordered, "--create-unknown-skus")
 
     agrees = [i["row"] for i in report["issues"] if i["code"] == "DUPLICATE_SKU_AGREES"]

@@ -66,7 +66,7 @@ def child_pipeline(config: Path, csv_path: Path, args) -> None:
         for label in ("apply_stock_changes", "outbox enqueue_for_items"):
             steps.hooks[label] = lambda label=label: snapshots.append((label, tracemalloc.take_snapshot()))
     app = App.from_config(str(config))
-    imported = time.perf_counter()
+    imported, imported_cpu = time.perf_counter(), time.process_time()
     options = {"create_unknown_skus": True} if args.shape == "first" else {}
     file_id = receive_file(app.db, app.settings.data_dir, Delivery(name=csv_path.name, transport="cli",
                                                                    options=options), csv_path)
@@ -78,13 +78,13 @@ def child_pipeline(config: Path, csv_path: Path, args) -> None:
         profiler = cProfile.Profile()
         profiler.enable()
     report = process_file(app.db, app.settings, file_id)
-    done = time.perf_counter()
+    done, done_cpu = time.perf_counter(), time.process_time()
     if profiler:
         profiler.disable()
         write_profile(profiler, args.cprofile, args.shape)
     result = {"status": report.status, "rows": report.document["rows"], "changes": report.document["changes"],
               "import_s": imported - started, "receive_s": received - imported, "process_s": done - received,
-              "total_s": done - imported, "rss_mb": peak_mb()}
+              "total_s": done - imported, "cpu_s": done_cpu - imported_cpu, "rss_mb": peak_mb()}
     if steps:
         result["steps"] = steps.table()
     if args.tracemalloc:
@@ -117,11 +117,12 @@ def write_profile(profiler, folder: str, shape: str) -> None:
 
 def child_floor(kind: str, target: str, csv_path: Path) -> None:
     """In a child process: run the floor; print seconds, ledger rows, seconds per step and peak RSS as JSON."""
+    cpu = time.process_time()
     if kind == "sqlite":
         seconds, written, laps = sqlite_floor(Path(target), csv_path)
     else:
         seconds, written, laps = postgres_floor(target, csv_path)
-    print(json.dumps({"seconds": seconds, "written": written, "laps": laps,
+    print(json.dumps({"seconds": seconds, "cpu_s": time.process_time() - cpu, "written": written, "laps": laps,
                       "rss_mb": peak_mb()}))
 
 
@@ -254,7 +255,7 @@ def run(folder: Path, store, args) -> None:
     if "first" in args.shapes:
         store.build("empty", None)
     print(f"catalog: {rows:,} SKUs x {len(WAREHOUSES)} warehouses [{time.perf_counter() - t:.1f} s to build]")
-    lines, last = [], None
+    lines, last, cpu_lines = [], None, []
     for shape in args.shapes:
         csv_path = folder / f"{shape}.csv"
         changed = write_shape(shape, levels, rows, csv_path)
@@ -272,7 +273,7 @@ def run(folder: Path, store, args) -> None:
         pipeline_s, rss = result["total_s"], result["rss_mb"]
         print(f"pipeline: {pipeline_s:.2f} s (receive {result['receive_s']:.2f} s, process {result['process_s']:.2f} "
               f"s), status {result['status']}, rows {result['rows']}, changes {result['changes']}, "
-              f"peak RSS {rss:.0f} MB")
+              f"peak RSS {rss:.0f} MB, CPU {result['cpu_s']:.2f} s")
         for line in result.get("steps", []):
             print("  " + line)
         if "traced_peak_mb" in result:
@@ -292,6 +293,9 @@ def run(folder: Path, store, args) -> None:
         if not same:
             sys.exit(f"{shape}: the floor did not write what the pipeline wrote")
         rate, floor_rate = cells / pipeline_s, cells / floor_s
+        # CPU seconds (the child's own, its threads included): what the work costs, whatever else the machine runs
+        cpu_lines.append(f"cpu[{shape}]: pipeline {result['cpu_s']:.2f} s, floor {floor['cpu_s']:.2f} s, "
+                         f"ratio {result['cpu_s'] / floor['cpu_s']:.2f}x")
         lines.append(f"ingest[{shape}]: {rate:,.0f} cells/s, floor {floor_rate:,.0f} cells/s, "
                      f"ratio {pipeline_s / floor_s:.2f}x, rss {rss:,.0f} MB")
         if shape == "changed5":
@@ -309,6 +313,8 @@ def run(folder: Path, store, args) -> None:
         csv_path.unlink()
     load = os.getloadavg()
     print(f"\nload average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    for line in cpu_lines:
+        print(line)
     for line in lines:
         print(line)
     if last:

@@ -109,8 +109,10 @@ class PlainChunks:
             column.extend(column_values)
         if self.title_cell is not None:
             texts = list(map(str.strip, map(self.title_cell, rows)))
-            if any(text[:1] == "'" for text in texts):   # maybe StockGate's neutralised form: read it back
-                parsed.row_titles.extend(map(title_of, texts))
+            if "'" in "".join(texts) and any(text[:1] == "'" for text in texts):   # maybe StockGate's neutralised
+                parsed.row_titles.extend(map(title_of, texts))                      # form: read it back
+            elif all(texts):
+                parsed.row_titles.extend(texts)
             else:
                 parsed.row_titles.extend(text or None for text in texts)
         return True

@@ -56,7 +56,17 @@ def iter_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
               chunk_rows: int | None = None) -> Iterator[RowChunk]:
     """`collect_rows`, or with `chunk_rows` the kept and failed rows handed over as RowChunks of about that
     many rows (`parsed` keeps the issues, counts and as_of; its columns stay empty), without looking for
-    repeated SKUs: nothing here grows with the file but its issues."""
+    repeated SKUs: nothing here grows with the file but its issues. The table's source is closed once its
+    rows are read, or when the chunks are given up."""
+    try:
+        yield from _iter_rows(table, layout, parsed, progress, chunk_rows)
+    finally:
+        if table.close is not None:
+            table.close()
+
+
+def _iter_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
+               progress: Callable[[int, int | None], None] | None, chunk_rows: int | None) -> Iterator[RowChunk]:
     stream = chunk_rows is not None
     parsed.streamed = stream
     failed_rows: list[tuple[int, str, bool]] = []

@@ -253,7 +253,10 @@ def stage_diff(conn: Connection, warehouse_ids: Sequence[int], *, provisional: b
     wheres = " OR ".join(f"(f.q{k} IS NOT NULL AND f.q{k} IS DISTINCT FROM s{k}.on_hand)" for k in range(count))
     names = "".join(f", q{k}, l{k}" for k in range(count))
     item, join = ("COALESCE(i.id, -f.seq)", "LEFT JOIN") if provisional else ("i.id", "JOIN")
-    run(conn, f"INSERT INTO {DIFF} (n, seq, file_row, item{names}) SELECT row_number() OVER (ORDER BY f.seq), "
+    # SQLite numbers the rows itself: a fresh table's rowids count 1, 2, ... in insertion order, which the ORDER
+    # BY makes file order (a third cheaper than row_number(), whose window materialises the whole join first)
+    number = "row_number() OVER (ORDER BY f.seq)" if postgres else "NULL"
+    run(conn, f"INSERT INTO {DIFF} (n, seq, file_row, item{names}) SELECT {number}, "
                f"f.seq, f.file_row, {item}{picks} FROM {TABLE} f {join} items i ON i.sku = f.sku {joins} "
                f"WHERE {wheres} ORDER BY f.seq", tuple(warehouse_ids))
     if postgres:

@@ -50,16 +50,26 @@ def stage_stream(conn: Connection, parsed: ParsedFile, chunks: Iterable[RowChunk
     run(conn, f"CREATE TEMP TABLE {FAILED} (file_row {integer}, sku TEXT NOT NULL, repeatable INTEGER){drop}")
     write = copy_rows if postgres else insert_rows
     seq = 0
+    ascending, last = True, None   # so far every SKU greater than the one before: none can repeat
     for chunk in chunks:
         count = len(chunk.skus)
+        if ascending:
+            ascending, last = _ascending(chunk, last)
         if count:
             suspects = chunk.suspects
             titles = storable_titles(chunk.titles)
             staged.titles = staged.titles or any(titles)
-            write(conn, TABLE, ["seq", "file_row", "sku", "title", "suspect", *names],
-                  zip(range(seq + 1, seq + count + 1), chunk.row_numbers, chunk.skus, titles,
-                      map(suspects.get, chunk.skus) if suspects else [None] * count,
-                      *(chunk.quantities[key] for key in staged.columns)), count)
+            quantities = [chunk.quantities[key] for key in staged.columns]
+            if postgres:
+                write(conn, TABLE, ["seq", "file_row", "sku", "title", "suspect", *names],
+                      zip(range(seq + 1, seq + count + 1), chunk.row_numbers, chunk.skus, titles,
+                          map(suspects.get, chunk.skus) if suspects else [None] * count, *quantities), count)
+            elif suspects:   # SQLite: seq is the rowid, which counts on from the last row inserted (1, 2, ...)
+                write(conn, TABLE, ["file_row", "sku", "title", "suspect", *names],
+                      zip(chunk.row_numbers, chunk.skus, titles, map(suspects.get, chunk.skus), *quantities), count)
+            else:            # (and a suspect is NULL unless given: fewer values to bind)
+                write(conn, TABLE, ["file_row", "sku", "title", *names],
+                      zip(chunk.row_numbers, chunk.skus, titles, *quantities), count)
             seq += count
         if chunk.failed:
             write(conn, FAILED, ["file_row", "sku", "repeatable"],
@@ -68,17 +78,33 @@ def stage_stream(conn: Connection, parsed: ParsedFile, chunks: Iterable[RowChunk
         return staged
     if postgres:
         run(conn, f"ANALYZE {TABLE}")
-    staged.kept = seq - _settle_repeats(conn, parsed, staged, sku_column)
+    staged.kept = seq if ascending else seq - _settle_repeats(conn, parsed, staged, sku_column)
     return staged
+
+
+def _ascending(chunk: RowChunk, last: str | None) -> tuple[bool, str | None]:
+    """(whether the chunk's kept SKUs strictly increase, from above `last`, and it has no failed row that takes
+    part in the repeated-SKU check; the chunk's last SKU). A file in SKU order (StockGate's own template is
+    written along the SKU index) then needs no search for repeated SKUs: strictly increasing means distinct.
+    Checked at C speed: sorting a sorted list is one pass, and a set tells equal neighbours apart."""
+    skus = chunk.skus
+    if any(repeatable for _, _, repeatable in chunk.failed):
+        return False, last
+    if not skus:
+        return True, last
+    if (last is not None and not last < skus[0]) or skus != sorted(skus) or len(set(skus)) != len(skus):
+        return False, last
+    return True, skus[-1]
 
 
 def storable_titles(texts: list[str | None]) -> list[str | None]:
     """Each kept row's title as the items table keeps it (None: none); the parser's own form is storable
     as it is unless it is too long or not one line."""
-    present = [text for text in texts if text]
+    present = texts if None not in texts else [text for text in texts if text is not None]
     if not present:
         return texts
-    if "".join(present).isprintable() and max(map(len, present)) <= TITLE_MAX_LENGTH and all(map(str.strip, present)):
+    # the parser's titles are stripped (`parsers.plain_rows.title_of`): printable, short and not empty is storable
+    if all(present) and "".join(present).isprintable() and max(map(len, present)) <= TITLE_MAX_LENGTH:
         return texts
     return list(map(storable_title, texts))
 

@@ -143,3 +143,25 @@ def test_a_file_with_more_issues_than_a_report_lists_counts_the_rest_and_still_a
             schema.file_issues.c.file_seq == select(schema.files.c.seq).where(
                 schema.files.c.file_id == report["file_id"]).scalar_subquery())).scalars().all()
     assert len(listed) == bad + 1 and listed.count("NOT_AN_INTEGER") == bad
+
+
+def test_a_file_in_sku_order_still_finds_a_sku_repeated_across_a_chunk_border(sg, files, db, monkeypatch):
+    """A file whose SKUs only ever increase skips the search for repeats (none can repeat); a SKU written twice
+    in a row breaks the order wherever it falls, at a parse chunk's border too, and is found as before."""
+    monkeypatch.setattr("gateway.pipeline.staging.STAGE_CHUNK_ROWS", CHUNK)
+    seed(sg, "C00001 MF 1")
+    lines = ["SKU,MF,EAST"]
+    for i in range(1, 3_001):
+        lines.append(f"C{i:05d},{i % 40 + 2},1")
+        if 900 <= i <= 1_400:   # repeated on the next row, agreeing: a parse chunk ends somewhere in here
+            lines.append(f"C{i:05d},{i % 40 + 2},1")
+    code, report = ingest(sg, files.csv("ordered.csv", "\n".join(lines) + "\n"), "--create-unknown-skus")
+    ordered = files.csv("ordered_clean.csv",
+                        "SKU,MF,EAST\n" + "".join(f"D{i:05d},{i % 9 + 1},2\n" for i in range(3_000)))
+    code_clean, clean = ingest(sg, ordered, "--create-unknown-skus")
+
+    agrees = [i["row"] for i in report["issues"] if i["code"] == "DUPLICATE_SKU_AGREES"]
+    assert (code, report["status"], report["rows"]["total"]) == (0, "applied", 3_000 + 501)
+    assert len(agrees) == 501 and report["rows"]["applied"] == 3_000
+    assert stock(sg)["C01400"] == {"MF": 1_400 % 40 + 2, "EAST": 1}
+    assert (code_clean, clean["status"], clean["rows"]["applied"], clean["issues"]) == (0, "applied", 3_000, [])

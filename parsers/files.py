@@ -56,13 +56,12 @@ def stream_file(data: bytes | Opener, name: str, options: ParseOptions = ParseOp
     """Read and validate one file (its bytes, or an Opener the caller gives) with every rule of `parse_file`
     but one: the rows come as RowChunks of about `chunk_rows` rows, and repeated SKUs are left for the reader
     of the chunks to find. The ParsedFile (header, issues, counts, as_of, rejected) is complete once the
-    chunks are exhausted; its columns stay empty. A delta file's repeats add up in the parser, so it is
-    `parse_file`'s. Raises ValueError only for an unknown `options.kind`.
+    chunks are exhausted; its columns stay empty. A delta file's chunks also carry each kept row's first
+    quantity cell as written (`RowChunk.texts`), for the reader to quote when it adds repeated SKUs up.
+    Raises ValueError only for an unknown `options.kind`.
     """
     if options.kind not in MODES:
         raise ValueError(f"unknown file kind {options.kind!r}; expected one of {', '.join(MODES)}")
-    if options.mode == "delta":
-        raise ValueError("a delta file's repeated rows add up while it is read: parse it with parse_file")
     if options.mode not in MODES[options.kind]:
         return parse_file(data, name, options), iter(())
     try:

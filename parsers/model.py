@@ -142,4 +142,6 @@ class RowChunk:
     titles: list[str | None]
     suspects: dict[str, str]
     failed: list[tuple[int, str, bool]]
+    texts: list[str | None] | None = None   # a delta file: each kept row's first quantity cell as written, when
+                                            # not the plain form of its value (`+5`, `007`), else None
 

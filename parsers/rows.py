@@ -95,6 +95,8 @@ def _iter_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
     as_of = _AsOf(header[as_of_index] if as_of_index is not None else "")
     unnamed_found: list = []
     last_summed: list = [None]   # delta: (row number, output index, values) of the last row added to another
+    texts: list | None = [] if stream and signed else None   # streamed delta: the first quantity cell as written
+    first_quantity = quantity_indexes[0] if quantity_indexes else None
     total = 0
     row_number = table.header_row
     plain = PlainChunks(table, layout, parsed, seen, as_of, repeats=not stream)
@@ -111,11 +113,14 @@ def _iter_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
         if not chunk:
             break
         if stream and len(skus) + len(failed_rows) >= chunk_rows:
-            yield _hand_over(parsed, failed_rows)
+            yield _hand_over(parsed, failed_rows, texts)
         last = chunk[-1]
         while chunk and not "".join(chunk[-1][1]).strip():
             chunk.pop()   # blank rows at the end of a chunk (a file's last lines) change nothing
         if not chunk or plain.take(chunk):
+            if texts is not None and chunk:
+                values = parsed.quantities[layout.quantities[0][1]][-len(chunk):]
+                texts.extend(map(unusual_text, (cells[first_quantity] for _, cells in chunk), values))
             total += len(chunk)
             row_number = last[0]
             continue
@@ -171,6 +176,8 @@ def _iter_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
                     skus.append(sku)
                     if title_index is not None:
                         titles.append(title_of(cells[title_index]))
+                    if texts is not None:
+                        texts.append(unusual_text(cells[first_quantity], columns[0][-1]))
                     continue
             elif sku_valid:
                 mark = -row_number if row_issues else position
@@ -215,19 +222,27 @@ def _iter_rows(table: Table, layout: RowLayout, parsed: ParsedFile,
         parsed.reject(make_issue("UNREADABLE_FILE", row=row_number + 1,
                                  reason=f"row {row_number + 1} cannot be read ({failure})"))
     elif table.unterminated_end and last is not None and last[0] > table.header_row:
-        _truncated_row(table, layout, parsed, last, as_of, last_summed[0], failed_rows if stream else None)
+        _truncated_row(table, layout, parsed, last, as_of, last_summed[0], failed_rows if stream else None, texts)
     _finish(parsed, total, conflicted, unnamed_found, as_of)
     if stream and not parsed.rejected and (skus or failed_rows):
-        yield _hand_over(parsed, failed_rows)
+        yield _hand_over(parsed, failed_rows, texts)
 
 
-def _hand_over(parsed: ParsedFile, failed_rows: list) -> RowChunk:
-    """The rows kept and failed since the last chunk, as a RowChunk; `parsed` and `failed_rows` are emptied in
-    place (the row loop holds on to their lists)."""
+def unusual_text(cell: str, value: int | None) -> str | None:
+    """A delta row's first quantity cell as written (`+5`, `007`) when it is not the plain form of its value
+    (`5`, `-3`, empty), else None: DUPLICATE_SKU_SUMMED quotes it."""
+    text = cell.strip()
+    return None if text == ("" if value is None else str(value)) else text
+
+
+def _hand_over(parsed: ParsedFile, failed_rows: list, texts: list | None = None) -> RowChunk:
+    """The rows kept and failed since the last chunk, as a RowChunk; `parsed`, `failed_rows` and `texts` are
+    emptied in place (the row loop holds on to their lists)."""
     chunk = RowChunk(list(parsed.row_numbers), list(parsed.skus), {k: list(v) for k, v in parsed.quantities.items()},
                      list(parsed.row_titles) or [None] * len(parsed.skus), dict(parsed.suspect_skus),
-                     list(failed_rows))
-    for values in (parsed.row_numbers, parsed.skus, parsed.row_titles, failed_rows, *parsed.quantities.values()):
+                     list(failed_rows), list(texts) if texts is not None else None)
+    for values in (parsed.row_numbers, parsed.skus, parsed.row_titles, failed_rows, *parsed.quantities.values(),
+                   *([texts] if texts is not None else [])):
         values.clear()
     parsed.suspect_skus.clear()
     return chunk
@@ -244,7 +259,8 @@ def _row_progress(table: Table, report: Callable[[int, int | None], None] | None
 
 
 def _truncated_row(table: Table, layout: RowLayout, parsed: ParsedFile, last: tuple[int, list[str]],
-                   as_of: _AsOf, summed: tuple | None = None, failed_rows: list | None = None) -> None:
+                   as_of: _AsOf, summed: tuple | None = None, failed_rows: list | None = None,
+                   texts: list | None = None) -> None:
     """The file's last record has no line end: unless it is blank, take it back and report it.
 
     It went through the row loop like any row (so the loop needs no look-ahead); nothing after it can
@@ -257,6 +273,8 @@ def _truncated_row(table: Table, layout: RowLayout, parsed: ParsedFile, last: tu
         parsed.row_numbers.pop()                                      # error is in failed_skus already)
         if parsed.row_titles:
             parsed.row_titles.pop()
+        if texts:
+            texts.pop()
         if failed_rows is not None:
             failed_rows.append((row_number, parsed.skus.pop(), False))
         else:

@@ -317,3 +317,57 @@ def moving_cells(conn: Connection, k: int, limit: int) -> list[tuple[int, str, i
     a level (a value that differs from the level, 0 for none), in file order."""
     return run(conn, f"SELECT d.file_row, f.sku, d.l{k}, d.q{k} FROM {DIFF} d JOIN {TABLE} f ON f.seq = d.seq "
                      f"WHERE d.q{k} IS NOT NULL AND d.q{k} <> COALESCE(d.l{k}, 0) ORDER BY d.n LIMIT ?", (limit,))
+
+
+# --- a `delta` file: its summed movements against the levels, clamped at 0, kept in DIFF until `drop_staged` --
+
+def stage_delta_diff(conn: Connection, warehouse_ids: Sequence[int], limit: int) -> None:
+    """`sg_file_diff(n, seq, file_row, item, q0, l0, d0, ...)` for a `delta` file: the staged rows (known SKUs)
+    with a non-zero movement d<k>; q<k> is the level it leads to, `apply_file_diff`'s target: the level plus
+    the movement, 0 where that would be negative (CLAMPED_AT_ZERO), NULL where nothing moves (already 0) or the
+    result is above `limit` (QUANTITY_TOO_LARGE: that cell is not applied)."""
+    postgres = conn.dialect.name == "postgresql"
+    integer = "BIGINT" if postgres else "INTEGER"
+    count = len(warehouse_ids)
+    cells = "".join(f", q{k} {integer}, l{k} {integer}, d{k} {integer}" for k in range(count))
+    run(conn, f"CREATE TEMP TABLE {DIFF} (n {integer} PRIMARY KEY, seq {integer}, file_row {integer}, "
+               f"item {integer}{cells})" + (" ON COMMIT DROP" if postgres else ""))
+    joins = " ".join(f"LEFT JOIN stock_levels s{k} ON s{k}.item_id = i.id AND s{k}.warehouse_id = ?"
+                     for k in range(count))
+    picks = []
+    for k in range(count):
+        before, move = f"COALESCE(s{k}.on_hand, 0)", f"f.q{k}"
+        picks.append(f", CASE WHEN {move} IS NULL OR {move} = 0 THEN NULL WHEN {before} + {move} < 0 THEN "
+                     f"(CASE WHEN {before} = 0 THEN NULL ELSE 0 END) WHEN {before} + {move} > {int(limit)} THEN NULL "
+                     f"ELSE {before} + {move} END, s{k}.on_hand, {move}")
+    wheres = " OR ".join(f"(f.q{k} IS NOT NULL AND f.q{k} <> 0)" for k in range(count))
+    names = "".join(f", q{k}, l{k}, d{k}" for k in range(count))
+    run(conn, f"INSERT INTO {DIFF} (n, seq, file_row, item{names}) SELECT row_number() OVER (ORDER BY f.seq), "
+               f"f.seq, f.file_row, i.id{''.join(picks)} FROM {TABLE} f JOIN items i ON i.sku = f.sku {joins} "
+               f"WHERE {wheres} ORDER BY f.seq", tuple(warehouse_ids))
+    if postgres:
+        run(conn, f"ANALYZE {DIFF}")
+
+
+def _delta_issue_cells(warehouse_count: int, limit: int) -> str:
+    """(file row, k, SKU, level, movement, 1 when too large else 0) of DIFF's cells clamped at 0 or too large."""
+    return " UNION ALL ".join(
+        f"SELECT d.file_row, {k} AS k, d.seq, COALESCE(d.l{k}, 0) AS level, d.d{k} AS move, CASE WHEN "
+        f"COALESCE(d.l{k}, 0) + d.d{k} > {int(limit)} THEN 1 ELSE 0 END AS large FROM {DIFF} d WHERE d.d{k} <> 0 AND "
+        f"(COALESCE(d.l{k}, 0) + d.d{k} < 0 OR COALESCE(d.l{k}, 0) + d.d{k} > {int(limit)})"
+        for k in range(warehouse_count))
+
+
+def delta_issue_cells(conn: Connection, warehouse_count: int, limit: int, listed: int) -> list[tuple]:
+    """The first `listed` cells of a `delta` file's DIFF that clamp at 0 or go above `limit`, by file row and
+    warehouse column: (file row, k, SKU, level, movement, too large)."""
+    cells = _delta_issue_cells(warehouse_count, limit)
+    return run(conn, f"SELECT c.file_row, c.k, f.sku, c.level, c.move, c.large FROM ({cells}) c "
+                     f"JOIN {TABLE} f ON f.seq = c.seq ORDER BY c.file_row, c.k LIMIT ?", (listed,))
+
+
+def delta_issue_counts(conn: Connection, warehouse_count: int, limit: int) -> tuple[int, int, int]:
+    """(cells clamped at 0, cells too large, rows with a cell too large) of a `delta` file's DIFF."""
+    row = run(conn, f"SELECT count(*) - COALESCE(sum(large), 0), COALESCE(sum(large), 0), count(DISTINCT CASE WHEN "
+                     f"large = 1 THEN file_row END) FROM ({_delta_issue_cells(warehouse_count, limit)}) c")[0]
+    return int(row[0]), int(row[1]), int(row[2])

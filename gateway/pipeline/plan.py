@@ -1,10 +1,11 @@
 """Turn a parsed file into stock changes against the database's current levels (reads only).
 
 Set-based on purpose, so a 1,000,000-row file costs a few scans, not a query per row. A file being applied
-(absolute figures) is staged: its rows go into a TEMP table (COPY on PostgreSQL), new items are created
-from it, and one join keeps the rows that differ in a second TEMP table, counted in SQL; `plan.staged`
+is staged: its rows go into a TEMP table (COPY on PostgreSQL), new items are created from it, and one join
+keeps the rows that differ in a second TEMP table, counted in SQL (a `delta` file: the level each summed
+movement leads to, clamped at 0, its CLAMPED_AT_ZERO and QUANTITY_TOO_LARGE found there); `plan.staged`
 says so, and `stock.apply_file_diff` writes them a chunk at a time (`gateway.pipeline.file_table`). A
-dry run and a delta file get their differing cells back as `StockChange`s (SQLite: the same join;
+file read whole (a delta dry run) gets its differing cells back as `StockChange`s (SQLite: the same join;
 PostgreSQL: the item map and each warehouse's levels read once and compared as lists), for
 `apply_stock_changes`.
 """
@@ -340,7 +341,8 @@ def plan_file(conn: Connection, parsed: ParsedFile, options: ParseOptions, rules
     quantities = dict(parsed.quantities)
     if staged is not None:
         plan.first_rows = staged.first_rows
-        _adjust_staged_for_orders(conn, parsed, pairs, staged, as_of, plan, quantity_column)
+        if rules.mode != "delta":   # movements are never lowered for orders (as parsed whole)
+            _adjust_staged_for_orders(conn, parsed, pairs, staged, as_of, plan, quantity_column)
     elif rules.mode != "delta":
         _adjust_for_orders(conn, parsed, pairs, quantities, as_of, plan, quantity_column)
     columns = [(quantities[key], wh, quantity_column or key) for key, wh in pairs]
@@ -438,7 +440,11 @@ def _plan_staged(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules: Pl
             known_rows -= unknown
     if lock:
         file_table.lock_levels(conn, warehouse_ids)
-    file_table.stage_diff(conn, warehouse_ids, provisional=plan.provisional)
+    if rules.mode == "delta":
+        file_table.stage_delta_diff(conn, warehouse_ids, QUANTITY_LIMIT)
+        _staged_delta_issues(conn, plan, parsed, columns)
+    else:
+        file_table.stage_diff(conn, warehouse_ids, provisional=plan.provisional)
     plan.rows_applied, plan.increased, plan.decreased, plan.zeroed = file_table.diff_counts(conn, len(warehouse_ids))
     plan.rows_unchanged = known_rows - plan.rows_applied
     plan.staged = True
@@ -447,6 +453,33 @@ def _plan_staged(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules: Pl
         if lock:
             file_table.lock_warehouse(conn, wh.id)   # every level the snapshot may zero
         _plan_staged_zeroing(conn, plan, parsed, wh, rules, file_id)
+
+
+def _staged_delta_issues(conn: Connection, plan: FilePlan, parsed: ParsedFile, columns: list) -> None:
+    """`_plan_cells`' CLAMPED_AT_ZERO and QUANTITY_TOO_LARGE for a staged `delta` file, found in its DIFF: the
+    first ones (by row, then warehouse) listed, the rest counted, as UNKNOWN_SKU is."""
+    count = len(columns)
+    clamped, large, large_rows = file_table.delta_issue_counts(conn, count, QUANTITY_LIMIT)
+    if not clamped and not large:
+        return
+    budget = max(LISTED_ISSUES - len(parsed.issues) - len(plan.issues), 0)
+    listed = {"CLAMPED_AT_ZERO": 0, "QUANTITY_TOO_LARGE": 0}
+    for row, k, sku, before, value, too_large in file_table.delta_issue_cells(conn, count, QUANTITY_LIMIT, budget):
+        _, wh, column = columns[k]
+        if too_large:
+            plan.issues.append(Issue("QUANTITY_TOO_LARGE", "error", f"{sku} in {wh.code}: {before:,} "
+                                     f"{value:+,d} would be {before + value:,}, above the limit of {QUANTITY_LIMIT:,}",
+                                     row, column, f"{value:+d}", sku))
+            plan.error_rows.add(row)
+            listed["QUANTITY_TOO_LARGE"] += 1
+        else:
+            plan.issues.append(make_issue("CLAMPED_AT_ZERO", row=row, column=column, value=f"{value:+d}", sku=sku,
+                                          warehouse=wh.code, on_hand=before, result=before + value))
+            listed["CLAMPED_AT_ZERO"] += 1
+    for code, total in (("CLAMPED_AT_ZERO", clamped), ("QUANTITY_TOO_LARGE", large)):
+        if total > listed[code]:
+            plan.unlisted[code] = plan.unlisted.get(code, 0) + total - listed[code]
+    plan.unlisted_error_rows += large_rows - len({i.row for i in plan.issues if i.code == "QUANTITY_TOO_LARGE"})
 
 
 def _plan_staged_zeroing(conn: Connection, plan: FilePlan, parsed: ParsedFile, wh: WarehouseRow, rules: PlanRules,

@@ -363,7 +363,7 @@ def _parse_and_apply(db: Database, settings: Settings, facts: FileFacts, codes: 
         if source is not None:
             kind = decide_kind(source, facts.name, facts, facts.options, settings, codes)
             options = parse_options(settings, kind, facts.options)
-        if source is None or kind.mode == "delta":   # a delta file's repeats add up as it is read: parse_file
+        if source is None:
             kind, options, parsed = read_and_parse(settings, facts, source, codes, progress)
             source = None
     if source is None:
@@ -373,7 +373,9 @@ def _parse_and_apply(db: Database, settings: Settings, facts: FileFacts, codes: 
         if source is not None:   # parsed a chunk at a time, straight into the staged tables
             parsed, chunks = stream_file(source, facts.name, dataclasses.replace(options, progress=progress),
                                          chunk_rows=staging.STAGE_CHUNK_ROWS)
-            staged = staging.stage_stream(conn, parsed, chunks, column_names(parsed, options)[0])
+            sku_column, quantity_column = column_names(parsed, options)
+            staged = staging.stage_stream(conn, parsed, chunks, sku_column, delta=kind.mode == "delta",
+                                          quantity_column=quantity_column)
             phase("applying")
         outcome = decide(conn, settings, facts, kind, options, parsed, guard=guard, create_items=True,
                          lock=db.is_postgres, staged=staged)

@@ -35,10 +35,11 @@ class StagedRows:
 
 
 def stage_stream(conn: Connection, parsed: ParsedFile, chunks: Iterable[RowChunk], sku_column: str | None,
-                 ) -> StagedRows:
+                 *, delta: bool = False, quantity_column: str | None = None) -> StagedRows:
     """Create the staged tables and write every chunk into them as it comes; then settle the repeated SKUs
-    (their issues go into `parsed.issues`, in the parser's order). When the parse turns out rejected the
-    tables are left for `drop_staged`, which the caller runs either way."""
+    (their issues go into `parsed.issues`, in the parser's order; a `delta` file's repeats are added up, each
+    quoting its `quantity_column` cell as written). When the parse turns out rejected the tables are left
+    for `drop_staged`, which the caller runs either way."""
     drop_staged(conn)
     staged = StagedRows(list(parsed.quantities))
     postgres = conn.dialect.name == "postgresql"
@@ -46,7 +47,8 @@ def stage_stream(conn: Connection, parsed: ParsedFile, chunks: Iterable[RowChunk
     names = [f"q{k}" for k in range(len(staged.columns))]
     drop = " ON COMMIT DROP" if postgres else ""
     run(conn, f"CREATE TEMP TABLE {TABLE} (seq {integer} PRIMARY KEY, file_row {integer}, sku TEXT NOT NULL, "
-              f"title TEXT, suspect TEXT{''.join(f', {name} {integer}' for name in names)}){drop}")
+              f"title TEXT, suspect TEXT{''.join(f', {name} {integer}' for name in names)}"
+              f"{', t0 TEXT' if delta else ''}){drop}")
     run(conn, f"CREATE TEMP TABLE {FAILED} (file_row {integer}, sku TEXT NOT NULL, repeatable INTEGER){drop}")
     write = copy_rows if postgres else insert_rows
     seq = 0
@@ -60,16 +62,20 @@ def stage_stream(conn: Connection, parsed: ParsedFile, chunks: Iterable[RowChunk
             titles = storable_titles(chunk.titles)
             staged.titles = staged.titles or any(titles)
             quantities = [chunk.quantities[key] for key in staged.columns]
+            texts = [chunk.texts or [None] * count] if delta else []   # a delta file's first cells as written
+            extra = ["t0"] if delta else []
             if postgres:
-                write(conn, TABLE, ["seq", "file_row", "sku", "title", "suspect", *names],
+                write(conn, TABLE, ["seq", "file_row", "sku", "title", "suspect", *names, *extra],
                       zip(range(seq + 1, seq + count + 1), chunk.row_numbers, chunk.skus, titles,
-                          map(suspects.get, chunk.skus) if suspects else [None] * count, *quantities), count)
+                          map(suspects.get, chunk.skus) if suspects else [None] * count, *quantities, *texts),
+                      count)
             elif suspects:   # SQLite: seq is the rowid, which counts on from the last row inserted (1, 2, ...)
-                write(conn, TABLE, ["file_row", "sku", "title", "suspect", *names],
-                      zip(chunk.row_numbers, chunk.skus, titles, map(suspects.get, chunk.skus), *quantities), count)
+                write(conn, TABLE, ["file_row", "sku", "title", "suspect", *names, *extra],
+                      zip(chunk.row_numbers, chunk.skus, titles, map(suspects.get, chunk.skus), *quantities,
+                          *texts), count)
             else:            # (and a suspect is NULL unless given: fewer values to bind)
-                write(conn, TABLE, ["file_row", "sku", "title", *names],
-                      zip(chunk.row_numbers, chunk.skus, titles, *quantities), count)
+                write(conn, TABLE, ["file_row", "sku", "title", *names, *extra],
+                      zip(chunk.row_numbers, chunk.skus, titles, *quantities, *texts), count)
             seq += count
         if chunk.failed:
             write(conn, FAILED, ["file_row", "sku", "repeatable"],
@@ -78,7 +84,12 @@ def stage_stream(conn: Connection, parsed: ParsedFile, chunks: Iterable[RowChunk
         return staged
     if postgres:
         run(conn, f"ANALYZE {TABLE}")
-    staged.kept = seq if ascending else seq - _settle_repeats(conn, parsed, staged, sku_column)
+    if ascending:      # strictly increasing SKUs: none repeats, nothing to settle or add up
+        staged.kept = seq
+    elif delta:
+        staged.kept = seq - _sum_repeats(conn, parsed, staged, quantity_column)
+    else:
+        staged.kept = seq - _settle_repeats(conn, parsed, staged, sku_column)
     return staged
 
 
@@ -95,6 +106,48 @@ def _ascending(chunk: RowChunk, last: str | None) -> tuple[bool, str | None]:
     if (last is not None and not last < skus[0]) or skus != sorted(skus) or len(set(skus)) != len(skus):
         return False, last
     return True, skus[-1]
+
+
+def _sum_repeats(conn: Connection, parsed: ParsedFile, staged: StagedRows, column: str | None) -> int:
+    """A `delta` file: every row is a movement, so a SKU's kept rows add up into its first kept row, in the
+    database (`sum`, NULL where all are empty, as the parser adds), each later row with a DUPLICATE_SKU_SUMMED
+    quoting its cell as written; rows with an error take no part. Returns how many kept rows were added to
+    another (and dropped)."""
+    if staged.titles and run(conn, f"SELECT 1 FROM {FAILED} WHERE repeatable = 1 LIMIT 1"):
+        # the parser keeps no title for a SKU whose first kept row follows one of its rows with an error
+        run(conn, f"CREATE INDEX {FAILED}_sku ON {FAILED} (sku)")
+        run(conn, f"UPDATE {TABLE} SET title = NULL WHERE title IS NOT NULL AND EXISTS (SELECT 1 FROM {FAILED} x "
+                  f"WHERE x.sku = {TABLE}.sku AND x.repeatable = 1 AND x.file_row < {TABLE}.file_row)")
+    count = len(staged.columns)
+    sums = "".join(f", sum(q{k}) AS q{k}" for k in range(count))
+    run(conn, f"CREATE TEMP TABLE {REPEATS} AS SELECT sku, min(seq) AS first{sums} FROM {TABLE} GROUP BY sku "
+              "HAVING count(*) > 1")
+    try:
+        if not run(conn, f"SELECT 1 FROM {REPEATS} LIMIT 1"):
+            return 0
+        run(conn, f"CREATE INDEX {REPEATS}_sku ON {REPEATS} (sku)")
+        cursor = conn.connection.cursor()
+        try:   # read a batch at a time: a file of movements may repeat every SKU
+            cursor.execute(f"SELECT f.file_row, f.sku, f.t0, f.q0, g.file_row FROM {TABLE} f JOIN {REPEATS} r "
+                           f"ON r.sku = f.sku JOIN {TABLE} g ON g.seq = r.first WHERE f.seq <> r.first ORDER BY f.seq")
+            while batch := cursor.fetchmany(5000):
+                for row, sku, text, value, first_row in batch:
+                    staged.first_rows.setdefault(sku, first_row)
+                    shown = text if text is not None else ("" if value is None else str(value))
+                    parsed.list_or_count([make_issue("DUPLICATE_SKU_SUMMED", row=row, column=column, value=shown,
+                                                     sku=sku, other_row=first_row, outcome="was added to it")],
+                                         LISTED_ISSUES)
+        finally:
+            cursor.close()
+        run(conn, f"UPDATE {TABLE} SET {', '.join(f'q{k} = r.q{k}' for k in range(count))} FROM {REPEATS} r "
+                  f"WHERE {TABLE}.seq = r.first")
+        dropped = run(conn, f"SELECT count(*) FROM {TABLE} f JOIN {REPEATS} r ON r.sku = f.sku WHERE f.seq <> r.first")
+        run(conn, f"DELETE FROM {TABLE} WHERE EXISTS (SELECT 1 FROM {REPEATS} r WHERE r.sku = {TABLE}.sku "
+                  f"AND r.first <> {TABLE}.seq)")
+        parsed.issues.sort(key=_issue_row)
+        return dropped[0][0]
+    finally:
+        run(conn, f"DROP TABLE IF EXISTS {REPEATS}")
 
 
 def storable_titles(texts: list[str | None]) -> list[str | None]:

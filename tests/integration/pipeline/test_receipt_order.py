@@ -97,13 +97,14 @@ def test_two_workers_racing_with_identical_copies_of_one_file_apply_it_once(sg, 
         for n, file_id in enumerate(ids):
             conn.execute(update(schema.files).where(f.file_id == file_id).values(
                 status="processing", claimed_by=f"w{n}", claimed_at=datetime.now(UTC), attempts=1))
-    both_parsed = threading.Barrier(2, timeout=30)
+    both_parsed = threading.Barrier(2, timeout=30)   # both past the duplicate look-up before either writes
+    # (a delta file is parsed inside its write transaction now, as every staged file is: meet before it)
     outcomes: dict = {}
 
     def work(n: int) -> None:
         try:
             outcomes[n] = process_file(dbs[n], settings, ids[n], worker_id=f"w{n}",
-                                       on_phase=lambda phase: phase == "applying" and both_parsed.wait()).status
+                                       on_phase=lambda phase: phase == "validating" and both_parsed.wait()).status
         except BaseException as exc:  # noqa: BLE001 - surfaced by the assertion below
             outcomes[n] = exc
 

@@ -3,8 +3,6 @@ left to the reader of the chunks, and no more issues listed than a report lists.
 
 from __future__ import annotations
 
-import pytest
-
 from parsers import ParseOptions, parse_file, stream_file
 from parsers.issues import LISTED_ISSUES
 
@@ -51,6 +49,8 @@ def test_a_file_with_more_bad_rows_than_a_report_lists_counts_the_rest_by_code()
     assert [sku for chunk in chunks for sku in chunk.skus] == ["OK1"]
 
 
-def test_a_delta_file_is_parse_files_because_its_repeats_add_up_while_it_is_read():
-    with pytest.raises(ValueError, match="parse_file"):
-        stream_file(b"SKU,Qty\nA1,+1\n", "d.csv", ParseOptions(kind="stock", mode="delta"))
+def test_a_delta_file_streams_every_movement_with_its_cell_as_written_for_the_reader_to_add_up():
+    parsed, chunks = _rows("SKU,Qty\nA1,+1\nB1,7\nA1,007\nA1,-3\nB1,x\n", kind="stock", mode="delta")
+    assert [(c.row_numbers, c.skus, c.quantities["quantity"], c.texts) for c in chunks] == [
+        ([2, 3, 4, 5], ["A1", "B1", "A1", "A1"], [1, 7, 7, -3], ["+1", None, "007", None])]
+    assert [(i.row, i.code) for i in parsed.issues] == [(6, "NOT_AN_INTEGER")]   # repeats: the reader's

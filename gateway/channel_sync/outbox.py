@@ -4,6 +4,12 @@ Targets are written in the stock change's own transaction, so a change committed
 across a crash. The channel pusher reads due rows, sends what differs from the last pushed quantity and
 removes a row only once its target was delivered. `listing_targets` is the one place a listing's target
 is computed (clamp(available - buffer, 0, max_qty)); the pusher and the listing sync use it too.
+
+Several locations (the channel's `locations` setting, table `channel_locations`): a listing stocked at a
+marketplace location is given the available sum of that location's warehouses only, the channel's buffer
+and cap applied to each location on its own; a listing at a location the channel does not map is given no
+target (never pushed). A channel without `locations` gives every listing the sum over all sellable
+warehouses, as before.
 """
 
 from __future__ import annotations
@@ -30,6 +36,33 @@ class ListingTarget:
     channel_id: int
     target_qty: int
     last_pushed_qty: int | None
+    location: str = ""
+
+
+def location_warehouses(conn: Connection, channel_ids: Iterable[int]) -> dict[int, dict[str, set[int]]]:
+    """channel id -> location -> the ids of the warehouses feeding it, for the channels with `locations`."""
+    cl = schema.channel_locations.c
+    out: dict[int, dict[str, set[int]]] = {}
+    ids = sorted(set(channel_ids))
+    for start in range(0, len(ids), _CHUNK):
+        rows = conn.execute(select(cl.channel_id, cl.location, cl.warehouse_id)
+                            .where(cl.channel_id.in_(ids[start:start + _CHUNK])))
+        for channel_id, location, warehouse_id in rows:
+            out.setdefault(channel_id, {}).setdefault(location, set()).add(warehouse_id)
+    return out
+
+
+def on_hand_by_item_warehouse(conn: Connection, item_ids: Iterable[int],
+                              warehouse_ids: Iterable[int]) -> dict[tuple[int, int], int]:
+    """(item id, warehouse id) -> on hand, for these items in these warehouses where sellable."""
+    s, w = schema.stock_levels.c, schema.warehouses.c
+    ids, warehouses, result = sorted(set(item_ids)), sorted(set(warehouse_ids)), {}
+    for start in range(0, len(ids), _CHUNK):
+        query = (select(s.item_id, s.warehouse_id, s.on_hand).join(schema.warehouses, w.id == s.warehouse_id)
+                 .where(w.sellable.is_(True), s.item_id.in_(ids[start:start + _CHUNK]),
+                        s.warehouse_id.in_(warehouses)))
+        result.update({(r.item_id, r.warehouse_id): r.on_hand for r in conn.execute(query)})
+    return result
 
 
 def available_by_item(conn: Connection, item_ids: Iterable[int]) -> dict[int, int]:
@@ -58,12 +91,22 @@ def listing_targets(conn: Connection, *, listing_pks: Iterable[int] | None = Non
         filters = [column.in_(values[start:start + _CHUNK]) for start in range(0, len(values), _CHUNK)]
     targets = []
     for where in filters:
-        rows = conn.execute(select(l.id, l.channel_id, l.item_id, l.last_pushed_qty, c.buffer, c.max_qty)
+        rows = conn.execute(select(l.id, l.channel_id, l.item_id, l.last_pushed_qty, l.location, c.buffer, c.max_qty)
                             .join(schema.channels, c.id == l.channel_id)
                             .where(where, l.status == "active", l.item_id.is_not(None), c.enabled.is_(True))).all()
-        available = available_by_item(conn, {r.item_id for r in rows})
+        located = location_warehouses(conn, {r.channel_id for r in rows})
+        plain = [r for r in rows if r.channel_id not in located]
+        available = available_by_item(conn, {r.item_id for r in plain})
         targets += [ListingTarget(r.id, r.channel_id, channel_quantity(available[r.item_id], r.buffer, r.max_qty),
-                                  r.last_pushed_qty) for r in rows]
+                                  r.last_pushed_qty, r.location) for r in plain]
+        at_location = [r for r in rows if r.location in located.get(r.channel_id, {})]
+        if at_location:
+            feeding = {w for locations in located.values() for ws in locations.values() for w in ws}
+            on_hand = on_hand_by_item_warehouse(conn, {r.item_id for r in at_location}, feeding)
+            for r in at_location:
+                total = sum(on_hand.get((r.item_id, w), 0) for w in located[r.channel_id][r.location])
+                targets.append(ListingTarget(r.id, r.channel_id, channel_quantity(total, r.buffer, r.max_qty),
+                                             r.last_pushed_qty, r.location))
     return targets
 
 

@@ -64,7 +64,8 @@ def _audit(conn: Connection, actor: str | None, action: str, channel: str, listi
     if actor is not None:
         from gateway.accounts.audit import record
 
-        record(conn, actor=actor, action=action, target=f"{channel}/{listing_id}", detail=detail)
+        record(conn, actor=actor, action=action, target=f"{channel}/{listing_id}",
+               detail={k: v for k, v in detail.items() if k != "location" or v})
 
 
 def link_listing(conn: Connection, channel: str, listing_id: str, sku: str, *, at: datetime | None = None,
@@ -103,7 +104,8 @@ def link_listing(conn: Connection, channel: str, listing_id: str, sku: str, *, a
                                                                         last_pushed_qty=None))
     enqueue_listing_targets(conn, [row.id], at=at or now())
     linked = _view(conn, channel, row)
-    _audit(conn, actor, "listing.link", channel, listing_id, item=item.sku, pending_quantity=linked["pending_quantity"])
+    _audit(conn, actor, "listing.link", channel, listing_id, item=item.sku, pending_quantity=linked["pending_quantity"],
+           location=row.location)
     return linked
 
 
@@ -119,7 +121,7 @@ def unlink_listing(conn: Connection, channel: str, listing_id: str, *, actor: st
     conn.execute(update(schema.listings).where(l.id == row.id).values(item_id=None, link_reason=UNLINKED_BY_OPERATOR))
     conn.execute(delete(schema.push_outbox).where(schema.push_outbox.c.listing_pk == row.id))
     was = conn.execute(select(schema.items.c.sku).where(schema.items.c.id == row.item_id)).scalar_one()
-    _audit(conn, actor, "listing.unlink", channel, listing_id, item=was)
+    _audit(conn, actor, "listing.unlink", channel, listing_id, item=was, location=row.location)
     return _view(conn, channel, row)
 
 

@@ -52,16 +52,19 @@ def location_warehouses(conn: Connection, channel_ids: Iterable[int]) -> dict[in
     return out
 
 
-def on_hand_by_item_warehouse(conn: Connection, item_ids: Iterable[int],
-                              warehouse_ids: Iterable[int]) -> dict[tuple[int, int], int]:
-    """(item id, warehouse id) -> on hand, for these items in these warehouses where sellable."""
-    s, w = schema.stock_levels.c, schema.warehouses.c
-    ids, warehouses, result = sorted(set(item_ids)), sorted(set(warehouse_ids)), {}
+def available_by_item_location(conn: Connection, item_ids: Iterable[int],
+                               channel_ids: Iterable[int]) -> dict[tuple[int, int, str], int]:
+    """(item id, channel id, location) -> the sum over the sellable warehouses feeding that location of
+    the channel (`channel_locations`), for these items and channels."""
+    s, w, cl = schema.stock_levels.c, schema.warehouses.c, schema.channel_locations.c
+    ids, channels, result = sorted(set(item_ids)), sorted(set(channel_ids)), {}
     for start in range(0, len(ids), _CHUNK):
-        query = (select(s.item_id, s.warehouse_id, s.on_hand).join(schema.warehouses, w.id == s.warehouse_id)
-                 .where(w.sellable.is_(True), s.item_id.in_(ids[start:start + _CHUNK]),
-                        s.warehouse_id.in_(warehouses)))
-        result.update({(r.item_id, r.warehouse_id): r.on_hand for r in conn.execute(query)})
+        query = (select(s.item_id, cl.channel_id, cl.location, func.sum(s.on_hand))
+                 .join(schema.warehouses, w.id == s.warehouse_id)
+                 .join(schema.channel_locations, cl.warehouse_id == s.warehouse_id)
+                 .where(w.sellable.is_(True), s.item_id.in_(ids[start:start + _CHUNK]), cl.channel_id.in_(channels))
+                 .group_by(s.item_id, cl.channel_id, cl.location))
+        result.update({(item, channel, location): int(total) for item, channel, location, total in conn.execute(query)})
     return result
 
 
@@ -101,12 +104,11 @@ def listing_targets(conn: Connection, *, listing_pks: Iterable[int] | None = Non
                                   r.last_pushed_qty, r.location) for r in plain]
         at_location = [r for r in rows if r.location in located.get(r.channel_id, {})]
         if at_location:
-            feeding = {w for locations in located.values() for ws in locations.values() for w in ws}
-            on_hand = on_hand_by_item_warehouse(conn, {r.item_id for r in at_location}, feeding)
-            for r in at_location:
-                total = sum(on_hand.get((r.item_id, w), 0) for w in located[r.channel_id][r.location])
-                targets.append(ListingTarget(r.id, r.channel_id, channel_quantity(total, r.buffer, r.max_qty),
-                                             r.last_pushed_qty, r.location))
+            totals = available_by_item_location(conn, {r.item_id for r in at_location}, located)
+            targets += [ListingTarget(r.id, r.channel_id, channel_quantity(totals.get((r.item_id, r.channel_id,
+                                                                                        r.location), 0),
+                                                                             r.buffer, r.max_qty),
+                                      r.last_pushed_qty, r.location) for r in at_location]
     return targets
 
 

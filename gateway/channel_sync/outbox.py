@@ -9,7 +9,7 @@ Several locations (the channel's `locations` setting, table `channel_locations`)
 marketplace location is given the available sum of that location's warehouses only, the channel's buffer
 and cap applied to each location on its own; a listing at a location the channel does not map is given no
 target (never pushed). A channel without `locations` gives every listing the sum over all sellable
-warehouses, as before.
+warehouses, as before (a listing still at a location, from before its `locations` were removed, none).
 """
 
 from __future__ import annotations
@@ -98,7 +98,8 @@ def listing_targets(conn: Connection, *, listing_pks: Iterable[int] | None = Non
                             .join(schema.channels, c.id == l.channel_id)
                             .where(where, l.status == "active", l.item_id.is_not(None), c.enabled.is_(True))).all()
         located = location_warehouses(conn, {r.channel_id for r in rows})
-        plain = [r for r in rows if r.channel_id not in located]
+        # a listing left at a location after its channel's `locations` were removed is not pushed either
+        plain = [r for r in rows if r.channel_id not in located and not r.location]
         available = available_by_item(conn, {r.item_id for r in plain})
         targets += [ListingTarget(r.id, r.channel_id, channel_quantity(available[r.item_id], r.buffer, r.max_qty),
                                   r.last_pushed_qty, r.location) for r in plain]

@@ -117,7 +117,7 @@ def _due_rows(conn: Connection, channel_id: int, at: datetime, limit: int) -> li
     mapped = location_warehouses(conn, [channel_id]).get(channel_id)
     return [_Due(r.listing_pk, r.target_qty, r.created_at, r.attempts, r.listing_id, r.status, r.item_id,
                  r.last_pushed_qty, current.get(r.listing_pk, r.target_qty), r.location,
-                 mapped is not None and r.location not in mapped) for r in rows]
+                 (r.location not in mapped) if mapped is not None else bool(r.location)) for r in rows]
 
 
 def _unchanged(row):

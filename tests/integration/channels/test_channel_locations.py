@@ -246,3 +246,28 @@ def test_a_located_channel_on_an_adapter_without_location_pushes_fails_them_sayi
     with ch.jobs.db.read() as conn:
         error = listings_view(conn, "amz")[0]["last_push_error"]
     assert "cannot push to a location ('loc-e'): remove the channel's `locations`" in error
+
+
+def test_removing_the_locations_stops_every_push_to_a_location_and_a_full_sync_marks_them_missing(
+        make_channels, db):
+    from gateway.app import sync_config
+    from gateway.settings import load_settings
+
+    ch = _located(make_channels)
+    _stock(ch, {("HAT", "EAST"): 4, ("HAT", "WEST"): 6})
+    ch.sandbox("amz").add_listing("L-1", "HAT", 0, locations=("loc-e", "loc-w"))
+    ch.jobs.sync("amz", full=True)
+    ch.jobs.push_now("amz")
+    ch.config.write_text(ch.config.read_text().replace('locations = { "loc-e" = ["EAST"], "loc-w" = ["WEST", "MF"] }',
+                                                       ""))
+    sync_config(db, load_settings(ch.config))
+    ch.set("HAT", "EAST", 1)
+    before = len(_history(ch, "amz"))
+    ch.jobs.push("amz")
+    assert _history(ch, "amz")[before:] == []
+    ch.sandbox("amz").add_listing("L-2", "HAT", 0)
+    ch.jobs.sync("amz", full=True)
+    with ch.jobs.db.read() as conn:
+        assert [(r["listing_id"], r["location"], r["status"]) for r in listings_view(conn, "amz")] == [
+            ("L-1", None, "active"), ("L-1", "loc-e", "missing"), ("L-1", "loc-w", "missing"),
+            ("L-2", None, "active")]

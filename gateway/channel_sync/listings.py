@@ -185,7 +185,7 @@ def apply_listings(conn: Connection, channel: str, remote: list, *, full: bool, 
             continue
         if row is not None and row.sku == r.sku and row.item_id is not None:   # linked (by SKU or by hand)
             decisions.append((r, row, None, None))
-            linked_items.add(row.item_id)
+            linked_items.add((row.item_id, r.location))
             continue
         if row is not None and row.sku == r.sku and row.link_reason == UNLINKED_BY_OPERATOR:
             decisions.append((r, row, None, UNLINKED_BY_OPERATOR))

@@ -271,3 +271,24 @@ def test_removing_the_locations_stops_every_push_to_a_location_and_a_full_sync_m
         assert [(r["listing_id"], r["location"], r["status"]) for r in listings_view(conn, "amz")] == [
             ("L-1", None, "active"), ("L-1", "loc-e", "missing"), ("L-1", "loc-w", "missing"),
             ("L-2", None, "active")]
+
+
+def test_a_sold_listing_seen_again_keeps_its_item_and_a_new_listing_of_that_item_stays_unlinked(make_channels):
+    from gateway.channel_sync.listings import mark_listing
+
+    ch = make_channels(channel_toml("amz", "amazon", restore_policy="smart"))
+    ch.set("HAT", "MF", 3)
+    market = ch.sandbox("amz")
+    market.add_listing("A-1", "HAT", 3)
+    ch.jobs.sync("amz", full=True)
+    market.remove_listing("A-1")
+    ch.jobs.sync("amz", full=True)
+    with ch.jobs.db.write() as conn:
+        mark_listing(conn, "amz", "A-1", "sold")
+    market.add_listing("A-1", "HAT", 3)
+    market.add_listing("A-2", "HAT", 3)
+    ch.jobs.sync("amz", full=True)
+    with ch.jobs.db.read() as conn:
+        rows = listings_view(conn, "amz")
+    assert [(r["listing_id"], r["item"], r["link_reason"]) for r in rows] == [
+        ("A-1", "HAT", None), ("A-2", None, "CHANNEL_ALREADY_LINKED")]

@@ -25,6 +25,7 @@ class RemoteListing:
     size: str | None = None
     quantity: int | None = None
     title: str | None = None
+    location: str | None = None     # the marketplace location it is stocked at (None: the default one)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,24 @@ class ChannelAdapter(Protocol):
 
     def push_quantities(self, updates: Sequence[tuple[str, int]]) -> list[PushResult]:
         """Set each listing's quantity; one result per listing, in the order given."""
+
+
+class LocatedChannelAdapter(ChannelAdapter, Protocol):
+    """An adapter for a marketplace with several stock locations (Walmart ship nodes, Shopify locations):
+    what a channel with `locations` needs (docs/channels.md "Several locations"). The gateway discovers
+    `push_location_quantities` with getattr, so an adapter without it keeps working for channels without
+    `locations`; one with it may still be used without them (everything goes to `push_quantities`).
+
+    - `list_listings` reports a listing once per location it is stocked at, `RemoteListing.location` set to
+      the marketplace's location id exactly as the channel's `locations` keys name it (the same listing id
+      may appear at several locations; each is its own listing in StockGate, pushed and retried alone).
+    - `push_quantities` keeps meaning the channel's one default location.
+    """
+
+    def push_location_quantities(self, location: str, updates: Sequence[tuple[str, int]]) -> list[PushResult]:
+        """Set each listing's quantity at marketplace location `location` (a key of the channel's
+        `locations`); one result per listing, in the order given, as `push_quantities`. Called once per
+        location with due pushes; a failure of the whole call fails only that location's listings."""
 
 
 def results_for_all(updates: Sequence[tuple[str, int]], error: str, *, retryable: bool) -> list[PushResult]:

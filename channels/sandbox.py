@@ -44,8 +44,8 @@ class SandboxAdapter:
     def list_listings(self, cursor: str | None, full: bool) -> ListingPage:
         """Listings after `cursor` (the sandbox pages by creation order in both modes)."""
         answer = self._call("list_listings", {"cursor": cursor, "full": full})
-        listings = [RemoteListing(l["listing_id"], l["sku"], l.get("size"), l.get("quantity"), l.get("title"))
-                    for l in answer["listings"]]
+        listings = [RemoteListing(l["listing_id"], l["sku"], l.get("size"), l.get("quantity"), l.get("title"),
+                                  l.get("location")) for l in answer["listings"]]
         return ListingPage(listings, answer["cursor"], bool(answer.get("more")))
 
     def fetch_orders(self, cursor: str | None) -> OrderPage:
@@ -68,9 +68,17 @@ class SandboxAdapter:
 
     def push_quantities(self, updates: Sequence[tuple[str, int]]) -> list[PushResult]:
         """Send absolute quantities; a listing the marketplace refuses fails alone, permanently."""
+        return self._push(updates, None)
+
+    def push_location_quantities(self, location: str, updates: Sequence[tuple[str, int]]) -> list[PushResult]:
+        """Send absolute quantities to the listings' stock at `location` (`channels.base`)."""
+        return self._push(updates, location)
+
+    def _push(self, updates: Sequence[tuple[str, int]], location: str | None) -> list[PushResult]:
         if not updates:
             return []
-        answer = self._call("push_quantities", {"updates": [[lid, qty] for lid, qty in updates]})
+        at = [] if location is None else [location]
+        answer = self._call("push_quantities", {"updates": [[lid, qty, *at] for lid, qty in updates]})
         by_id = {r["listing_id"]: r for r in answer["results"]}
         results = []
         for listing_id, _ in updates:

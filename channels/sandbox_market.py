@@ -78,10 +78,17 @@ class SandboxMarketplace:
                       key=lambda l: l["seq"])
         page = live[:PAGE_SIZE]
         cursor = page[-1]["seq"] if page else max(after, 0)
-        # a listing shows the last quantity pushed to it, or its own before any push
-        return {"listings": [{**{k: l[k] for k in ("listing_id", "sku", "size", "title")},
-                              "quantity": l["quantity"] if l["pushed"] is None else l["pushed"]} for l in page],
-                "cursor": str(cursor), "more": len(live) > len(page)}
+        # a listing shows the last quantity pushed to it, or its own before any push; a listing stocked at
+        # several locations is shown once per location, with that location's quantity
+        shown = []
+        for l in page:
+            fields = {k: l[k] for k in ("listing_id", "sku", "size", "title")}
+            if l.get("locations"):
+                shown += [{**fields, "location": loc, "quantity": at["quantity"] if at["pushed"] is None
+                           else at["pushed"]} for loc, at in sorted(l["locations"].items())]
+            else:
+                shown.append({**fields, "quantity": l["quantity"] if l["pushed"] is None else l["pushed"]})
+        return {"listings": shown, "cursor": str(cursor), "more": len(live) > len(page)}
 
     @staticmethod
     def _fetch_orders(doc: dict, payload: dict) -> dict:
@@ -102,7 +109,8 @@ class SandboxMarketplace:
     def _push_quantities(doc: dict, payload: dict) -> dict:
         results = []
         at = _now_iso()
-        for listing_id, quantity in payload["updates"]:
+        for update in payload["updates"]:       # [listing id, quantity] or [listing id, quantity, location]
+            listing_id, quantity, location = (list(update) + [None])[:3]
             listing = doc["listings"].get(listing_id)
             if listing is None or listing["removed"]:
                 results.append({"listing_id": listing_id, "ok": False, "error": "listing not found"})
@@ -110,9 +118,17 @@ class SandboxMarketplace:
             if not isinstance(quantity, int) or quantity < 0:
                 results.append({"listing_id": listing_id, "ok": False, "error": f"invalid quantity {quantity!r}"})
                 continue
-            listing["pushed"] = quantity
-            listing["pushes"] = listing.get("pushes", 0) + 1
-            doc["history"].append({"listing_id": listing_id, "quantity": quantity, "at": at})
+            located = listing.get("locations") or {}
+            if (location is None) != (not located) or (location is not None and location not in located):
+                where = f"at location {location!r}" if location is not None else "without a location"
+                results.append({"listing_id": listing_id, "ok": False, "error": f"listing is not stocked {where} "
+                                f"(its locations: {', '.join(sorted(located)) or 'none'})"})
+                continue
+            target = located[location] if location is not None else listing
+            target["pushed"] = quantity
+            target["pushes"] = target.get("pushes", 0) + 1
+            doc["history"].append({"listing_id": listing_id, "quantity": quantity, "at": at,
+                                   **({"location": location} if location is not None else {})})
             results.append({"listing_id": listing_id, "ok": True, "error": None})
         del doc["history"][:-HISTORY_LIMIT]
         return {"results": results}
@@ -120,21 +136,29 @@ class SandboxMarketplace:
     # --- what a buyer, a seller or the marketplace does ----------------------------------------------
 
     def add_listing(self, listing_id: str, sku: str, quantity: int, *, size: str | None = None,
-                    title: str | None = None) -> dict:
-        """Create or replace a listing (it shows as new to the next incremental sync)."""
-        return self.add_listings([(listing_id, sku, quantity, size, title)])[0]
+                    title: str | None = None, locations: tuple[str, ...] = ()) -> dict:
+        """Create or replace a listing (it shows as new to the next incremental sync); stocked at each of
+        `locations` (each showing `quantity` until pushed), or at the marketplace's one location."""
+        return self.add_listings([(listing_id, sku, quantity, size, title)], locations=locations)[0]
 
-    def add_listings(self, listings: list[tuple[str, str, int, str | None, str | None]]) -> list[dict]:
+    def add_listings(self, listings: list[tuple[str, str, int, str | None, str | None]], *,
+                     locations: tuple[str, ...] = ()) -> list[dict]:
         """Create or replace many listings at once: (listing_id, sku, quantity, size, title) each."""
         for listing_id, _, quantity, _, _ in listings:
             if quantity < 0:
                 raise SandboxRequestError(f"listing {listing_id}: quantity {quantity} is negative")
+        for location in locations:
+            if not str(location).strip():
+                raise SandboxRequestError("a location id is not empty")
         added = []
         with self.state.change() as doc:
             for listing_id, sku, quantity, size, title in listings:
                 doc["seq"] += 1
                 listing = {"listing_id": listing_id, "sku": sku, "size": size, "title": title, "quantity": quantity,
                            "seq": doc["seq"], "removed": False, "pushed": None, "pushes": 0}
+                if locations:
+                    listing["locations"] = {str(loc): {"quantity": quantity, "pushed": None, "pushes": 0}
+                                            for loc in locations}
                 doc["listings"][listing_id] = listing
                 added.append(dict(listing))
         return added
@@ -215,7 +239,10 @@ class SandboxMarketplace:
         doc = self.state.read()
         listings = [{"listing_id": l["listing_id"], "sku": l["sku"], "size": l["size"], "title": l["title"],
                      "quantity": l["quantity"] if l["pushed"] is None else l["pushed"],
-                     "pushes": l.get("pushes", 0)}
+                     "pushes": l.get("pushes", 0),
+                     **({"locations": {loc: {"quantity": at["quantity"] if at["pushed"] is None else at["pushed"],
+                                             "pushes": at["pushes"]} for loc, at in sorted(l["locations"].items())}}
+                        if l.get("locations") else {})}
                     for l in sorted(doc["listings"].values(), key=lambda l: l["seq"]) if not l["removed"]]
         orders = [{"order_id": o["order_id"], "placed_at": o["placed_at"], "status": o["status"],
                    "lines": [{k: line[k] for k in ("line_id", "sku", "quantity", "cancelled")} for line in o["lines"]],

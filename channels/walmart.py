@@ -10,6 +10,9 @@
   yet sent are left to the outbox (retryable), never dropped.
 - Listings: `GET /v3/items`, paged by `nextCursor` (sent back exactly as received, every character
   percent-encoded); the listing id is the Walmart SKU, the ship node is the channel's `ship_node` option.
+- Several ship nodes (the channel's `locations`, keyed by ship node id): every item is listed once per
+  configured ship node (`RemoteListing.location`), and `push_location_quantities(node, updates)` sets
+  each SKU's quantity at that node (`shipNode` query parameter), per SKU as above.
 - Orders: `GET /v3/orders?lastModifiedStartDate=` from the last poll's server time less an overlap
   (`order_overlap_seconds`, covering Walmart's visibility lag); the `nextCursor` query string is appended
   verbatim. The gateway's order services are idempotent, so an order seen twice takes stock once.
@@ -60,10 +63,11 @@ class WalmartAdapter:
 
     def __init__(self, name: str, http: ChannelHttp, client_id: str, client_secret: str, *,
                  store: TokenStore | None = None, options: WalmartOptions = WalmartOptions(),
-                 now=time.time):
+                 now=time.time, ship_nodes: Sequence[str] = ()):
         if options.take_stock_at not in TAKE_STOCK_AT:
             raise ValueError(f"take_stock_at must be one of {', '.join(TAKE_STOCK_AT)}")
         self.name, self.http, self.options, self._now = name, http, options, now
+        self.ship_nodes = tuple(ship_nodes)       # the channel's `locations`: () for its one ship node
         self._basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
         http.redact.add(client_id, client_secret, self._basic)
         self.tokens = TokenRefresher(self._fetch_token, store, margin_seconds=options.token_margin_seconds,
@@ -116,8 +120,15 @@ class WalmartAdapter:
 
     def push_quantities(self, updates: Sequence[tuple[str, int]]) -> list[PushResult]:
         """Set each SKU's quantity at the channel's ship node; one result per SKU, in the order given."""
+        return self._push(updates, self.options.ship_node)
+
+    def push_location_quantities(self, location: str, updates: Sequence[tuple[str, int]]) -> list[PushResult]:
+        """Set each SKU's quantity at ship node `location`; one result per SKU, in the order given."""
+        return self._push(updates, location)
+
+    def _push(self, updates: Sequence[tuple[str, int]], ship_node: str | None) -> list[PushResult]:
         budget, results, throttled = self.http.budget(), [], None
-        node = f"&shipNode={quote(self.options.ship_node, safe='')}" if self.options.ship_node else ""
+        node = f"&shipNode={quote(ship_node, safe='')}" if ship_node else ""
         for sku, quantity in updates:
             if throttled is not None:
                 results.append(PushResult(sku, False, f"not sent: {throttled}", retryable=True))
@@ -154,8 +165,8 @@ class WalmartAdapter:
             raise self._refuse(r, "item list")
         body = r.json()
         items = body.get("ItemResponse") or []
-        listings = [RemoteListing(str(i["sku"]), str(i["sku"]), None, None, i.get("productName"))
-                    for i in items if i.get("sku")]
+        listings = [RemoteListing(str(i["sku"]), str(i["sku"]), None, None, i.get("productName"), node)
+                    for i in items if i.get("sku") for node in (self.ship_nodes or (None,))]
         after = body.get("nextCursor")
         more = bool(after) and bool(items)
         return ListingPage(listings, after if more else "", more)

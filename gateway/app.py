@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from gateway.db import schema
 from gateway.db.engine import Database, make_database, sqlite_file
@@ -69,7 +69,7 @@ def sync_config(db: Database, settings: Settings) -> None:
     if not settings.warehouses and not settings.channels:
         return
     with db.read() as conn:
-        if not _config_changes(conn, settings):
+        if not _config_changes(conn, settings) and not _location_changes(conn, settings):
             return
     with db.write() as conn:
         for table, key, name, wanted, exists in _config_changes(conn, settings):
@@ -79,6 +79,38 @@ def sync_config(db: Database, settings: Settings) -> None:
                 conn.execute(table.insert().values(code=name, created_at=datetime.now(UTC), **wanted))
             else:
                 conn.execute(table.insert().values(name=name, imported=False, created_at=datetime.now(UTC), **wanted))
+        cl = schema.channel_locations.c
+        for channel_id, rows in _location_changes(conn, settings):
+            if channel_id is None:
+                continue
+            conn.execute(delete(schema.channel_locations).where(cl.channel_id == channel_id))
+            if rows:
+                conn.execute(schema.channel_locations.insert(), [
+                    {"channel_id": channel_id, "warehouse_id": w, "location": loc} for w, loc in sorted(rows)])
+
+
+def _location_changes(conn, settings: Settings) -> list[tuple[int | None, set[tuple[int, str]]]]:
+    """(channel id, wanted (warehouse id, location) pairs) for each configured channel whose `locations`
+    the database does not hold as configured. A channel or warehouse not yet created is skipped (it is
+    created, and this asked again, in the write transaction)."""
+    c, w, cl = schema.channels.c, schema.warehouses.c, schema.channel_locations.c
+    ids = dict(conn.execute(select(c.name, c.id)).all())
+    warehouses = {code.casefold(): wid for code, wid in conn.execute(select(w.code, w.id))}
+    stored: dict[int, set[tuple[int, str]]] = {}
+    for channel_id, warehouse_id, location in conn.execute(select(cl.channel_id, cl.warehouse_id, cl.location)):
+        stored.setdefault(channel_id, set()).add((warehouse_id, location))
+    changes = []
+    for cfg in settings.channels:
+        if cfg.name not in ids:
+            changes.append((None, set()))
+            continue
+        wanted = {(warehouses.get(code.casefold()), loc) for loc, codes in cfg.location_warehouses().items()
+                  for code in codes}
+        if None in {wid for wid, _ in wanted}:
+            changes.append((None, set()))
+        elif wanted != stored.get(ids[cfg.name], set()):
+            changes.append((ids[cfg.name], wanted))
+    return changes
 
 
 def _config_changes(conn, settings: Settings) -> list[tuple]:

@@ -2,7 +2,9 @@
 
 A listing's state is one of LISTING_STATES: `linked` or `unlinked` while it is active on its channel,
 else its status (`missing`, `sold`, `deleted`). Pages follow (channel, listing id) from a cursor (keyset),
-so the millionth listing is as quick to reach as the first.
+so the millionth listing is as quick to reach as the first. A listing id stocked at several marketplace
+locations (`location`, None for the channel's default one) is several rows, in location order, and a page
+never splits them.
 """
 
 from __future__ import annotations
@@ -30,12 +32,12 @@ class ListingsPage:
 
 def _query(conn: Connection, channel: str | None, listing_id: str | None, state: str | None, search: str):
     l, c, i, o = schema.listings.c, schema.channels.c, schema.items.c, schema.push_outbox.c
-    query = (select(c.name, l.listing_id, l.sku, l.size, i.sku.label("item_sku"), l.link_reason, l.status,
+    query = (select(c.name, l.listing_id, l.location, l.sku, l.size, i.sku.label("item_sku"), l.link_reason, l.status,
                     l.channel_qty, l.last_pushed_qty, l.last_pushed_at, l.last_push_error, o.target_qty, o.attempts)
              .select_from(schema.listings.join(schema.channels, c.id == l.channel_id)
                           .outerjoin(schema.items, i.id == l.item_id)
                           .outerjoin(schema.push_outbox, o.listing_pk == l.id))
-             .order_by(c.name, l.listing_id))
+             .order_by(c.name, l.listing_id, l.location))
     if channel is not None:
         query = query.where(l.channel_id == channel_row(conn, channel).id)
     if listing_id is not None:
@@ -55,7 +57,7 @@ def _query(conn: Connection, channel: str | None, listing_id: str | None, state:
 
 
 def _row(r) -> dict:
-    return {"channel": r.name, "listing_id": r.listing_id, "sku": r.sku, "size": r.size, "item": r.item_sku,
+    return {"channel": r.name, "listing_id": r.listing_id, "location": r.location or None, "sku": r.sku, "size": r.size, "item": r.item_sku,
             "link": "linked" if r.item_sku else "unlinked", "link_reason": r.link_reason, "status": r.status,
             "channel_quantity": r.channel_qty, "last_pushed_quantity": r.last_pushed_qty,
             "last_pushed_at": iso(r.last_pushed_at), "last_push_error": r.last_push_error,
@@ -87,4 +89,10 @@ def listings_page(conn: Connection, channel: str | None = None, *, state: str | 
     rows = [_row(r) for r in conn.execute(query.limit(limit + 1))]
     more = len(rows) > limit
     rows = rows[:limit]
+    if more:    # the last listing's other locations join this page: the next one starts after its id
+        last = rows[-1]
+        l = schema.listings.c
+        rows += [_row(r) for r in conn.execute(query.where(schema.channels.c.name == last["channel"],
+                                                           l.listing_id == last["listing_id"],
+                                                           l.location > (last["location"] or "")))]
     return ListingsPage(rows, (rows[-1]["channel"], rows[-1]["listing_id"]) if more else None)

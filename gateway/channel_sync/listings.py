@@ -11,6 +11,10 @@
   channel stays the same: the sync decides again only for a listing whose SKU changed.
 - A linked listing whose quantity on the channel is not its target is pushed its target (drift).
 - A linked listing's title becomes its item's title when the item has none (`gateway.stock.titles`).
+- Several locations: a channel with `locations` keeps one listing row per (listing id, location) the
+  marketplace reports; linking is per location (one listing of an item per location), and a listing at a
+  location the channel does not map stays unlinked, LOCATION_NOT_MAPPED (never pushed). A channel without
+  `locations` ignores a reported location: every listing is at its one default location ("").
 - Sync: incremental (from the stored cursor: new listings) or full (every listing; those gone become
   `missing`, with no stock change, until `mark_listing` settles them as `sold` or `deleted`).
 """
@@ -25,13 +29,14 @@ from sqlalchemy import Connection, bindparam, delete, select, text, update
 
 from gateway.channel_sync.adapters import channel_errors
 from gateway.channel_sync.listing_views import listings_view
-from gateway.channel_sync.outbox import enqueue_listing_targets, enqueue_targets, listing_targets
+from gateway.channel_sync.outbox import enqueue_listing_targets, enqueue_targets, listing_targets, location_warehouses
 from gateway.clock import now
 from gateway.core.ledger import ChangeKind, StockChange
 from gateway.core.skus import SKU_MAX_LENGTH, clean_sku
+from gateway.settings.checks import LOCATION_MAX_LENGTH
 from gateway.db import schema
 from gateway.db.engine import Database
-from gateway.errors import NotFoundError, UsageError
+from gateway.errors import UsageError
 from gateway.orders.rows import channel_row
 from gateway.stock import apply_stock_changes, ensure_items, warehouse_id
 from gateway.stock.titles import store_titles
@@ -41,6 +46,7 @@ SIZE_MISMATCH = "SIZE_MISMATCH"
 CHANNEL_ALREADY_LINKED = "CHANNEL_ALREADY_LINKED"
 INVALID_SKU = "INVALID_SKU"
 UNLINKED_BY_OPERATOR = "UNLINKED_BY_OPERATOR"
+LOCATION_NOT_MAPPED = "LOCATION_NOT_MAPPED"
 HOLDING_CAUSES = ("file", "manual", "listing_import")   # ledger causes that give StockGate its own figure
 LISTING_ID_MAX_LENGTH = 200
 TITLE_MAX_LENGTH = 500
@@ -69,14 +75,15 @@ class SyncOutcome:
 
 def fetch_listings(adapter, cursor: str | None, full: bool) -> tuple[list, str | None]:
     """Every page of listings from `cursor` (None for a full sync); the remote listings and the last cursor.
-    A listing shown on two pages (it moved while the pages were read) is kept once, as last shown."""
+    A listing shown on two pages (it moved while the pages were read) is kept once, as last shown (one
+    per location it is stocked at)."""
     listings, cursor = {}, None if full else cursor
     for _ in range(MAX_PAGES):
         with channel_errors():
             page = adapter.list_listings(cursor, full)
         for listing in page.listings:
-            listings.pop(listing.listing_id, None)
-            listings[listing.listing_id] = listing
+            listings.pop((listing.listing_id, listing.location), None)
+            listings[(listing.listing_id, listing.location)] = listing
         cursor = page.cursor if page.cursor is not None else cursor
         if not page.more:
             break
@@ -103,9 +110,10 @@ def _storable(value: str | None, limit: int) -> str | None:
     return None if value is None else str(value).replace("\x00", "")[:limit]
 
 
-def _checked(channel: str, remote: list) -> tuple[list[tuple[object, str | None]], list[str]]:
-    """Each storable listing with its problem (INVALID_SKU or None), SKU cleaned; and the listings that
-    cannot be stored at all (no usable listing id), described for the operator."""
+def _checked(channel: str, remote: list, located: bool) -> tuple[list[tuple[object, str | None]], list[str]]:
+    """Each storable listing with its problem (INVALID_SKU or None), SKU cleaned, location "" unless the
+    channel is `located`; and the listings that cannot be stored at all (no usable listing id or location),
+    described for the operator."""
     checked, problems = [], []
     for r in remote:
         listing_id = r.listing_id if isinstance(r.listing_id, str) else ""
@@ -113,6 +121,12 @@ def _checked(channel: str, remote: list) -> tuple[list[tuple[object, str | None]
             problems.append(f"channel {channel}: listing id {listing_id[:40]!r} (SKU {str(r.sku)[:40]!r}) skipped: "
                             f"a listing id is 1-{LISTING_ID_MAX_LENGTH} characters")
             continue
+        location = str(r.location) if located and r.location is not None else ""
+        if len(location) > LOCATION_MAX_LENGTH or "\x00" in location:
+            problems.append(f"channel {channel}: listing id {listing_id[:40]!r} skipped: its location "
+                            f"{location[:40]!r} is over {LOCATION_MAX_LENGTH} characters or holds a NUL")
+            continue
+        r = replace(r, location=location)
         size, title = _storable(r.size, SKU_MAX_LENGTH), _storable(r.title, TITLE_MAX_LENGTH)
         try:
             r, reason = replace(r, sku=clean_sku(str(r.sku or "")), size=size, title=title), None
@@ -143,28 +157,35 @@ def apply_listings(conn: Connection, channel: str, remote: list, *, full: bool, 
     if conn.dialect.name == "postgresql":   # one listing import at a time: the first integration's figure wins
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LISTING_IMPORT_LOCK})
     ch_id = channel_row(conn, channel).id
-    checked, problems = _checked(channel, remote)
-    checked = list({r.listing_id: (r, reason) for r, reason in checked}.values())   # the last copy of an id wins
+    mapped = location_warehouses(conn, [ch_id]).get(ch_id)    # None: the channel has no `locations`
+    checked, problems = _checked(channel, remote, mapped is not None)
+    # the last copy of an id at a location wins
+    checked = list({(r.listing_id, r.location): (r, reason) for r, reason in checked}.values())
     for message in problems:
         log.warning(message)
     l, i = schema.listings.c, schema.items.c
-    existing = {r.listing_id: r for r in conn.execute(
-        select(l.id, l.listing_id, l.sku, l.item_id, l.status, l.link_reason).where(l.channel_id == ch_id))}
+    existing = {(r.listing_id, r.location): r for r in conn.execute(
+        select(l.id, l.listing_id, l.location, l.sku, l.item_id, l.status, l.link_reason).where(l.channel_id == ch_id))}
     valid_skus = {r.sku for r, reason in checked if reason is None}
     items = {r.sku: r for r in conn.execute(select(i.id, i.sku, i.size).where(i.sku.in_(valid_skus)))} \
         if valid_skus else {}
     held = _items_holding_stock(conn, [item.id for item in items.values()])
-    linked_items = {r.item_id for r in existing.values() if r.item_id is not None and r.status in ("active", "missing")}
+    linked_items = {(r.item_id, r.location) for r in existing.values()          # one listing per item and location
+                    if r.item_id is not None and r.status in ("active", "missing")}
     new_items: dict[str, object] = {}           # sku -> the remote listing that brings its quantity into MF
+    claimed_at: dict[str, set[str]] = {}        # sku of a new item -> the locations a listing links it at
     decisions = []                              # (remote, existing row, sku to link or None, reason)
     counts = dict(new=0, linked=0, unlinked=0, returned=0)
     for r, invalid in checked:
-        row = existing.get(r.listing_id)
+        row = existing.get((r.listing_id, r.location))
         counts["new"] += row is None
         counts["returned"] += row is not None and row.status != "active"
+        if mapped is not None and r.location not in mapped:
+            decisions.append((r, row, None, LOCATION_NOT_MAPPED))
+            continue
         if row is not None and row.sku == r.sku and row.item_id is not None:   # linked (by SKU or by hand)
             decisions.append((r, row, None, None))
-            linked_items.add(row.item_id)
+            linked_items.add((row.item_id, r.location))
             continue
         if row is not None and row.sku == r.sku and row.link_reason == UNLINKED_BY_OPERATOR:
             decisions.append((r, row, None, UNLINKED_BY_OPERATOR))
@@ -178,13 +199,19 @@ def apply_listings(conn: Connection, channel: str, remote: list, *, full: bool, 
             decisions.append((r, row, None, SIZE_MISMATCH))
         elif claimed is None and (item is None or item.id not in held):
             new_items[r.sku] = r                # a SKU StockGate holds no figure for: this listing's counts
+            claimed_at[r.sku] = {r.location}
             decisions.append((r, row, r.sku, None))
             if item is not None:
-                linked_items.add(item.id)
-        elif claimed is not None or item.id in linked_items:
+                linked_items.add((item.id, r.location))
+        elif claimed is not None and r.location not in claimed_at[r.sku]:
+            claimed_at[r.sku].add(r.location)   # the new item's listing at another location
+            if item is not None:
+                linked_items.add((item.id, r.location))
+            decisions.append((r, row, r.sku, None))
+        elif claimed is not None or (item.id, r.location) in linked_items:
             decisions.append((r, row, None, CHANNEL_ALREADY_LINKED))
         else:
-            linked_items.add(item.id)
+            linked_items.add((item.id, r.location))
             decisions.append((r, row, r.sku, None))
     ids = ensure_items(conn, [s for s in new_items if s not in items],
                        {s: r.title for s, r in new_items.items() if r.title and s not in items})
@@ -203,7 +230,8 @@ def apply_listings(conn: Connection, channel: str, remote: list, *, full: bool, 
             values.update(item_id=ids[link_sku] if link_sku else None, link_reason=reason)
             counts["linked" if link_sku else "unlinked"] += 1
         if row is None:
-            inserts.append({**values, "channel_id": ch_id, "listing_id": r.listing_id, "first_seen_at": at})
+            inserts.append({**values, "channel_id": ch_id, "listing_id": r.listing_id, "location": r.location,
+                            "first_seen_at": at})
             continue
         updates.append({**values, "k_pk": row.id})
         if link_sku:
@@ -216,10 +244,11 @@ def apply_listings(conn: Connection, channel: str, remote: list, *, full: bool, 
         pk = u.pop("k_pk")
         conn.execute(update(schema.listings).where(l.id == pk).values(**u))
     if inserts:
-        fresh = dict(conn.execute(select(l.listing_id, l.id).where(
-            l.channel_id == ch_id, l.listing_id.in_([row["listing_id"] for row in inserts]),
-            l.item_id.is_not(None))).all())
-        linked_now += fresh.values()
+        inserted = {(row["listing_id"], row["location"]) for row in inserts}
+        fresh = conn.execute(select(l.listing_id, l.location, l.id).where(
+            l.channel_id == ch_id, l.listing_id.in_(sorted({lid for lid, _ in inserted})),
+            l.item_id.is_not(None))).all()
+        linked_now += [pk for lid, location, pk in fresh if (lid, location) in inserted]
 
     mf = warehouse_id(conn, "MF")
     imports = [StockChange((ids[s], mf), ChangeKind.SET, r.quantity, reference=f"{channel}/{r.listing_id}")
@@ -230,8 +259,8 @@ def apply_listings(conn: Connection, channel: str, remote: list, *, full: bool, 
 
     missing = 0
     if full:
-        seen = {r.listing_id for r, _ in checked}
-        gone = [row.id for lid, row in existing.items() if row.status == "active" and lid not in seen]
+        seen = {(r.listing_id, r.location) for r, _ in checked}
+        gone = [row.id for key, row in existing.items() if row.status == "active" and key not in seen]
         if gone:
             conn.execute(update(schema.listings).where(l.id.in_(gone)).values(status="missing"))
             conn.execute(delete(schema.push_outbox).where(schema.push_outbox.c.listing_pk.in_(gone)))
@@ -254,16 +283,16 @@ def _correct_drift(conn: Connection, reported: dict[int, int], at: datetime) -> 
     return len(drifted)
 
 
-def mark_listing(conn: Connection, channel: str, listing_id: str, status: str, *, actor: str | None = None) -> dict:
+def mark_listing(conn: Connection, channel: str, listing_id: str, status: str, *, actor: str | None = None,
+                 location: str | None = None) -> dict:
     """Settle a `missing` listing as `sold` or `deleted`; UsageError for a listing that is not missing.
     Written to the audit log (`listing.mark`) when an `actor` is named."""
     if status not in SETTLED_STATUSES:
         raise UsageError(f"status {status!r} is not one of {', '.join(SETTLED_STATUSES)}")
-    ch_id = channel_row(conn, channel).id
+    from gateway.channel_sync.linking import listing_row   # linking imports this module
+
+    row = listing_row(conn, channel, listing_id, location)
     l = schema.listings.c
-    row = conn.execute(select(l.id, l.status).where(l.channel_id == ch_id, l.listing_id == listing_id)).first()
-    if row is None:
-        raise NotFoundError(f"channel {channel!r} has no listing {listing_id!r}")
     if row.status != "missing":
         raise UsageError(f"listing {listing_id!r} on {channel!r} is {row.status}: only a missing listing can be "
                          f"marked {status}")
@@ -272,11 +301,12 @@ def mark_listing(conn: Connection, channel: str, listing_id: str, status: str, *
         from gateway.accounts.audit import record
 
         record(conn, actor=actor, action="listing.mark", target=f"{channel}/{listing_id}", detail={"status": status})
-    return listings_view(conn, channel, listing_id=listing_id)[0]
+    return next(v for v in listings_view(conn, channel, listing_id=listing_id) if (v["location"] or "") == row.location)
 
 
-def mark_listings(conn: Connection, listings: list[tuple[str, str]], status: str, *,
+def mark_listings(conn: Connection, listings: list[tuple], status: str, *,
                   actor: str | None = None) -> list[dict]:
-    """`mark_listing` for each (channel, listing id), in the caller's transaction: one that cannot be
-    marked raises, so the caller's rollback leaves every one of them as it was."""
-    return [mark_listing(conn, channel, listing_id, status, actor=actor) for channel, listing_id in listings]
+    """`mark_listing` for each (channel, listing id[, location]), in the caller's transaction: one that
+    cannot be marked raises, so the caller's rollback leaves every one of them as it was."""
+    return [mark_listing(conn, ref[0], ref[1], status, actor=actor, location=ref[2] if len(ref) > 2 else None)
+            for ref in listings]

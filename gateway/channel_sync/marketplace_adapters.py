@@ -83,5 +83,10 @@ def walmart_adapter(channel, data_dir: Path, transport=None, db=None) -> Walmart
     http = channel_http(channel, options, key, PRODUCTION_URL, WALMART_URLS, transport)
     fields = {f.name for f in dataclasses.fields(WalmartOptions)}
     walmart = WalmartOptions(**{name: value for name, value in options.items() if name in fields})
+    nodes = tuple(getattr(channel, "locations", None) or ())   # `locations` is keyed by ship node id
+    if nodes and walmart.ship_node:
+        raise ConfigError(f"{key}.ship_node: a channel with `locations` names its ship nodes there; remove "
+                          "ship_node")
     store = FileTokenStore(token_path(data_dir, channel.name), channel.name, db)
-    return WalmartAdapter(channel.name, http, client_id, client_secret, store=store, options=walmart)
+    return WalmartAdapter(channel.name, http, client_id, client_secret, store=store, options=walmart,
+                          ship_nodes=nodes)

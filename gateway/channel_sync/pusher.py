@@ -6,6 +6,12 @@ differs from the listing's last pushed quantity, then records per listing: deliv
 if their target was not changed meanwhile (compared on target_qty and created_at); failed rows are retried
 after an exponential backoff with jitter. `reconcile_channel` re-enqueues every listing whose last pushed
 quantity is not its target.
+
+Several locations: a listing at a marketplace location (`listings.location`, set on a channel with
+`locations`) is sent through the adapter's `push_location_quantities(location, updates)`, one call per
+location (`channels.base.LocatedChannelAdapter`); a listing at the default location "" through
+`push_quantities`, as before. Outcomes are recorded per listing row, so one location failing retries only
+its own listings.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 from channels.base import PushResult
 from channels.errors import ChannelError, RetryableChannelError
 from gateway.channel_sync.adapters import channel_errors
-from gateway.channel_sync.outbox import listing_targets
+from gateway.channel_sync.outbox import listing_targets, location_warehouses
 from gateway.clock import now
 from gateway.db import schema
 from gateway.db.engine import Database
@@ -96,18 +102,22 @@ class _Due:
     item_id: int | None
     last_pushed_qty: int | None
     send_qty: int
+    location: str = ""
+    unplaced: bool = False      # at a location its channel no longer maps: never sent
 
 
 def _due_rows(conn: Connection, channel_id: int, at: datetime, limit: int) -> list[_Due]:
     o, l = schema.push_outbox.c, schema.listings.c
     rows = conn.execute(
         select(o.listing_pk, o.target_qty, o.created_at, o.attempts, l.listing_id, l.status, l.item_id,
-               l.last_pushed_qty)
+               l.last_pushed_qty, l.location)
         .join(schema.listings, l.id == o.listing_pk)
         .where(o.channel_id == channel_id, o.due_at <= at).order_by(o.due_at, o.listing_pk).limit(limit)).all()
     current = {t.listing_pk: t.target_qty for t in listing_targets(conn, listing_pks=[r.listing_pk for r in rows])}
+    mapped = location_warehouses(conn, [channel_id]).get(channel_id)
     return [_Due(r.listing_pk, r.target_qty, r.created_at, r.attempts, r.listing_id, r.status, r.item_id,
-                 r.last_pushed_qty, current.get(r.listing_pk, r.target_qty)) for r in rows]
+                 r.last_pushed_qty, current.get(r.listing_pk, r.target_qty), r.location,
+                 (r.location not in mapped) if mapped is not None else bool(r.location)) for r in rows]
 
 
 def _unchanged(row):
@@ -116,10 +126,33 @@ def _unchanged(row):
     return and_(o.listing_pk == row.listing_pk, o.target_qty == row.target_qty, o.created_at == row.created_at)
 
 
-def _send(adapter, updates: list[tuple[str, int]]) -> list[PushResult]:
+def _send_located(adapter, rows: list[_Due]) -> list[PushResult]:
+    """Each row's result, in order: the default location's rows through `push_quantities`, each other
+    location's through `push_location_quantities` (one call per location); an adapter without it fails
+    those rows permanently, saying so."""
+    by_location: dict[str, list[int]] = {}
+    for n, r in enumerate(rows):
+        by_location.setdefault(r.location, []).append(n)
+    results: list[PushResult | None] = [None] * len(rows)
+    for location, indexes in by_location.items():
+        updates = [(rows[n].listing_id, rows[n].send_qty) for n in indexes]
+        if not location:
+            answers = _send(adapter, updates)
+        elif not callable(getattr(adapter, "push_location_quantities", None)):
+            answers = [PushResult(lid, False, f"the {type(adapter).__name__} cannot push to a location "
+                                              f"({location!r}): remove the channel's `locations`") for lid, _ in updates]
+        else:
+            answers = _send(adapter, updates, location)
+        for n, answer in zip(indexes, answers):
+            results[n] = answer
+    return results
+
+
+def _send(adapter, updates: list[tuple[str, int]], location: str | None = None) -> list[PushResult]:
     try:
         with channel_errors():
-            results = adapter.push_quantities(updates)
+            results = adapter.push_quantities(updates) if location is None else \
+                adapter.push_location_quantities(location, updates)
     except ChannelError as exc:
         retryable = isinstance(exc, RetryableChannelError)
         return [PushResult(lid, False, str(exc), retryable) for lid, _ in updates]
@@ -131,9 +164,13 @@ def _push_batch(db: Database, channel_id: int, adapter, at: datetime, backoff: B
                 rng: random.Random | None, limit: int) -> tuple[int, int, int, int]:
     with db.read() as conn:
         rows = _due_rows(conn, channel_id, at, limit)
-    skip = [r for r in rows if r.status != "active" or r.item_id is None or r.send_qty == r.last_pushed_qty]
+    skip = [r for r in rows if r.status != "active" or r.item_id is None or r.send_qty == r.last_pushed_qty
+            or r.unplaced]
     send = [r for r in rows if r not in skip]
-    results = _send(adapter, [(r.listing_id, r.send_qty) for r in send]) if send else []
+    if any(r.location for r in send):
+        results = _send_located(adapter, send)
+    else:
+        results = _send(adapter, [(r.listing_id, r.send_qty) for r in send]) if send else []
     done = now()
     l, o = schema.listings.c, schema.push_outbox.c
     with db.write() as conn:

@@ -53,6 +53,8 @@ def register(sub) -> None:
     a.add_argument("quantity", metavar="QTY", help="the quantity the marketplace shows now")
     a.add_argument("--size", metavar="S", help="a size or variant, shown in listings")
     a.add_argument("--title", metavar="T", help="the listing's title")
+    a.add_argument("--location", dest="locations", action="append", default=[], metavar="ID",
+                   help="stocked at this marketplace location (repeat for several; a channel's `locations`)")
     a.set_defaults(func=cmd_sandbox_listing)
     a = s.add_parser("remove-listing", help="the listing disappears from the marketplace")
     a.add_argument("channel", metavar="CHANNEL", help="the channel's name in the configuration")
@@ -100,6 +102,7 @@ def register(sub) -> None:
     a.add_argument("channel", metavar="CHANNEL", help="the channel's name in the configuration")
     a.add_argument("listing_id", metavar="LISTING_ID", help="the marketplace's listing id")
     a.add_argument("status", choices=("sold", "deleted"), help="what became of it")
+    a.add_argument("--location", metavar="ID", help="the marketplace location, for a listing stocked at several")
     a.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     a.set_defaults(func=cmd_listings_mark)
     a = s.add_parser("link", help="link a listing to an item (the size and one-per-channel rules apply); "
@@ -107,12 +110,14 @@ def register(sub) -> None:
     a.add_argument("channel", metavar="CHANNEL", help="the channel's name in the configuration")
     a.add_argument("listing_id", metavar="LISTING_ID", help="the marketplace's listing id")
     a.add_argument("sku", metavar="SKU", help="the SKU of the item it sells")
+    a.add_argument("--location", metavar="ID", help="the marketplace location, for a listing stocked at several")
     a.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     a.set_defaults(func=cmd_listings_link)
     a = s.add_parser("unlink", help="unlink a listing from its item: it is pushed nothing more, and the "
                                     "listing sync leaves it unlinked")
     a.add_argument("channel", metavar="CHANNEL", help="the channel's name in the configuration")
     a.add_argument("listing_id", metavar="LISTING_ID", help="the marketplace's listing id")
+    a.add_argument("--location", metavar="ID", help="the marketplace location, for a listing stocked at several")
     a.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
     a.set_defaults(func=cmd_listings_unlink)
 
@@ -184,8 +189,10 @@ def cmd_sandbox_cancel(app, args) -> int:
 def cmd_sandbox_listing(app, args) -> int:
     quantity = _count(args.quantity, "quantity", 0)
     _sandbox_call(lambda: _sandbox(app, args.channel).add_listing(args.listing_id, args.sku.strip(), quantity,
-                                                                  size=args.size, title=args.title))
-    print(f"listing {args.listing_id} ({args.sku}) on {args.channel} shows {quantity}")
+                                                                  size=args.size, title=args.title,
+                                                                  locations=tuple(args.locations)))
+    at = f" at {', '.join(args.locations)}" if args.locations else ""
+    print(f"listing {args.listing_id} ({args.sku}) on {args.channel} shows {quantity}{at}")
     return 0
 
 
@@ -202,8 +209,11 @@ def cmd_sandbox_show(app, args) -> int:
         print_json(state)
         return 0
     print(f"sandbox {args.channel} ({state['marketplace']}); failing calls left: {state['failing_calls']}")
-    print_table(["LISTING", "SKU", "SIZE", "QUANTITY", "PUSHES"],
-                [[l["listing_id"], l["sku"], l["size"], l["quantity"], l["pushes"]] for l in state["listings"]],
+    located = any(l.get("locations") for l in state["listings"])
+    print_table(["LISTING", "SKU", "SIZE", "QUANTITY", "PUSHES", *(["LOCATIONS"] if located else [])],
+                [[l["listing_id"], l["sku"], l["size"], l["quantity"], l["pushes"],
+                  *([" ".join(f"{loc}:{at['quantity']}" for loc, at in (l.get("locations") or {}).items()) or "-"]
+                    if located else [])] for l in state["listings"]],
                 empty="no listings")
     print_table(["ORDER", "PLACED", "STATUS", "LINES", "CANCELLED"],
                 [[o["order_id"], o["placed_at"], o["status"],
@@ -263,16 +273,20 @@ def cmd_listings(app, args) -> int:
     if args.json:
         print_json({"listings": rows})
         return 0
-    print_table(["CHANNEL", "LISTING", "SKU", "ITEM", "LINK", "STATUS", "PUSHED", "PENDING", "ERROR"],
-                [[r["channel"], r["listing_id"], r["sku"], r["item"] or "-", r["link_reason"] or r["link"],
-                  r["status"], r["last_pushed_quantity"], r["pending_quantity"], r["last_push_error"]]
+    located = any(r["location"] for r in rows)      # a LOCATION column only when a channel has `locations`
+    print_table(["CHANNEL", "LISTING", *(["LOCATION"] if located else []), "SKU", "ITEM", "LINK", "STATUS", "PUSHED",
+                 "PENDING", "ERROR"],
+                [[r["channel"], r["listing_id"], *([r["location"] or "-"] if located else []), r["sku"],
+                  r["item"] or "-", r["link_reason"] or r["link"], r["status"], r["last_pushed_quantity"],
+                  r["pending_quantity"], r["last_push_error"]]
                  for r in rows], empty="no listings")
     return 0
 
 
 def cmd_listings_mark(app, args) -> int:
     with app.db.write() as conn:
-        row = mark_listing(conn, args.channel, args.listing_id, args.status, actor=cli_actor())
+        row = mark_listing(conn, args.channel, args.listing_id, args.status, actor=cli_actor(),
+                           location=args.location)
     if args.json:
         print_json(row)
     else:
@@ -282,7 +296,7 @@ def cmd_listings_mark(app, args) -> int:
 
 def cmd_listings_link(app, args) -> int:
     with app.db.write() as conn:
-        row = link_listing(conn, args.channel, args.listing_id, args.sku, actor=cli_actor())
+        row = link_listing(conn, args.channel, args.listing_id, args.sku, actor=cli_actor(), location=args.location)
     if args.json:
         print_json(row)
     else:
@@ -294,7 +308,7 @@ def cmd_listings_link(app, args) -> int:
 
 def cmd_listings_unlink(app, args) -> int:
     with app.db.write() as conn:
-        row = unlink_listing(conn, args.channel, args.listing_id, actor=cli_actor())
+        row = unlink_listing(conn, args.channel, args.listing_id, actor=cli_actor(), location=args.location)
     if args.json:
         print_json(row)
     else:

@@ -130,6 +130,15 @@ channels = Table(
     _ts("created_at", False),
 )
 
+# A channel's `locations` setting: which warehouse feeds which marketplace location (written from the
+# configuration by `gateway.app.sync_config`). A warehouse feeds at most one location of a channel.
+channel_locations = Table(
+    "channel_locations", metadata,
+    Column("channel_id", Integer, ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True),
+    Column("warehouse_id", Integer, ForeignKey("warehouses.id"), primary_key=True),
+    Column("location", String(200), nullable=False),
+)
+
 # An operator's edit of a channel setting (`stockgate channels set`, the Integrations page): it wins over
 # the configuration file's value until unset. `value` is the setting as JSON; `channel` is the config name.
 channel_settings = Table(
@@ -157,7 +166,10 @@ listings = Table(
     Column("last_push_error", Text),
     _ts("first_seen_at", False),
     _ts("last_seen_at", False),
-    UniqueConstraint("channel_id", "listing_id", name="uq_listings_channel_listing"),
+    # the marketplace location the listing is stocked at (a Walmart ship node, a Shopify location id); ""
+    # for a channel without `locations`: its one default location. A listing id at two locations is two rows.
+    Column("location", String(200), nullable=False, default="", server_default=""),
+    UniqueConstraint("channel_id", "listing_id", "location", name="uq_listings_channel_listing_location"),
 )
 Index("ix_listings_item", listings.c.item_id)
 

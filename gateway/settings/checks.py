@@ -15,6 +15,7 @@ from parsers.issues import QUANTITY_LIMIT
 if TYPE_CHECKING:
     from gateway.settings.model import ChannelSettings, Settings, WebSettings
 
+LOCATION_MAX_LENGTH = 200               # a marketplace location id (listings.location)
 PRIORITY_LIMIT = 2_147_483_647          # warehouse priority: a 32-bit database integer
 INTERVAL_LIMIT = 31 * 24 * 3600         # the longest period or timeout in seconds a setting may name
 DATABASE_SCHEMES = ("sqlite", "postgresql")
@@ -62,7 +63,29 @@ def _check_references(s: Settings, prefix: str) -> None:
                 raise ConfigError(f"{key}.key_file: an sftp source needs key_file or password_env")
         if src.after == "move" and not src.move_to and src.type == "sftp":
             raise ConfigError(f"{key}.move_to: required when after = \"move\"")
+    for i, c in enumerate(s.channels):
+        _check_locations(c.locations, codes, f"{prefix}channels[{i}].locations")
     _check_web(s.web, prefix)
+
+
+def _check_locations(locations: dict, codes: set[str], key: str) -> None:
+    """`locations = { "<location id>" = ["WH1", "WH2"] }`: every location id 1-200 characters (not only
+    spaces), each naming a non-empty list of configured warehouses, each warehouse in at most one location."""
+    seen: dict[str, str] = {}
+    for location, warehouses in locations.items():
+        if not location.strip() or len(location) > LOCATION_MAX_LENGTH or "\x00" in location:
+            raise ConfigError(f"{key}: location id {location[:40]!r} must be 1-{LOCATION_MAX_LENGTH} characters, "
+                              "not only spaces")
+        where = f"{key}.{location}"
+        if not isinstance(warehouses, list) or not warehouses or not all(isinstance(w, str) for w in warehouses):
+            raise ConfigError(f"{where}: expected a non-empty list of warehouse codes, got {warehouses!r}")
+        for code in warehouses:
+            if code.casefold() not in codes:
+                raise ConfigError(f"{where}: {code!r} is not a configured warehouse")
+            if code.casefold() in seen:
+                raise ConfigError(f"{where}: warehouse {code!r} already feeds location {seen[code.casefold()]!r}: "
+                                  "a warehouse feeds at most one location of a channel")
+            seen[code.casefold()] = location
 
 
 def _check_values(s: Settings, prefix: str, database_key: str) -> None:

@@ -124,7 +124,14 @@ class ChannelSettings:
     retry_base_seconds: float = 1.0      # failed pushes: first retry after 0.5-1 x this, doubling ...
     retry_max_seconds: float = 300.0     # ... up to this
     options: dict[str, Any] = field(default_factory=dict)   # adapter-specific settings
+    # marketplace location id -> the warehouses that feed it ({} : the available sum goes to the channel's
+    # one default location); checked by `checks._check_locations`, read through `location_warehouses`
+    locations: dict[str, Any] = field(default_factory=dict)
     config_key: str = field(default="", compare=False, repr=False)   # set by the loader, not a TOML key
+
+    def location_warehouses(self) -> dict[str, tuple[str, ...]]:
+        """`locations` as location id -> warehouse codes (as written in the file)."""
+        return {str(loc): tuple(codes) for loc, codes in self.locations.items()}
 
     def key(self, name: str) -> str:
         """The full key of one of this entry's settings, for an error message: `channels[0].{name}`."""

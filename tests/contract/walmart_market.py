@@ -37,7 +37,9 @@ class WalmartMarket:
         self.offset = 0.0                           # server clock = real time + offset
         self.visibility_lag_ms = 0
         self.items: list[dict] = []
-        self.inventory: dict[tuple[str, str], int] = {}
+        self.inventory: dict[tuple[str, str], int] = {}   # (sku, ship node) -> quantity
+        self.ship_nodes: set[str] | None = None     # the seller's ship nodes: a PUT to another is refused
+        self.node_errors: dict[str, tuple[int, str, str]] = {}   # ship node -> the error every PUT there gets
         self.sku_errors: dict[str, tuple[int, str, str]] = {}
         self.orders: dict[str, list[tuple[int, dict]]] = {}   # po -> versions (visible_at_ms, order)
         self.failures: list[Failure] = []
@@ -119,6 +121,12 @@ class WalmartMarket:
                 return status, error_body(code, message, "sku")
             if not any(i["sku"] == sku for i in self.items):
                 return 404, error_body("CONTENT_NOT_FOUND.GMP_INVENTORY_API", f"sku {sku} not found", "sku")
+            if node is not None and self.ship_nodes is not None and node not in self.ship_nodes:
+                return 400, error_body("INVALID_REQUEST_PARAM.GMP_INVENTORY_API",
+                                       f"shipNode {node} is not a ship node of this seller", "shipNode")
+            if node in self.node_errors:
+                status, code, message = self.node_errors[node]
+                return status, error_body(code, message, "shipNode")
             self.inventory[(sku, node or DEFAULT_NODE)] = amount
             return None
 

@@ -128,3 +128,31 @@ def test_serve_with_a_walmart_secret_variable_not_set_stops_with_one_line_naming
     assert result.returncode == 2
     assert "options.client_secret_env: environment variable WM_E2E_CLIENT_SECRET is not set" in result.stderr
     assert "Traceback" not in result.stderr and market.client_id not in result.stderr
+
+
+def test_an_ftp_upload_reaches_two_walmart_ship_nodes_fed_by_different_warehouses(tmp_path, database_url,
+                                                                                   monkeypatch):
+    server = WalmartServer().start()
+    market = server.market
+    market.ship_nodes = {"NODE-MF", "NODE-EAST"}
+    monkeypatch.setenv("WM_E2E_CLIENT_ID", market.client_id)
+    monkeypatch.setenv("WM_E2E_CLIENT_SECRET", market.client_secret)
+    data_dir, config = tmp_path / "var", tmp_path / "stockgate.toml"
+    text = _walmart_config(data_dir, database_url, server.url)
+    config.write_text(text.replace("[channels.options]", 'locations = { "NODE-MF" = ["MF"], "NODE-EAST" = ["EAST"] }\n'
+                                                         "[channels.options]"))
+    gateway = Serve(config, data_dir, 0, tmp_path / "serve.log")
+    try:
+        assert gateway.cli("init").returncode == 0
+        market.add_item("HAT")
+        gateway.start()
+        gateway.upload(b"SKU,MF,EAST\r\nHAT,10,3\r\n", "first.csv")
+        gateway.wait_until(lambda: (market.quantity("HAT", "NODE-MF"), market.quantity("HAT", "NODE-EAST")) == (10, 3),
+                           60, "HAT at both ship nodes")
+        gateway.upload(b"SKU,MF,EAST\r\nHAT,10,1\r\n", "update.csv")
+        gateway.wait_until(lambda: market.quantity("HAT", "NODE-EAST") == 1, 60, "the EAST node's new quantity")
+        assert market.quantity("HAT", "NODE-MF") == 10 and market.quantity("HAT") is None
+        assert market.violations == []
+    finally:
+        gateway.stop()
+        server.stop()

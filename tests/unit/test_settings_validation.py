@@ -190,3 +190,30 @@ def test_the_configured_sheet_reaches_the_parser_for_ftp_uploads_and_fetched_fil
     kind = FileKind("stock", "partial", "MF")
     assert parse_options(settings, kind, uploaded.options).sheet == "Stock"
     assert parse_options(settings, kind, fetched.options).sheet == "Export"
+
+
+_LOCATED = '[[warehouses]]\ncode = "EAST"\n[[warehouses]]\ncode = "WEST"\n[[channels]]\nname = "wm"\n'
+
+
+@pytest.mark.parametrize("locations, message", [
+    ('{ "N1" = ["EAST", "NORTH"] }', "channels[0].locations.N1: 'NORTH' is not a configured warehouse"),
+    ('{ "N1" = ["EAST"], "N2" = ["west", "EAST"] }',
+     "channels[0].locations.N2: warehouse 'EAST' already feeds location 'N1': a warehouse feeds at most one"),
+    ('{ "N1" = ["EAST", "east"] }', "channels[0].locations.N1: warehouse 'east' already feeds location 'N1'"),
+    ('{ " " = ["EAST"] }', "channels[0].locations: location id ' ' must be 1-200 characters, not only spaces"),
+    ('{ "" = ["EAST"] }', "channels[0].locations: location id '' must be 1-200 characters"),
+    ('{ "N1" = [] }', "channels[0].locations.N1: expected a non-empty list of warehouse codes, got []"),
+    ('{ "N1" = "EAST" }', "channels[0].locations.N1: expected a non-empty list of warehouse codes, got 'EAST'"),
+    ('["N1"]', "channels[0].locations: expected a table, got ['N1']"),
+])
+def test_a_channel_locations_table_that_cannot_be_used_is_refused_naming_the_key(tmp_path, locations, message):
+    with pytest.raises(ConfigError) as caught:
+        _load(tmp_path, _LOCATED + f"locations = {locations}")
+    assert message in str(caught.value)
+
+
+def test_a_channel_locations_table_maps_each_location_to_its_warehouses(tmp_path):
+    _, settings = _load(tmp_path, _LOCATED + 'locations = { "N1" = ["EAST", "MF"], "N2" = ["west"] }')
+    assert settings.channels[0].location_warehouses() == {"N1": ("EAST", "MF"), "N2": ("west",)}
+    _, plain = _load(tmp_path, _LOCATED)
+    assert plain.channels[0].location_warehouses() == {}

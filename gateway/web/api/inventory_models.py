@@ -39,6 +39,8 @@ class Listing(BaseModel):
 
     channel: str
     listing_id: str
+    location: str | None = Field(None, description="the marketplace location it is stocked at (a Walmart "
+                                 "ship node, a Shopify location id); null: the channel's one default location")
     sku: str
     size: str | None
     item: str | None
@@ -119,6 +121,8 @@ class ListingsPage(BaseModel):
 class ListingRef(BaseModel):
     channel: str = Field(max_length=100)
     listing_id: str = Field(max_length=200)
+    location: str | None = Field(None, max_length=200, description="the marketplace location, for a listing id "
+                                 "stocked at several (a channel with `locations`)")
 
 
 class LinkBody(ListingRef):

@@ -49,7 +49,8 @@ def link(body: LinkBody, db: Database = Depends(get_db), user: User = Depends(re
     SIZE_MISMATCH or CHANNEL_ALREADY_LINKED when the listing rules refuse (nothing changed)."""
     try:
         with db.write() as conn:
-            return link_listing(conn, body.channel, body.listing_id, body.sku, actor=actor_of(user))
+            return link_listing(conn, body.channel, body.listing_id, body.sku, actor=actor_of(user),
+                                location=body.location)
     except (NotFoundError, UsageError) as exc:
         return refused(exc)
 
@@ -59,7 +60,7 @@ def unlink(body: ListingRef, db: Database = Depends(get_db), user: User = Depend
     """Unlink a linked listing (reason UNLINKED_BY_OPERATOR): it is pushed nothing more."""
     try:
         with db.write() as conn:
-            return unlink_listing(conn, body.channel, body.listing_id, actor=actor_of(user))
+            return unlink_listing(conn, body.channel, body.listing_id, actor=actor_of(user), location=body.location)
     except (NotFoundError, UsageError) as exc:
         return refused(exc)
 
@@ -70,7 +71,7 @@ def mark(body: MarkBody, db: Database = Depends(get_db), user: User = Depends(re
     none, with the refusal naming it."""
     try:
         with db.write() as conn:
-            marked = mark_listings(conn, [(r.channel, r.listing_id) for r in body.listings], body.status,
+            marked = mark_listings(conn, [(r.channel, r.listing_id, r.location) for r in body.listings], body.status,
                                    actor=actor_of(user))
     except (NotFoundError, UsageError) as exc:
         return refused(exc)

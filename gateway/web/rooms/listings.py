@@ -107,7 +107,8 @@ def link(request: Request, form: FormData = Depends(checked_form), db: Database 
     try:
         with db.write() as conn:
             link_listing(conn, form_text(form, "listing_channel"), form_text(form, "listing_id"),
-                         form_text(form, "sku"), actor=actor_of(current_user(request)))
+                         form_text(form, "sku"), actor=actor_of(current_user(request)),
+                         location=form_text(form, "listing_location") or None)
     except (NotFoundError, UsageError) as exc:
         return _refused(request, db, form, exc)
     return _back(form, "link")
@@ -119,23 +120,24 @@ def unlink(request: Request, form: FormData = Depends(checked_form), db: Databas
     try:
         with db.write() as conn:
             unlink_listing(conn, form_text(form, "listing_channel"), form_text(form, "listing_id"),
-                           actor=actor_of(current_user(request)))
+                           actor=actor_of(current_user(request)), location=form_text(form, "listing_location") or None)
     except (NotFoundError, UsageError) as exc:
         return _refused(request, db, form, exc)
     return _back(form, "unlink")
 
 
-def _selected(form: FormData) -> list[tuple[str, str]]:
-    """The (channel, listing id) of every ticked row; each box's value is a JSON pair."""
+def _selected(form: FormData) -> list[tuple[str, ...]]:
+    """The (channel, listing id[, location]) of every ticked row; each box's value is a JSON pair (or a
+    triple, for a listing at a marketplace location)."""
     chosen = []
     for value in form.getlist("listing"):
         try:
             pair = json.loads(value) if isinstance(value, str) else None
         except ValueError:
             pair = None
-        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, str) for v in pair)):
+        if not (isinstance(pair, list) and len(pair) in (2, 3) and all(isinstance(v, str) for v in pair)):
             raise UsageError("a ticked listing is not one this page offered: reload the page and tick it again")
-        chosen.append((pair[0], pair[1]))
+        chosen.append(tuple(pair))
     return chosen
 
 

@@ -127,3 +127,32 @@ def test_the_api_lists_links_unlinks_marks_syncs_and_pushes(site):
         *page1["next_after"]))
     assert [l["listing_id"] for l in page1["listings"] + page2["listings"]] == ["S-1", "S-2"]
     assert page2["next_after"] is None
+
+
+LOCATED = ('[[channels]]\nname = "amz"\n'   # EAST and MF: the site's own warehouses
+           'marketplace = "amazon"\nadapter = "sandbox"\nlocations = { "loc-e" = ["EAST"], "loc-w" = ["MF"] }\n')
+
+
+def test_a_listing_at_two_locations_shows_each_on_the_page_and_the_api_and_unlinks_the_one_clicked(site):
+    app, _, browser = site(LOCATED)
+    with app.db.write() as conn:
+        set_stock(conn, "HAT-1", "EAST", 4)
+        set_stock(conn, "HAT-1", "MF", 6)
+    _sandbox(app, "amz").add_listing("A-1", "HAT-1", 0, locations=("loc-e", "loc-w"))
+    page = browser.get("/listings")
+    browser.post("/channels/amz/sync", {"csrf_token": page.csrf_token(), "full": "1"})
+    browser.post("/channels/amz/push", {"csrf_token": page.csrf_token()})
+    page = browser.get("/listings")
+    rows = [r for r in page.table_rows() if "A-1" in r]
+    assert [r[r.index("A-1") + 1] for r in rows] == ["loc-e", "loc-w"]
+    status, body = _api(browser, "GET", "/api/v1/listings?channel=amz")
+    assert status == 200
+    assert [(l["location"], l["last_pushed_quantity"]) for l in body["listings"]] == [("loc-e", 4), ("loc-w", 6)]
+    unlinked = browser.post("/listings/unlink", {"csrf_token": page.csrf_token(), "listing_channel": "amz",
+                                                 "listing_id": "A-1", "listing_location": "loc-w"})
+    assert unlinked.status == 303
+    status, body = _api(browser, "POST", "/api/v1/listings/unlink", {"channel": "amz", "listing_id": "A-1"})
+    assert status == 400 and "stocked at several locations ('loc-e', 'loc-w')" in json.dumps(body)
+    with app.db.read() as conn:
+        assert [(r["location"], r["link"]) for r in listings_view(conn, "amz")] == [("loc-e", "linked"),
+                                                                                    ("loc-w", "unlinked")]

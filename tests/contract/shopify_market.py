@@ -134,6 +134,11 @@ class ShopifyMarket:
                 self.levels[(variant["item"], location)] = quantity
             return variant
 
+    def stock_at(self, sku: str, location: str, quantity: int = 0) -> None:
+        """The variant's inventory item is stocked at `location` too, with `quantity` available."""
+        with self.lock:
+            self.levels[(self.item(sku), location)] = quantity
+
     def item(self, sku: str) -> str:
         with self.lock:
             return next(v["item"] for v in self.variants if v["sku"] == sku)

@@ -17,6 +17,9 @@ REASONS = ("correction", "cycle_count_available", "damaged", "movement_created",
            "shrinkage")
 
 
+LOCATION_GID = re.compile(r"gid://shopify/Location/\d+")
+
+
 class Root:
     """The resolvers of Query and Mutation over the market (default resolver: attribute, called with args)."""
 
@@ -32,8 +35,15 @@ class Root:
     def currentAppInstallation(self, info):
         return {"accessScopes": [{"handle": s} for s in sorted(self.market.scopes)]}
 
+    def _location_gid(self, value: str, where: str) -> str:
+        """Shopify refuses an ID argument that is not a global id (a bare number included)."""
+        if not LOCATION_GID.fullmatch(str(value)):
+            self.market.violations.append(f"{where}: {value!r} is not a location gid")
+            raise GraphQLError(f"Invalid global id '{value}'")
+        return value
+
     def location(self, info, id=None):
-        location = id or "gid://shopify/Location/1"
+        location = self._location_gid(id, "location(id:)") if id is not None else "gid://shopify/Location/1"
         name = self.market.locations.get(location)
         return {"__typename": "Location", "id": location, "name": name} if name else None
 
@@ -41,7 +51,7 @@ class Root:
         market = self.market
 
         def level(info, locationId):
-            quantity = market.level(item, locationId)
+            quantity = market.level(item, self._location_gid(locationId, "inventoryLevel(locationId:)"))
             if quantity is None:
                 return None
             return {"id": f"{item}-{locationId}", "location": {"id": locationId, "name": market.locations.get(locationId)},
@@ -131,6 +141,8 @@ class Root:
             if missing:
                 raise GraphQLError(f"changeFromQuantity is required (pass null to skip the compare): "
                                    f"quantities {missing[:5]}")
+        for q in input["quantities"]:
+            self._location_gid(q["locationId"], "inventorySetQuantities locationId")
         if len(input["quantities"]) > 250:
             raise GraphQLError(f"The input array size of {len(input['quantities'])} is greater than the maximum "
                                "allowed of 250.")

@@ -9,7 +9,10 @@ operations, arguments, input objects and enums of CHANNEL_APIS.md section 1 (`in
 `productVariants`, `orders`, `orderCancel`, `location`, `nodes`, `currentAppInstallation`), and executed
 over `ShopifyMarket` (`shopify_resolvers`). A document or variables the subset refuses is answered as Shopify does (HTTP 200,
 `errors`) and kept in `market.violations`. Version rules: from 2026-04 `inventorySetQuantities` without
-`@idempotent` and an entry without an explicit `changeFromQuantity` are runtime errors.
+`@idempotent` and an entry without an explicit `changeFromQuantity` are runtime errors. Locations: levels are
+kept per inventory item and location; a location id that is not a gid (`location(id:)`,
+`inventoryLevel(locationId:)`, an entry's `locationId`) is refused as Shopify does (`Invalid global id`)
+and kept in `market.violations`.
 
 The cost of a document approximates Shopify's calculated query cost: an object 1, a connection
 2 + first x its node's cost, a list by ids len(ids) x the element's cost, scalars 0, a mutation 10. The

@@ -17,6 +17,10 @@
 - Listings: `productVariants` by cursor (<= 250 a page); the listing id is `<inventoryItem gid>@<location
   gid>`, the SKU the variant's. The location is the `location_id` option, else the shop's primary location
   (`location` without an id). Past `pagination_cap` objects a pass starts again with `id:>` the last id.
+- Several locations (the channel's `locations`, keyed by location id, a number or a gid): every variant is
+  listed once per configured location (`RemoteListing.location` = the key as written; one aliased
+  `inventoryLevel` per location in the same query, the page shrunk so its cost stays that of one
+  location), and `push_location_quantities(key, updates)` sets them through the same push.
 - Orders: `orders(query: "updated_at:>=...", sortKey: UPDATED_AT)` from the server time of the last
   complete poll less `order_overlap_seconds`; orders seen twice are stored once by the order services.
 - Cancel on the marketplace: `orderCancel` (whole orders only; Shopify has no line cancel) with
@@ -32,7 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from channels.base import CheckResult, ListingPage, OrderPage, PushResult, RemoteListing
+from channels.base import CheckResult, ListingPage, OrderPage, PushResult, RemoteListing, results_for_all
 from channels.errors import PermanentChannelError, RetryableChannelError
 from channels.http import ChannelHttp, WaitBudget
 from channels.shopify_graphql import ShopifyGraphql, iso
@@ -40,7 +44,7 @@ from channels.shopify_orders import (
     CANCEL, CANCEL_REASONS, ORDER_LINES, ORDERS, TAKE_STOCK_AT, gid, numeric_id, read_order,
 )
 from channels.shopify_quantities import BATCH_LIMIT, QuantityPush, available
-from channels.tokens import TokenRefresher, TokenStore
+from channels.tokens import TokenStore
 
 DEFAULT_API_VERSION = "2026-10"
 OLDEST_API_VERSION = "2026-01"
@@ -49,16 +53,30 @@ SCOPES = {"read_products": "listings", "read_inventory": "quantities", "write_in
           "read_orders": "orders", "write_orders": "cancelling on Shopify"}
 
 VARIANTS = """
-query StockGateVariants($first: Int!, $after: String, $query: String, $locationId: ID!) {
+query StockGateVariants($first: Int!, $after: String, $query: String, %s) {
   productVariants(first: $first, after: $after, query: $query, sortKey: ID) {
     pageInfo { hasNextPage endCursor }
     nodes {
       id sku title
       product { title }
-      inventoryItem { id inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } } }
+      inventoryItem { id %s }
     }
   }
 }"""
+LEVEL = 'at%d: inventoryLevel(locationId: $at%d) { quantities(names: ["available"]) { name quantity } }'
+
+
+def variants_query(locations: int) -> str:
+    """The variants query reading the level at `locations` locations (variables `at0`, `at1`, ...)."""
+    return VARIANTS % (", ".join(f"$at{n}: ID!" for n in range(locations)),
+                       " ".join(LEVEL % (n, n) for n in range(locations)))
+
+
+def location_gid(value) -> str | None:
+    """The location gid of a location id written as a number or a gid, or None when it is neither."""
+    text = str(value).strip()
+    found = re.fullmatch(r"(?:gid://shopify/Location/)?(\d+)", text)
+    return f"gid://shopify/Location/{found[1]}" if found else None
 
 PRIMARY_LOCATION = "query StockGateLocation { location { id name } }"
 LOCATION = "query StockGateLocationById($id: ID!) { location(id: $id) { id name } }"
@@ -102,10 +120,20 @@ class ShopifyAdapter:
 
     def __init__(self, name: str, http: ChannelHttp, *, access_token: str | None = None,
                  client_id: str | None = None, client_secret: str | None = None, store: TokenStore | None = None,
-                 options: ShopifyOptions = ShopifyOptions(), now=time.time):
+                 options: ShopifyOptions = ShopifyOptions(), now=time.time, locations: Sequence[str] = ()):
         problem = check_api_version(options.api_version)
         if problem:
             raise ValueError(f"api_version: {problem}")
+        # the channel's `locations`: key as written -> its gid ({}: the one location below)
+        self.locations = {str(key): location_gid(key) for key in locations}
+        wrong = [key for key, found in self.locations.items() if found is None]
+        if wrong:
+            raise ValueError(f"locations: {wrong[0]!r} is not a Shopify location id (a number or "
+                             "gid://shopify/Location/<number>)")
+        if self.locations and options.location_id:
+            raise ValueError("location_id: a channel with `locations` names its locations there")
+        if len(set(self.locations.values())) < len(self.locations):
+            raise ValueError("locations: one Shopify location is named twice (as a number and as a gid)")
         if options.take_stock_at not in TAKE_STOCK_AT:
             raise ValueError(f"take_stock_at must be one of {', '.join(TAKE_STOCK_AT)}")
         self.name, self.http, self.options, self._now = name, http, options, now
@@ -114,7 +142,8 @@ class ShopifyAdapter:
                                       margin_seconds=options.token_margin_seconds, now=now)
         self.tokens, self.auth_kind = self.graphql.tokens, self.graphql.auth_kind
         self._push = QuantityPush(self.graphql, options, http.redact)
-        self._location = gid("Location", options.location_id) if options.location_id else None
+        self._location = (location_gid(options.location_id) or gid("Location", options.location_id)) \
+            if options.location_id else None
 
     def location(self, budget: WaitBudget | None = None) -> str:
         """The location gid quantities are set at: the option's, else the shop's primary location."""
@@ -132,15 +161,25 @@ class ShopifyAdapter:
         """Set each listing's available quantity at its location; one result per listing, in order."""
         return self._push(updates)
 
+    def push_location_quantities(self, location: str, updates: Sequence[tuple[str, int]]) -> list[PushResult]:
+        """Set each listing's available quantity at location `location` (a key of the channel's
+        `locations`); a listing id naming another location fails alone, unsent."""
+        at = self.locations.get(str(location)) or location_gid(location)
+        if at is None:
+            return results_for_all(updates, f"{location!r} is not a Shopify location id", retryable=False)
+        return self._push(updates, at=at)
+
     # --- listings -------------------------------------------------------------------------------------
 
     def list_listings(self, cursor: str | None, full: bool) -> ListingPage:
         """One page of variants with a SKU; every sync reads all of them (the last page's cursor is "")."""
         state = json.loads(cursor) if cursor else {}
-        location = self.location()
+        places = list(self.locations.items()) or [(None, self.location())]    # (key, gid) per location
+        size = max(1, self.options.variants_page_size // len(places))    # the cost of one location's page
         query = f"id:>{state['floor']}" if state.get("floor") else None
-        data = self.graphql(VARIANTS, {"first": self.options.variants_page_size, "after": state.get("after"),
-                                       "query": query, "locationId": location})
+        data = self.graphql(variants_query(len(places)), {
+            "first": size, "after": state.get("after"), "query": query,
+            **{f"at{n}": at for n, (_, at) in enumerate(places)}})
         connection = data.get("productVariants") or {}
         nodes = connection.get("nodes") or []
         listings = []
@@ -148,17 +187,18 @@ class ShopifyAdapter:
             item = (v.get("inventoryItem") or {})
             if not v.get("sku") or not item.get("id"):
                 continue
-            level = item.get("inventoryLevel")
-            size = v.get("title") if v.get("title") not in (None, "", "Default Title") else None
-            listings.append(RemoteListing(f"{item['id']}@{location}", str(v["sku"]), size,
-                                          None if level is None else available(level),
-                                          (v.get("product") or {}).get("title")))
+            title = v.get("title") if v.get("title") not in (None, "", "Default Title") else None
+            for n, (key, at) in enumerate(places):
+                level = item.get(f"at{n}")
+                listings.append(RemoteListing(f"{item['id']}@{at}", str(v["sku"]), title,
+                                              None if level is None else available(level),
+                                              (v.get("product") or {}).get("title"), key))
         info = connection.get("pageInfo") or {}
         more = bool(info.get("hasNextPage")) and bool(nodes)
         if not more:
             return ListingPage(listings, "", False)
         seen = int(state.get("seen", 0)) + len(nodes)
-        if seen + self.options.variants_page_size > self.options.pagination_cap:
+        if seen + size > self.options.pagination_cap:
             # Shopify pages through at most 25,000 objects: start again after the last id read
             new = {"floor": numeric_id(nodes[-1]["id"]), "after": None, "seen": 0}
         else:
@@ -243,42 +283,8 @@ class ShopifyAdapter:
     # --- channels check -------------------------------------------------------------------------------
 
     def check(self) -> list[CheckResult]:
-        """Try the token, the app's access scopes, the location and each query the channel uses, read-only."""
-        try:
-            if isinstance(self.tokens, TokenRefresher):
-                self.tokens.refused(self.tokens.token())      # a fresh token proves the client id and secret
-            data = self.graphql(SCOPES_QUERY)
-        except (PermanentChannelError, RetryableChannelError) as exc:
-            return [CheckResult("token", False, str(exc))]
-        shop = (data.get("shop") or {}).get("name") or "?"
-        results = [CheckResult("token", True, f"the {self.auth_kind} opens shop {shop!r} "
-                                              f"(API version {self.options.api_version})")]
-        granted = {s.get("handle") for s in ((data.get("currentAppInstallation") or {}).get("accessScopes") or [])}
-        # a write scope implies its read scope
-        granted |= {"read_" + s[6:] for s in granted if s and s.startswith("write_")}
-        missing = [s for s in SCOPES if s not in granted]
-        if not self.options.location_id and "read_locations" not in granted:
-            missing.append("read_locations")
-        results.append(CheckResult("scopes", not missing, "the app has every access scope StockGate uses" if not missing
-                                   else "the app lacks the access scope(s) " + ", ".join(
-                                       f"{s} ({SCOPES.get(s, 'finding the primary location')})" for s in missing)
-                                   + ": add them to the app's configuration and reinstall it"))
-        steps = [("location", lambda: self._check_location()),
-                 ("listings", lambda: self.graphql(VARIANTS, {"first": 1, "after": None, "query": None,
-                                                              "locationId": self.location()}) and "variants readable"),
-                 ("orders", lambda: self.graphql(ORDERS, {"first": 1, "after": None, "query": None})
-                  and "orders readable")]
-        for step, run in steps:
-            try:
-                results.append(CheckResult(step, True, str(run())))
-            except (PermanentChannelError, RetryableChannelError) as exc:
-                results.append(CheckResult(step, False, str(exc)))
-        return results
+        """Try the token, the app's access scopes, the location(s) and each query the channel uses, read-only
+        (`channels.shopify_check`)."""
+        from channels.shopify_check import check_adapter
 
-    def _check_location(self) -> str:
-        if self.options.location_id:
-            found = self.graphql(LOCATION, {"id": self._location}).get("location")
-            if not found:
-                raise PermanentChannelError(f"location_id {self.options.location_id}: no such location in the shop")
-            return f"quantities go to location {found.get('name')!r} ({found['id']})"
-        return f"quantities go to the shop's primary location ({self.location()})"
+        return check_adapter(self)

@@ -39,8 +39,9 @@ class QuantityPush:
     def __init__(self, graphql, options, redact):
         self.graphql, self.options, self.redact = graphql, options, redact
 
-    def __call__(self, updates: Sequence[tuple[str, int]]) -> list[PushResult]:
-        """Set each listing's available quantity at its location; one result per listing, in order."""
+    def __call__(self, updates: Sequence[tuple[str, int]], at: str | None = None) -> list[PushResult]:
+        """Set each listing's available quantity at its location; one result per listing, in order. With
+        `at` (a location gid) a listing id naming another location fails alone, unsent."""
         budget = self.graphql.http.budget()
         results: dict[int, PushResult] = {}
         entries = []
@@ -49,6 +50,10 @@ class QuantityPush:
             if not item.startswith("gid://shopify/InventoryItem/") or not location.startswith("gid://"):
                 results[index] = PushResult(listing_id, False, f"{listing_id!r} is not a shopify listing id "
                                             "(<inventory item gid>@<location gid>): sync the listings again")
+                continue
+            if at is not None and location != at:
+                results[index] = PushResult(listing_id, False, f"{listing_id!r} is stocked at {location}, not at "
+                                            f"{at}: sync the listings again")
                 continue
             entries.append((index, listing_id, item, location, int(quantity)))
         size = max(1, min(self.options.batch_size, BATCH_LIMIT))

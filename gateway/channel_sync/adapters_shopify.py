@@ -10,7 +10,9 @@ import dataclasses
 import re
 from pathlib import Path
 
-from channels.shopify import BATCH_LIMIT, PAGINATION_CAP, ShopifyAdapter, ShopifyOptions, check_api_version
+from channels.shopify import (
+    BATCH_LIMIT, PAGINATION_CAP, ShopifyAdapter, ShopifyOptions, check_api_version, location_gid,
+)
 from channels.shopify_orders import TAKE_STOCK_AT
 from gateway.channel_sync.credentials import credential
 from gateway.channel_sync.marketplace_adapters import channel_http, checked_options
@@ -52,6 +54,7 @@ def shopify_adapter(channel, data_dir: Path, transport=None, db=None) -> Shopify
     if shop is None and "base_url" not in options:
         raise ConfigError(f"{key}.shop: required (the shop name before .myshopify.com; or set base_url)")
     url = f"https://{shop.removesuffix('.myshopify.com')}.myshopify.com" if shop else options["base_url"]
+    locations = _locations(channel, options.get("location_id"))
     by_token = "access_token_env" in raw or "access_token_file" in raw
     by_client = any(name.startswith(("client_id_", "client_secret_")) for name in raw)
     if by_token and by_client:
@@ -67,4 +70,26 @@ def shopify_adapter(channel, data_dir: Path, transport=None, db=None) -> Shopify
     fields = {f.name for f in dataclasses.fields(ShopifyOptions)}
     settings = ShopifyOptions(**{name: value for name, value in {**options, **flags}.items() if name in fields})
     store = FileTokenStore(token_path(data_dir, channel.name), channel.name, db)
-    return ShopifyAdapter(channel.name, http, store=store, options=settings, **credentials)
+    return ShopifyAdapter(channel.name, http, store=store, options=settings, locations=locations, **credentials)
+
+
+def _locations(channel, location_id: str | None) -> tuple[str, ...]:
+    """The channel's `locations` keys (Shopify location ids, a number or a gid), checked: each one a
+    location id, no location named twice, and not beside the `location_id` option."""
+    if location_id is not None and location_gid(location_id) is None:
+        raise ConfigError(f"{channel.key('options')}.location_id: {location_id!r} is not a Shopify location id "
+                          "(a number, or gid://shopify/Location/<number>)")
+    keys = tuple(str(k) for k in (getattr(channel, "locations", None) or ()))
+    if keys and location_id is not None:
+        raise ConfigError(f"{channel.key('options')}.location_id: a channel with `locations` names its locations "
+                          "there; remove location_id")
+    seen: dict[str, str] = {}
+    for key in keys:
+        found = location_gid(key)
+        if found is None:
+            raise ConfigError(f"{channel.key('locations')}.{key}: {key!r} is not a Shopify location id (a number, "
+                              "or gid://shopify/Location/<number>, as Settings > Locations shows it)")
+        if found in seen:
+            raise ConfigError(f"{channel.key('locations')}.{key}: the same Shopify location as {seen[found]!r}")
+        seen[found] = key
+    return keys

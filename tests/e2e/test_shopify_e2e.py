@@ -136,3 +136,32 @@ def test_serve_with_a_shopify_secret_variable_not_set_stops_with_one_line_naming
     assert result.returncode == 2
     assert "options.client_secret_env: environment variable SHOP_E2E_CLIENT_SECRET is not set" in result.stderr
     assert "Traceback" not in result.stderr and market.client_id not in result.stderr
+
+
+def test_an_ftp_upload_reaches_two_shopify_locations_fed_by_different_warehouses(tmp_path, database_url, monkeypatch):
+    server = ShopifyServer().start()
+    market = server.market
+    first, second = "gid://shopify/Location/1", "gid://shopify/Location/2"
+    monkeypatch.setenv("SHOP_E2E_CLIENT_ID", market.client_id)
+    monkeypatch.setenv("SHOP_E2E_CLIENT_SECRET", market.client_secret)
+    data_dir, config = tmp_path / "var", tmp_path / "stockgate.toml"
+    text = _shopify_config(data_dir, database_url, server.url)      # one key a number, one a gid
+    config.write_text(text.replace("[channels.options]", f'locations = {{ "1" = ["MF"], "{second}" = ["EAST"] }}\n'
+                                                         "[channels.options]"))
+    gateway = Serve(config, data_dir, 0, tmp_path / "serve.log")
+    try:
+        assert gateway.cli("init").returncode == 0
+        market.add_variant("HAT", 0, location=first)
+        market.stock_at("HAT", second, 0)
+        gateway.start()
+        gateway.upload(b"SKU,MF,EAST\r\nHAT,10,3\r\n", "first.csv")
+        gateway.wait_until(lambda: (market.quantity("HAT", first), market.quantity("HAT", second)) == (10, 3), 60,
+                           "HAT at both Shopify locations")
+        gateway.upload(b"SKU,MF,EAST\r\nHAT,10,1\r\n", "update.csv")
+        gateway.wait_until(lambda: market.quantity("HAT", second) == 1, 60, "the EAST location's new quantity")
+        assert market.quantity("HAT", first) == 10
+        assert [q["locationId"] for s in market.sets[-1:] for q in s["input"]["quantities"]] == [second]
+        assert market.violations == []
+    finally:
+        gateway.stop()
+        server.stop()

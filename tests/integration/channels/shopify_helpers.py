@@ -24,11 +24,12 @@ class Waits(list):
 
 def shopify_adapter(server, *, waits: Waits | None = None, policy: RetryPolicy = RetryPolicy(
         base_seconds=0.01, max_delay_seconds=30, budget_seconds=120), now=None, store=None, client: bool = False,
-        **options) -> ShopifyAdapter:
+        locations=(), **options) -> ShopifyAdapter:
     market = server.market
     now = now or market.now
     http = ChannelHttp("shop", server.url, policy=policy, sleep=waits if waits is not None else Waits(market),
                        now=now)
     credentials = {"client_id": market.client_id, "client_secret": market.client_secret} if client \
         else {"access_token": market.static_token}
-    return ShopifyAdapter("shop", http, store=store, options=ShopifyOptions(**options), now=now, **credentials)
+    return ShopifyAdapter("shop", http, store=store, options=ShopifyOptions(**options), now=now,
+                          locations=locations, **credentials)

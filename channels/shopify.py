@@ -187,10 +187,10 @@ class ShopifyAdapter:
             item = (v.get("inventoryItem") or {})
             if not v.get("sku") or not item.get("id"):
                 continue
-            title = v.get("title") if v.get("title") not in (None, "", "Default Title") else None
+            variant_size = v.get("title") if v.get("title") not in (None, "", "Default Title") else None
             for n, (key, at) in enumerate(places):
                 level = item.get(f"at{n}")
-                listings.append(RemoteListing(f"{item['id']}@{at}", str(v["sku"]), title,
+                listings.append(RemoteListing(f"{item['id']}@{at}", str(v["sku"]), variant_size,
                                               None if level is None else available(level),
                                               (v.get("product") or {}).get("title"), key))
         info = connection.get("pageInfo") or {}

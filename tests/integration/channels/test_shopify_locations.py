@@ -114,6 +114,8 @@ def test_each_shopify_location_gets_the_sum_of_its_own_warehouses_and_a_change_r
     (LOCATIONS, {"location_id": "1"}, r"channels\[0\]\.options\.location_id: a channel with `locations` names its "
                                       r"locations there; remove location_id"),
     ({"main-shop": ["EAST"]}, {}, r"channels\[0\]\.locations\.main-shop: 'main-shop' is not a Shopify location id"),
+    ({}, {"location_id": "main-shop"}, r"channels\[0\]\.options\.location_id: 'main-shop' is not a Shopify "
+                                      r"location id"),
     ({"2": ["EAST"], SECOND: ["WEST"]}, {}, r"channels\[0\]\.locations\.gid://shopify/Location/2: the same Shopify "
                                             r"location as '2'"),
 ])

@@ -131,7 +131,7 @@ class AmazonAdapter:
                     raise ThrottledError(f"channel {self.name}: amazon {operation} usage plan ({bucket.rate:g}/s, "
                                          f"burst {bucket.burst}) allows the next call in {wait:.1f} s "
                                          "(left for a later retry)", wait)
-                self.http._sleep(wait)
+                self.http.wait(wait)
             bucket.reserve()
             token = self.tokens.token()
             headers = {"x-amz-access-token": token, "Accept": "application/json", **extra}
@@ -144,7 +144,7 @@ class AmazonAdapter:
             f"channel {self.name}: amazon refused a fresh access token for {operation} ({r.status_code}: "
             f"{_errors(r)}): check the app's client id, secret and refresh token, and the region's base_url"))
 
-    def _refuse(self, r: httpx.Response, what: str) -> PermanentChannelError:
+    def refusal(self, r: httpx.Response, what: str) -> PermanentChannelError:
         hint = " (the app lacks the role for this API, or the seller id is not the authorizing seller)" \
             if r.status_code == 403 else ""
         return PermanentChannelError(self.http.redact(f"channel {self.name}: amazon {what} answered "
@@ -192,7 +192,7 @@ class AmazonAdapter:
 
     def _push_result(self, listing_id: str, r: httpx.Response) -> PushResult:
         if r.status_code == 403:
-            raise self._refuse(r, "listings update")
+            raise self.refusal(r, "listings update")
         if r.status_code != 200:
             return PushResult(listing_id, False, self.http.redact(f"{r.status_code}: {_errors(r)}"),
                               retryable=r.status_code >= 500)
@@ -217,7 +217,7 @@ class AmazonAdapter:
                       f"/listings/2021-08-01/items/{quote(self.options.seller_id, safe='')}?{urlencode(params)}",
                       idempotent=True)
         if r.status_code != 200:
-            raise self._refuse(r, "listings search")
+            raise self.refusal(r, "listings search")
         body = r.json()
         listings = [listing for item in body.get("items") or [] if (listing := self._listing(item)) is not None]
         after = (body.get("pagination") or {}).get("nextToken")
@@ -256,7 +256,7 @@ class AmazonAdapter:
             params["paginationToken"] = state["next"]
         r = self.call("searchOrders", "GET", f"/orders/2026-01-01/orders?{urlencode(params)}", idempotent=True)
         if r.status_code != 200:
-            raise self._refuse(r, "order search")
+            raise self.refusal(r, "order search")
         body = r.json()
         raw = body.get("orders") or []
         unique = list({str(o.get("orderId")): o for o in raw}.values())     # an order moving pages

@@ -63,7 +63,7 @@ def _send(adapter, document: dict) -> tuple[bool, str, dict[int, str]]:
     r = adapter.call("createFeedDocument", "POST", "/feeds/2021-06-30/documents", idempotent=True,
                      json={"contentType": CONTENT_TYPE})
     if r.status_code != 201:
-        raise adapter._refuse(r, "createFeedDocument")
+        raise adapter.refusal(r, "createFeedDocument")
     created = r.json()
     upload = adapter.http.request("PUT", created["url"], idempotent=True, content=json.dumps(document).encode(),
                                   headers={"Content-Type": CONTENT_TYPE})
@@ -73,19 +73,19 @@ def _send(adapter, document: dict) -> tuple[bool, str, dict[int, str]]:
                      json={"feedType": "JSON_LISTINGS_FEED", "marketplaceIds": [options.marketplace_id],
                            "inputFeedDocumentId": created["feedDocumentId"]})
     if r.status_code != 202:
-        raise adapter._refuse(r, "createFeed")
+        raise adapter.refusal(r, "createFeed")
     feed_id = r.json()["feedId"]
     polls = int(options.feed_wait_seconds // options.feed_poll_seconds) + 1
     feed = {}
     for attempt in range(polls):
         r = adapter.call("getFeed", "GET", f"/feeds/2021-06-30/feeds/{feed_id}", idempotent=True)
         if r.status_code != 200:
-            raise adapter._refuse(r, "getFeed")
+            raise adapter.refusal(r, "getFeed")
         feed = r.json()
         if feed.get("processingStatus") in FINAL:
             break
         if attempt + 1 < polls:
-            adapter.http._sleep(options.feed_poll_seconds)
+            adapter.http.wait(options.feed_poll_seconds)
     status = feed.get("processingStatus")
     if status not in FINAL:
         return False, (f"feed {feed_id} still {status} after {options.feed_wait_seconds:g} s "
@@ -104,7 +104,7 @@ def _send(adapter, document: dict) -> tuple[bool, str, dict[int, str]]:
 def _report(adapter, document_id: str) -> dict:
     r = adapter.call("getFeedDocument", "GET", f"/feeds/2021-06-30/documents/{document_id}", idempotent=True)
     if r.status_code != 200:
-        raise adapter._refuse(r, "getFeedDocument")
+        raise adapter.refusal(r, "getFeedDocument")
     info = r.json()
     content = adapter.http.request("GET", info["url"], idempotent=True)
     if content.status_code != 200:

@@ -104,6 +104,18 @@ class LocatedChannelAdapter(ChannelAdapter, Protocol):
         location with due pushes; a failure of the whole call fails only that location's listings."""
 
 
+class CancellingChannelAdapter(ChannelAdapter, Protocol):
+    """An adapter for a marketplace whose API lets a seller cancel an order from StockGate (Walmart,
+    Shopify, eBay). The gateway discovers `cancel_order` with getattr; an adapter without it says why in
+    `cancel_refusal` where it can (Amazon's SP-API has no such call)."""
+
+    cancel_reasons: tuple[str, ...]   # the reason codes `cancel_order` accepts, as the order page offers them
+
+    def cancel_order(self, order_id: str, lines: Sequence[tuple[str, int]], reason: str) -> None:
+        """Cancel the order's `lines` (line id, quantity) on the marketplace with `reason`, one of
+        `cancel_reasons`; a refusal raises a ChannelError and nothing is cancelled there."""
+
+
 def results_for_all(updates: Sequence[tuple[str, int]], error: str, *, retryable: bool) -> list[PushResult]:
     """The same failure for every listing of a call that failed as a whole."""
     return [PushResult(listing_id, False, error, retryable) for listing_id, _ in updates]

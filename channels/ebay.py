@@ -72,6 +72,8 @@ class EbayOptions:
 class EbayAdapter:
     """An eBay channel over `http` (one `ChannelHttp` per channel), its token shared through `store`."""
 
+    cancel_reasons = SELLER_CANCEL_REASONS
+
     def __init__(self, name: str, http: ChannelHttp, client_id: str, client_secret: str, refresh_token: str, *,
                  store: TokenStore | None = None, options: EbayOptions = EbayOptions(), now=time.time):
         if not 1 <= options.batch_size <= MAX_BATCH:

@@ -181,6 +181,11 @@ class ChannelHttp:
         log.info("channel %s: %s; waiting %.2f s", self.name, problem, wait)
         self._sleep(wait)
 
+    def wait(self, seconds: float) -> None:
+        """Sleep through the client's injectable `sleep` (a wait the caller has already taken from its
+        budget, e.g. an SP-API usage-plan bucket, or a feed's poll interval), so tests observe every wait."""
+        self._sleep(seconds)
+
     def close(self) -> None:
         """Close the connection pool."""
         self.client.close()

@@ -118,6 +118,8 @@ class ShopifyAdapter:
     `access_token` (a custom app's) or by `client_id` + `client_secret` (client credentials, shared
     through `store`)."""
 
+    cancel_reasons = CANCEL_REASONS
+
     def __init__(self, name: str, http: ChannelHttp, *, access_token: str | None = None,
                  client_id: str | None = None, client_secret: str | None = None, store: TokenStore | None = None,
                  options: ShopifyOptions = ShopifyOptions(), now=time.time, locations: Sequence[str] = ()):

@@ -37,7 +37,7 @@ from channels.base import CheckResult, ListingPage, OrderPage, PushResult, Remot
 from channels.errors import PermanentChannelError, RetryableChannelError
 from channels.http import ChannelHttp, ThrottledError
 from channels.tokens import AccessToken, TokenRefresher, TokenStore
-from channels.walmart_orders import TAKE_STOCK_AT, cancel_body, iso_ms, read_order, to_epoch_ms
+from channels.walmart_orders import CANCEL_REASONS, TAKE_STOCK_AT, cancel_body, iso_ms, read_order, to_epoch_ms
 
 PRODUCTION_URL = "https://marketplace.walmartapis.com"
 SANDBOX_URL = "https://sandbox.walmartapis.com"
@@ -60,6 +60,8 @@ class WalmartOptions:
 
 class WalmartAdapter:
     """A Walmart channel over `http` (one `ChannelHttp` per channel), its token shared through `store`."""
+
+    cancel_reasons = CANCEL_REASONS
 
     def __init__(self, name: str, http: ChannelHttp, client_id: str, client_secret: str, *,
                  store: TokenStore | None = None, options: WalmartOptions = WalmartOptions(),

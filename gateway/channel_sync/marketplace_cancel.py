@@ -16,7 +16,7 @@ from channels.errors import ChannelError
 from gateway.channel_sync.adapters import channel_errors
 from gateway.channel_sync.jobs import ChannelJobs
 from gateway.db.engine import Database
-from gateway.errors import UsageError
+from gateway.errors import ConfigError, UsageError
 from gateway.settings import Settings
 from gateway.orders.rows import channel_row, find_order, order_lines
 
@@ -25,9 +25,31 @@ DEFAULT_REASONS = {"walmart": {"keep": "SELLER_CANCEL_OUT_OF_STOCK", "restore": 
                    "ebay": {"keep": "OUT_OF_STOCK_OR_CANNOT_FULFILL", "restore": "BUYER_ASKED_CANCEL"}}
 
 
+REFUSAL = "its API does not allow it from StockGate: cancel it there too"
+
+
 def can_cancel_on_marketplace(adapter) -> bool:
     """Whether the channel's API lets StockGate cancel an order there."""
     return callable(getattr(adapter, "cancel_order", None))
+
+
+def cancel_options(db: Database, settings: Settings, channel: str) -> dict:
+    """What the order page's cancel form offers for `channel`: whether the order is cancelled on the
+    marketplace too (`possible`, else `why` not), the reason codes it accepts (`reasons`, in the adapter's
+    order) and the one each restore choice sends when none is chosen (`defaults`)."""
+    cfg = settings.channel(channel)
+    if cfg is None:
+        return {"possible": False, "why": "the channel is no longer configured", "reasons": [], "defaults": {}}
+    try:
+        adapter = ChannelJobs(db, settings).adapter(channel)
+    except (ChannelError, ConfigError, ValueError) as exc:
+        return {"possible": False, "why": f"the channel cannot be reached as configured: {exc}", "reasons": [],
+                "defaults": {}}
+    if not can_cancel_on_marketplace(adapter):
+        return {"possible": False, "why": getattr(adapter, "cancel_refusal", None) or REFUSAL, "reasons": [],
+                "defaults": {}}
+    return {"possible": True, "why": None, "reasons": list(getattr(adapter, "cancel_reasons", ())),
+            "defaults": dict(DEFAULT_REASONS.get(cfg.marketplace, {}))}
 
 
 def cancel_on_marketplace(db: Database, adapter, channel: str, order_id: str, line_ids: Sequence[str] | None,
@@ -57,8 +79,7 @@ def cancel_there_first(db: Database, settings: Settings, channel: str, order_id:
     naming it, and nothing is stored."""
     adapter = ChannelJobs(db, settings).adapter(channel) if settings.channel(channel) is not None else None
     if here_only or not can_cancel_on_marketplace(adapter):
-        why = "--here-only" if here_only else getattr(adapter, "cancel_refusal", None) or \
-            "its API does not allow it from StockGate: cancel it there too"
+        why = "--here-only" if here_only else getattr(adapter, "cancel_refusal", None) or REFUSAL
         return {"cancelled": False, "message": f"not cancelled on the marketplace ({why})"}
     try:
         sent, lines = cancel_on_marketplace(db, adapter, channel, order_id, line_ids, choice, reason)

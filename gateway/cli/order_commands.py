@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict
 
-from gateway.channel_sync.marketplace_cancel import cancel_there_first
+from gateway.channel_sync.marketplace_cancel import cancel_options, cancel_there_first
 from gateway.cli.output import print_json, print_table
 from gateway.cli.user_commands import cli_actor
 from gateway.clock import parse_iso
@@ -114,10 +114,15 @@ def cmd_orders_cancel(app, args) -> int:
 def cmd_orders_explain(app, args) -> int:
     with app.db.read() as conn:
         explained = explain_order(conn, args.channel_name, args.order_id)
+    there = cancel_options(app.db, app.settings, explained["channel"])
     if args.json:
-        print_json(explained)
-    else:
-        print("\n".join(explained["summary"]))
+        print_json({**explained, "marketplace_cancel": there})
+        return 0
+    print("\n".join(explained["summary"]))
+    if any(line["status"] == "open" for line in explained["lines"]):
+        print(f"Cancelling it here also cancels it on {explained['marketplace']} (--marketplace-reason: "
+              f"{', '.join(there['reasons'])})." if there["possible"] else
+              f"Cancelling it here does not cancel it on {explained['marketplace']}: {there['why']}.")
     return 0
 
 

@@ -3,6 +3,6 @@ it as `received` before the sender is acknowledged (`receive`); the spool and it
 """
 
 from gateway.intake.receive import Delivery, receive_bytes, receive_file
-from gateway.intake.spool import copy_out, copy_to_new_file, new_file_id, spool_dir
+from gateway.intake.spool import copy_to_new_file, new_file_id, spool_dir
 
-__all__ = ["Delivery", "copy_out", "copy_to_new_file", "new_file_id", "receive_bytes", "receive_file", "spool_dir"]
+__all__ = ["Delivery", "copy_to_new_file", "new_file_id", "receive_bytes", "receive_file", "spool_dir"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -69,8 +68,3 @@ def spool_file(staged: Path, folder: Path, received_at: datetime) -> tuple[str, 
     finally:
         tmp.unlink(missing_ok=True)
 
-
-def copy_out(spool_path: Path, target: Path) -> None:
-    """Copy a spooled file elsewhere (archive, quarantine) keeping its times."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(spool_path, target)

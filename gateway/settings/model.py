@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-MARKETPLACES = ("amazon", "ebay", "walmart", "shopify", "wish", "newegg", "reverb", "wayfair", "other")
+from gateway.core.reason_tables import MARKETPLACES  # noqa: F401  (re-exported: every marketplace a channel may name)
 
 
 def _config_key(entry: Any, section: str, name: str) -> str:

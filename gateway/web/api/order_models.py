@@ -64,6 +64,16 @@ class RefusedCancellation(BaseModel):
     recorded_at: str | None
 
 
+class CancelOptions(BaseModel):
+    """Whether cancelling the order in StockGate also cancels it on the marketplace (`possible`, else
+    `why` not), the reason codes the marketplace accepts, and the one each choice sends by default."""
+
+    possible: bool
+    why: str | None = None
+    reasons: list[str] = []
+    defaults: dict[str, str] = {}
+
+
 class OrderExplained(BaseModel):
     """An order with its lines, allocations per warehouse, cancellations and `summary` in sentences."""
 
@@ -79,6 +89,7 @@ class OrderExplained(BaseModel):
     lines: list[OrderLine]
     refused_cancellations: list[RefusedCancellation]
     summary: list[str]
+    marketplace_cancel: CancelOptions | None = None   # what a cancel would do on the marketplace
 
 
 class CancelBody(BaseModel):

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from fastapi import Depends, Query
 from fastapi.responses import JSONResponse
 
-from gateway.channel_sync.marketplace_cancel import cancel_there_first
+from gateway.channel_sync.marketplace_cancel import cancel_options, cancel_there_first
 from gateway.db.engine import Database
 from gateway.errors import NotFoundError, UsageError
 from gateway.settings import Settings
@@ -41,14 +41,16 @@ def list_all(channel: str | None = Query(None, max_length=100), status: str | No
 
 
 @router.get("/orders/{channel}/{order_id:path}", response_model=OrderExplained, responses=REFUSED)
-def one(channel: str, order_id: str, db: Database = Depends(get_db)):
+def one(channel: str, order_id: str, db: Database = Depends(get_db), settings: Settings = Depends(get_settings)):
     """One order: its lines, the units each took per warehouse and gave back, each cancellation's decision
-    and why, refused cancellations, and `summary` in sentences."""
+    and why, refused cancellations, `summary` in sentences, and `marketplace_cancel`: whether a cancel
+    also cancels it on the marketplace and with which reason codes."""
     try:
         with db.read() as conn:
-            return explain_order(conn, channel, order_id)
+            order = explain_order(conn, channel, order_id)
     except (NotFoundError, UsageError) as exc:
         return refused(exc)
+    return {**order, "marketplace_cancel": cancel_options(db, settings, order["channel"])}
 
 
 @router.post("/orders/{channel}/{order_id:path}/cancel", response_model=CancelResult,

@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
-from gateway.channel_sync.marketplace_cancel import cancel_there_first
+from gateway.channel_sync.marketplace_cancel import cancel_options, cancel_there_first
 from gateway.db.engine import Database
 from gateway.errors import NotFoundError, UsageError
 from gateway.settings import Settings
@@ -57,8 +57,8 @@ def orders(request: Request, channel: str = "", status: str = "", page: int = De
                   has_more=total > page * PER_PAGE)
 
 
-def _order_page(request: Request, db: Database, channel: str, order_id: str, *, done: str = "",
-                error: str | None = None, status: int = 200):
+def _order_page(request: Request, db: Database, settings: Settings, channel: str, order_id: str, *,
+                done: str = "", error: str | None = None, status: int = 200):
     try:
         with db.read() as conn:
             order = explain_order(conn, channel, order_id)
@@ -70,13 +70,14 @@ def _order_page(request: Request, db: Database, channel: str, order_id: str, *, 
     return render(request, "orders/order.html", status_code=status, title=f"Order {order['order_id']}",
                   active="/orders", order=order, open_lines=open_lines, can_cancel=actor,
                   csrf=csrf_token(request) if actor else None, choices=CHOICES, done=done, error=error,
+                  there=cancel_options(db, settings, order["channel"]) if actor else None,
                   action=order_path(order["channel"], order["order_id"]) + "/cancel")
 
 
 @router.get("/orders/{channel}/{order_id:path}")
-def order(request: Request, channel: str, order_id: str, done: str = "", db: Database = Depends(get_db)):
-    done_text = DONE.get(done, "")
-    return _order_page(request, db, channel, order_id, done=done_text)
+def order(request: Request, channel: str, order_id: str, done: str = "", db: Database = Depends(get_db),
+          settings: Settings = Depends(get_settings)):
+    return _order_page(request, db, settings, channel, order_id, done=DONE.get(done, ""))
 
 
 @router.post("/orders/{channel}/{order_id:path}/cancel", dependencies=[Depends(require_role("operator"))])
@@ -96,11 +97,11 @@ def cancel(request: Request, channel: str, order_id: str, form: FormData = Depen
             outcome = cancel_in_stockgate(conn, channel, order_id, choice=choice, line_ids=lines or None,
                                           reason=reason, actor=actor_of(current_user(request)))
     except (NotFoundError, UsageError) as exc:
-        return _order_page(request, db, channel, order_id, error=str(exc), status=refusal_status(exc))
+        return _order_page(request, db, settings, channel, order_id, error=str(exc), status=refusal_status(exc))
     if outcome.refused:
-        return _order_page(request, db, channel, order_id, error=outcome.refused, status=409)
+        return _order_page(request, db, settings, channel, order_id, error=outcome.refused, status=409)
     if not outcome.changed:
-        return _order_page(request, db, channel, order_id, status=409,
+        return _order_page(request, db, settings, channel, order_id, status=409,
                            error=f"nothing changed: line(s) {', '.join(outcome.already_cancelled)} already cancelled")
     done = "cancel-there" if there["cancelled"] else "cancel"
     return RedirectResponse(url(order_path(channel, order_id), {"done": done}), status_code=303)

@@ -6,7 +6,7 @@
 read transaction with provisional ids for SKUs that would be created, so nothing is created or recorded.
 A file of absolute figures is staged a chunk at a time into TEMP tables, as processing stages it, so a
 dry run reports what processing would (the same issues listed and counted) in memory that does not grow
-with the file; a `delta` file is still parsed whole.
+with the file; a `delta` file too (its repeats added up in the database, its clamps found there).
 """
 
 from __future__ import annotations
@@ -111,10 +111,10 @@ def _staged_changes(conn, outcome: Outcome, limit: int) -> tuple[list[SkuChange]
 
 def _plan(db: Database, settings: Settings, facts: FileFacts, data: bytes | Path, *, guard: bool,
           limit: int) -> Preview:
-    """Plan `data` (bytes, or a file read a block at a time) in a read transaction. A file of absolute figures
-    is staged a chunk at a time into TEMP tables as processing stages it (`staging.stage_stream`), planned
-    there and its changes read back from them, so its memory does not grow with its rows; a `delta` file
-    (its repeats add up as it is read) and one over the size limit are parsed by `read_and_parse`."""
+    """Plan `data` (bytes, or a file read a block at a time) in a read transaction. The file is staged a chunk
+    at a time into TEMP tables as processing stages it (`staging.stage_stream`; a `delta` file's repeats
+    added up there), planned there and its changes read back from them, so its memory does not grow with its
+    rows; one over the size limit is never read (`read_and_parse` rejects it)."""
     started = time.monotonic()
     size = data.stat().st_size if isinstance(data, Path) else len(data)
     too_large = size > settings.files.max_file_mb * 1024 * 1024
@@ -123,7 +123,7 @@ def _plan(db: Database, settings: Settings, facts: FileFacts, data: bytes | Path
         codes = set(warehouses(conn))
     with cyclic_gc_paused():
         kind = decide_kind(source, facts.name, facts, facts.options, settings, codes) if source else None
-        streamed = kind is not None and kind.mode != "delta"
+        streamed = kind is not None
         if not streamed:
             kind, options, parsed = read_and_parse(settings, facts, source, codes)
         else:
@@ -133,7 +133,9 @@ def _plan(db: Database, settings: Settings, facts: FileFacts, data: bytes | Path
             try:
                 if streamed:   # parsed a chunk at a time, straight into the staged tables, as processing does
                     parsed, chunks = stream_file(source, facts.name, options, chunk_rows=staging.STAGE_CHUNK_ROWS)
-                    staged = staging.stage_stream(conn, parsed, chunks, column_names(parsed, options)[0])
+                    sku_column, quantity_column = column_names(parsed, options)
+                    staged = staging.stage_stream(conn, parsed, chunks, sku_column, delta=kind.mode == "delta",
+                                                  quantity_column=quantity_column)
                 outcome = decide(conn, settings, facts, kind, options, parsed, guard=guard, create_items=False,
                                  lock=False, staged=staged)
                 if outcome.plan is not None and outcome.plan.staged:
@@ -148,7 +150,8 @@ def _plan(db: Database, settings: Settings, facts: FileFacts, data: bytes | Path
     return Preview(report, changes, total, released=not guard)
 
 
-def _sha256(data: bytes | Path) -> str:
+def sha256_of(data: bytes | Path) -> str:
+    """The sha256 of bytes, or of a file read a block at a time (as receiving it records it)."""
     if isinstance(data, bytes):
         return hashlib.sha256(data).hexdigest()
     digest = hashlib.sha256()
@@ -164,7 +167,7 @@ def preview_changes(db: Database, settings: Settings, delivery: Delivery, data: 
     and planned, nothing written or recorded."""
     size = data.stat().st_size if isinstance(data, Path) else len(data)
     facts = FileFacts(None, None, delivery.name, delivery.transport, delivery.warehouse,
-                      delivery.mode if delivery.warehouse else "absolute", _sha256(data),
+                      delivery.mode if delivery.warehouse else "absolute", sha256_of(data),
                       size, delivery.dedupe_scope, now(), as_utc(delivery.as_of), dict(delivery.options))
     return _plan(db, settings, facts, data, guard=True, limit=limit)
 

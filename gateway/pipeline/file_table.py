@@ -321,11 +321,12 @@ def moving_cells(conn: Connection, k: int, limit: int) -> list[tuple[int, str, i
 
 # --- a `delta` file: its summed movements against the levels, clamped at 0, kept in DIFF until `drop_staged` --
 
-def stage_delta_diff(conn: Connection, warehouse_ids: Sequence[int], limit: int) -> None:
+def stage_delta_diff(conn: Connection, warehouse_ids: Sequence[int], limit: int, *, provisional: bool = False) -> None:
     """`sg_file_diff(n, seq, file_row, item, q0, l0, d0, ...)` for a `delta` file: the staged rows (known SKUs)
     with a non-zero movement d<k>; q<k> is the level it leads to, `apply_file_diff`'s target: the level plus
     the movement, 0 where that would be negative (CLAMPED_AT_ZERO), NULL where nothing moves (already 0) or the
-    result is above `limit` (QUANTITY_TOO_LARGE: that cell is not applied)."""
+    result is above `limit` (QUANTITY_TOO_LARGE: that cell is not applied). With `provisional` (a dry run) the
+    rows of SKUs not in the catalog are kept too, with the provisional item id -seq and no levels."""
     postgres = conn.dialect.name == "postgresql"
     integer = "BIGINT" if postgres else "INTEGER"
     count = len(warehouse_ids)
@@ -342,8 +343,9 @@ def stage_delta_diff(conn: Connection, warehouse_ids: Sequence[int], limit: int)
                      f"ELSE {before} + {move} END, s{k}.on_hand, {move}")
     wheres = " OR ".join(f"(f.q{k} IS NOT NULL AND f.q{k} <> 0)" for k in range(count))
     names = "".join(f", q{k}, l{k}, d{k}" for k in range(count))
+    item, join = ("COALESCE(i.id, -f.seq)", "LEFT JOIN") if provisional else ("i.id", "JOIN")
     run(conn, f"INSERT INTO {DIFF} (n, seq, file_row, item{names}) SELECT row_number() OVER (ORDER BY f.seq), "
-               f"f.seq, f.file_row, i.id{''.join(picks)} FROM {TABLE} f JOIN items i ON i.sku = f.sku {joins} "
+               f"f.seq, f.file_row, {item}{''.join(picks)} FROM {TABLE} f {join} items i ON i.sku = f.sku {joins} "
                f"WHERE {wheres} ORDER BY f.seq", tuple(warehouse_ids))
     if postgres:
         run(conn, f"ANALYZE {DIFF}")

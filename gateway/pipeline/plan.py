@@ -4,10 +4,8 @@ Set-based on purpose, so a 1,000,000-row file costs a few scans, not a query per
 is staged: its rows go into a TEMP table (COPY on PostgreSQL), new items are created from it, and one join
 keeps the rows that differ in a second TEMP table, counted in SQL (a `delta` file: the level each summed
 movement leads to, clamped at 0, its CLAMPED_AT_ZERO and QUANTITY_TOO_LARGE found there); `plan.staged`
-says so, and `stock.apply_file_diff` writes them a chunk at a time (`gateway.pipeline.file_table`). A
-file read whole (a delta dry run) gets its differing cells back as `StockChange`s (SQLite: the same join;
-PostgreSQL: the item map and each warehouse's levels read once and compared as lists), for
-`apply_stock_changes`.
+says so, and `stock.apply_file_diff` writes them a chunk at a time (`gateway.pipeline.file_table`); a dry
+run plans the same way in its read transaction and reads the changes back from there.
 """
 
 from __future__ import annotations
@@ -441,7 +439,7 @@ def _plan_staged(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules: Pl
     if lock:
         file_table.lock_levels(conn, warehouse_ids)
     if rules.mode == "delta":
-        file_table.stage_delta_diff(conn, warehouse_ids, QUANTITY_LIMIT)
+        file_table.stage_delta_diff(conn, warehouse_ids, QUANTITY_LIMIT, provisional=plan.provisional)
         _staged_delta_issues(conn, plan, parsed, columns)
     else:
         file_table.stage_diff(conn, warehouse_ids, provisional=plan.provisional)

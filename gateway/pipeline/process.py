@@ -150,6 +150,21 @@ def earlier_copy(conn: Connection, facts: FileFacts) -> Any:
     return conn.execute(query).first()
 
 
+def movements_applied_since(conn: Connection, facts: FileFacts) -> Any:
+    """`ingest --force` of a `delta` file: an earlier copy (same bytes, same scope) that was still waiting when
+    this one was received and has applied since, or None. The force could not have meant that copy: applying
+    this one too would count the movements twice (`rerun.refuse_forcing_waiting_movements` refuses the command
+    up front; this closes the moment between that check and the receipt)."""
+    if not facts.options.get("force") or facts.mode != "delta" or facts.seq is None:
+        return None
+    f = schema.files.c
+    return conn.execute(
+        select(f.file_id, f.received_at)
+        .where(f.dedupe_scope == facts.dedupe_scope, f.sha256 == facts.sha256, f.seq < facts.seq,
+               f.status.in_(DUPLICATE_OF), f.finished_at > facts.received_at)
+        .order_by(f.seq).limit(1)).first()
+
+
 def read_and_parse(settings: Settings, facts: FileFacts, data: bytes | Opener | None, warehouse_codes: set[str],
                    rows: RowProgress | None = None) -> tuple[FileKind, ParseOptions, ParsedFile]:
     """Decide the file's kind and parse it (`data`: its bytes or an Opener of them; None: the file was over
@@ -209,7 +224,10 @@ def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKin
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:scope))"), {"scope": facts.dedupe_scope})
     copy = earlier_copy(conn, facts)
     forced_from = facts.options.get("forced_from") or (copy.file_id if copy is not None else None)
-    if copy is not None and not is_forced(facts):
+    late = movements_applied_since(conn, facts) if copy is not None and is_forced(facts) else None
+    if late is not None:
+        copy = late
+    if copy is not None and (not is_forced(facts) or late is not None):
         return Outcome(FileStatus.DUPLICATE, kind, as_of, issues=[make_issue(
             "DUPLICATE_FILE", original_id=copy.file_id, received_at=iso(copy.received_at))])
     if parsed.rejected:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from gateway.clock import as_utc, now
 from gateway.core.files import FileStatus
-from gateway.core.ledger import ChangeKind
 from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.errors import NotFoundError, UsageError
@@ -29,7 +28,7 @@ from gateway.pipeline.plan import column_names
 from gateway.pipeline.process import FileFacts, Outcome, build_report, cyclic_gc_paused, decide, read_and_parse
 from gateway.pipeline.report import Report
 from gateway.settings import Settings
-from gateway.stock import skus_of, warehouses
+from gateway.stock import warehouses
 from parsers import stream_file
 
 CHANGES_SHOWN = 1000   # SKU changes a preview lists by default; `total_changes` counts them all
@@ -66,31 +65,10 @@ class Preview:
                 "total_changes": self.total_changes, "shown_changes": len(self.changes), "as_released": self.released}
 
 
-def _sku_changes(conn, outcome: Outcome, limit: int) -> tuple[list[SkuChange], int]:
-    plan, parsed = outcome.plan, outcome.parsed
-    applies = outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS, FileStatus.HELD)
-    if plan is None or parsed is None or not applies:
-        return [], 0
-    codes = {wh.id: code for code, wh in warehouses(conn).items()}
-    moving = [c for c in plan.changes if not (c.kind is ChangeKind.SET and c.amount == plan.current.get(c.key, 0)
-                                               and c.key not in plan.current)]
-    shown = moving[:limit]
-    by_row = dict(zip(parsed.row_numbers, parsed.skus)) if shown else {}
-    known = skus_of(conn, [c.key[0] for c in shown if c.file_row is None and c.key[0] > 0])
-    result = []
-    for change in shown:
-        item, warehouse_id = change.key
-        before = plan.current.get(change.key)
-        after = max((before or 0) + change.amount, 0) if change.kind is ChangeKind.ADD else change.amount
-        sku = by_row.get(change.file_row) if change.file_row is not None else known.get(item)
-        result.append(SkuChange(sku or f"(item {item})", codes[warehouse_id], before, after, change.file_row))
-    return result, len(moving)
-
-
 def _staged_changes(conn, outcome: Outcome, limit: int) -> tuple[list[SkuChange], int]:
-    """`_sku_changes` of a staged plan: the moving cells come from `file_table.DIFF` (warehouse by warehouse,
-    in file order, as the plan's StockChanges were), then a `full` snapshot's zeroed levels by item, at most
-    `limit` in all; the total is the plan's counts."""
+    """The levels a staged plan moves: the moving cells come from `file_table.DIFF` (warehouse by warehouse, in
+    file order, the order the real run writes its ledger), then a `full` snapshot's zeroed levels by item, at
+    most `limit` in all; the total is the plan's counts."""
     plan = outcome.plan
     applies = outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS, FileStatus.HELD)
     if plan is None or not applies:
@@ -138,10 +116,7 @@ def _plan(db: Database, settings: Settings, facts: FileFacts, data: bytes | Path
                                                   quantity_column=quantity_column)
                 outcome = decide(conn, settings, facts, kind, options, parsed, guard=guard, create_items=False,
                                  lock=False, staged=staged)
-                if outcome.plan is not None and outcome.plan.staged:
-                    changes, total = _staged_changes(conn, outcome, limit)
-                else:
-                    changes, total = _sku_changes(conn, outcome, limit)
+                changes, total = _staged_changes(conn, outcome, limit)
             finally:
                 if staged is not None:
                     file_table.drop_staged(conn)

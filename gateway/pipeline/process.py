@@ -216,9 +216,10 @@ def _duration(seconds: float) -> str:
 
 def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKind, options: ParseOptions,
            parsed: ParsedFile, *, guard: bool, create_items: bool, lock: bool,
-           staged: StagedRows | None = None) -> Outcome:
+           staged: StagedRows | None = None, unread: bool = False) -> Outcome:
     """The status of a parsed file and the changes it makes (reads only, but for a streamed file's staged
-    tables: `staged`)."""
+    tables: `staged`). `unread`: the file was not read, as a known duplicate; RetryableError unless it still
+    is one."""
     as_of = effective_as_of(settings, facts, parsed)
     if lock:   # PostgreSQL: one file of a dedupe scope at a time passes the duplicate check to its commit
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:scope))"), {"scope": facts.dedupe_scope})
@@ -230,6 +231,8 @@ def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKin
     if copy is not None and (not is_forced(facts) or late is not None):
         return Outcome(FileStatus.DUPLICATE, kind, as_of, issues=[make_issue(
             "DUPLICATE_FILE", original_id=copy.file_id, received_at=iso(copy.received_at))])
+    if unread:   # its earlier copy went away meanwhile: read it the next time
+        raise RetryableError(f"file {facts.file_id}: its duplicate check changed; it will be processed again")
     if parsed.rejected:
         return _listed(Outcome(FileStatus.REJECTED, kind, as_of, parsed, issues=list(parsed.issues),
                                forced_from=forced_from if is_forced(facts) else None))
@@ -396,9 +399,7 @@ def _parse_and_apply(db: Database, settings: Settings, facts: FileFacts, codes: 
                                           quantity_column=quantity_column)
             phase("applying")
         outcome = decide(conn, settings, facts, kind, options, parsed, guard=guard, create_items=True,
-                         lock=db.is_postgres, staged=staged)
-        if copy is not None and outcome.status is not FileStatus.DUPLICATE:   # the earlier copy went away
-            raise RetryableError(f"file {facts.file_id}: its duplicate check changed; it will be processed again")
+                         lock=db.is_postgres, staged=staged, unread=copy is not None)
         applied = outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS)
         planned = outcome.plan is not None and outcome.plan.staged
         if applied and planned:   # the differing rows wait in the database, written a chunk at a time

@@ -1,6 +1,6 @@
 """Memory of the file shapes that left the whole-file path last: peak RSS at growing row counts.
 
-    python bench/ingest_rest.py [--rows 300000,1000000] [--shapes dryrun,delta,full] [--root DIR] [--keep DIR]
+    python bench/ingest_rest.py [--rows 300000,1000000] [--shapes dryrun,delta,deltadry,full] [--root DIR] [--keep DIR]
 
 For each row count N it builds a catalog of N SKUs x 3 warehouses (MF, EAST, WEST; SQLite, as
 bench/ingest.py does), then runs each shape in a child process with the code of --root (default: this
@@ -9,6 +9,8 @@ checkout; point it at a `git archive` of another commit to compare) and prints t
   dryrun  `stockgate ingest --dry-run --changes` of an N-row Quantity Update changing 5% of its cells
           (`preview_changes`, the file read from disk, the first 1,000 changes listed);
   delta   an N-row `delta` stock file for MF, every SKU moved by -20..+20 (receive_file + process_file);
+  deltadry  `stockgate ingest --dry-run --changes` of that `delta` file (`preview_changes`, the file read
+          from disk, the first 1,000 changes listed);
   full    an N-row `full` snapshot for MF naming 9 SKUs in 10 (every tenth SKU, absent, is set to 0),
           every named level changed (receive_file + process_file).
 Last lines, one per shape and row count:
@@ -36,7 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 from ingest_data import WAREHOUSES, SqliteStore, catalog_levels, write_shape  # noqa: E402  (bench/ on sys.path)
 from own_rss import peak_mb  # noqa: E402
 
-SHAPES = ("dryrun", "delta", "full")
+SHAPES = ("dryrun", "delta", "deltadry", "full")
+DRY_RUNS = ("dryrun", "deltadry")
 
 
 def write_stock_file(shape: str, levels: list[list[int]], rows: int, path: Path, seed: int = 13) -> int:
@@ -47,7 +50,7 @@ def write_stock_file(shape: str, levels: list[list[int]], rows: int, path: Path,
         writer = csv.writer(fh)
         writer.writerow(["SKU", "Quantity"])
         for i in range(rows):
-            if shape == "delta":
+            if shape in ("delta", "deltadry"):
                 writer.writerow([f"SKU{i + 1:07d}", rng.randrange(-20, 21) or 1])
             elif i % 10 != 9:   # full: every tenth SKU is absent, so zeroed
                 writer.writerow([f"SKU{i + 1:07d}", levels[0][i] + rng.randrange(1, 50)])
@@ -66,10 +69,11 @@ def child(root: str, config: str, path: str, shape: str) -> None:
 
     app = App.from_config(config)
     begun = time.perf_counter()
-    if shape == "dryrun":
+    if shape in DRY_RUNS:
         from gateway.pipeline import preview_changes
 
-        delivery = Delivery(name=Path(path).name, transport="cli")
+        delivery = (Delivery(name=Path(path).name, transport="cli") if shape == "dryrun" else
+                    Delivery(name=Path(path).name, transport="cli", warehouse="MF", mode="delta"))
         try:
             result = preview_changes(app.db, app.settings, delivery, Path(path))
         except (TypeError, AttributeError):   # a checkout whose dry run takes the bytes only
@@ -139,7 +143,7 @@ def main() -> None:
                 result = json.loads(run.stdout.strip().splitlines()[-1])
                 print(f"{shape}: {path.stat().st_size / 1e6:.1f} MB file, status {result['status']}, rows "
                       f"{result['rows']}, changes {result['changes']}, {result['issues']} issues listed"
-                      + (f", {result['total_changes']:,} changes ({result['shown']} shown)" if shape == "dryrun" else "")
+                      + (f", {result['total_changes']:,} changes ({result['shown']} shown)" if shape in DRY_RUNS else "")
                       + f"; {result['seconds']:.2f} s, peak RSS {result['rss_mb']:.0f} MB", flush=True)
                 lines.append(f"rest[{shape}]: {rows:,} rows, {result['seconds']:.2f} s, rss {result['rss_mb']:,.0f} MB")
                 peaks.setdefault(shape, []).append(result["rss_mb"])

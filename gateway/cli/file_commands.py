@@ -140,6 +140,7 @@ def _print_report(report, as_json: bool, dry_run: bool = False) -> int:
 def cmd_ingest(app, args) -> int:
     from gateway.intake import receive_file
     from gateway.pipeline import preview, preview_changes, process_in_turn
+    from gateway.pipeline.rerun import refuse_forcing_waiting_movements
     from gateway.pipeline.uploads import delivery_for
 
     path = Path(args.path)
@@ -151,6 +152,8 @@ def cmd_ingest(app, args) -> int:
                             force=args.force)
     if args.changes and not args.dry_run:
         raise UsageError("--changes lists what a dry run would change: add --dry-run")
+    if args.force and not args.dry_run:   # never a second copy of movements that still wait to be applied
+        refuse_forcing_waiting_movements(app.db, delivery, path)
     if args.dry_run:   # the file is read a block at a time (_check_readable opened it)
         if args.changes:
             return _print_preview(preview_changes(app.db, app.settings, delivery, path), args.json)

@@ -6,7 +6,7 @@
 read transaction with provisional ids for SKUs that would be created, so nothing is created or recorded.
 A file of absolute figures is staged a chunk at a time into TEMP tables, as processing stages it, so a
 dry run reports what processing would (the same issues listed and counted) in memory that does not grow
-with the file; a `delta` file is still parsed whole.
+with the file; a `delta` file too (its repeats added up in the database, its clamps found there).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from pathlib import Path
 
 from gateway.clock import as_utc, now
 from gateway.core.files import FileStatus
-from gateway.core.ledger import ChangeKind
 from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.errors import NotFoundError, UsageError
@@ -29,7 +28,7 @@ from gateway.pipeline.plan import column_names
 from gateway.pipeline.process import FileFacts, Outcome, build_report, cyclic_gc_paused, decide, read_and_parse
 from gateway.pipeline.report import Report
 from gateway.settings import Settings
-from gateway.stock import skus_of, warehouses
+from gateway.stock import warehouses
 from parsers import stream_file
 
 CHANGES_SHOWN = 1000   # SKU changes a preview lists by default; `total_changes` counts them all
@@ -66,31 +65,10 @@ class Preview:
                 "total_changes": self.total_changes, "shown_changes": len(self.changes), "as_released": self.released}
 
 
-def _sku_changes(conn, outcome: Outcome, limit: int) -> tuple[list[SkuChange], int]:
-    plan, parsed = outcome.plan, outcome.parsed
-    applies = outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS, FileStatus.HELD)
-    if plan is None or parsed is None or not applies:
-        return [], 0
-    codes = {wh.id: code for code, wh in warehouses(conn).items()}
-    moving = [c for c in plan.changes if not (c.kind is ChangeKind.SET and c.amount == plan.current.get(c.key, 0)
-                                               and c.key not in plan.current)]
-    shown = moving[:limit]
-    by_row = dict(zip(parsed.row_numbers, parsed.skus)) if shown else {}
-    known = skus_of(conn, [c.key[0] for c in shown if c.file_row is None and c.key[0] > 0])
-    result = []
-    for change in shown:
-        item, warehouse_id = change.key
-        before = plan.current.get(change.key)
-        after = max((before or 0) + change.amount, 0) if change.kind is ChangeKind.ADD else change.amount
-        sku = by_row.get(change.file_row) if change.file_row is not None else known.get(item)
-        result.append(SkuChange(sku or f"(item {item})", codes[warehouse_id], before, after, change.file_row))
-    return result, len(moving)
-
-
 def _staged_changes(conn, outcome: Outcome, limit: int) -> tuple[list[SkuChange], int]:
-    """`_sku_changes` of a staged plan: the moving cells come from `file_table.DIFF` (warehouse by warehouse,
-    in file order, as the plan's StockChanges were), then a `full` snapshot's zeroed levels by item, at most
-    `limit` in all; the total is the plan's counts."""
+    """The levels a staged plan moves: the moving cells come from `file_table.DIFF` (warehouse by warehouse, in
+    file order, the order the real run writes its ledger), then a `full` snapshot's zeroed levels by item, at
+    most `limit` in all; the total is the plan's counts."""
     plan = outcome.plan
     applies = outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS, FileStatus.HELD)
     if plan is None or not applies:
@@ -111,10 +89,10 @@ def _staged_changes(conn, outcome: Outcome, limit: int) -> tuple[list[SkuChange]
 
 def _plan(db: Database, settings: Settings, facts: FileFacts, data: bytes | Path, *, guard: bool,
           limit: int) -> Preview:
-    """Plan `data` (bytes, or a file read a block at a time) in a read transaction. A file of absolute figures
-    is staged a chunk at a time into TEMP tables as processing stages it (`staging.stage_stream`), planned
-    there and its changes read back from them, so its memory does not grow with its rows; a `delta` file
-    (its repeats add up as it is read) and one over the size limit are parsed by `read_and_parse`."""
+    """Plan `data` (bytes, or a file read a block at a time) in a read transaction. The file is staged a chunk
+    at a time into TEMP tables as processing stages it (`staging.stage_stream`; a `delta` file's repeats
+    added up there), planned there and its changes read back from them, so its memory does not grow with its
+    rows; one over the size limit is never read (`read_and_parse` rejects it)."""
     started = time.monotonic()
     size = data.stat().st_size if isinstance(data, Path) else len(data)
     too_large = size > settings.files.max_file_mb * 1024 * 1024
@@ -123,7 +101,7 @@ def _plan(db: Database, settings: Settings, facts: FileFacts, data: bytes | Path
         codes = set(warehouses(conn))
     with cyclic_gc_paused():
         kind = decide_kind(source, facts.name, facts, facts.options, settings, codes) if source else None
-        streamed = kind is not None and kind.mode != "delta"
+        streamed = kind is not None
         if not streamed:
             kind, options, parsed = read_and_parse(settings, facts, source, codes)
         else:
@@ -133,13 +111,12 @@ def _plan(db: Database, settings: Settings, facts: FileFacts, data: bytes | Path
             try:
                 if streamed:   # parsed a chunk at a time, straight into the staged tables, as processing does
                     parsed, chunks = stream_file(source, facts.name, options, chunk_rows=staging.STAGE_CHUNK_ROWS)
-                    staged = staging.stage_stream(conn, parsed, chunks, column_names(parsed, options)[0])
+                    sku_column, quantity_column = column_names(parsed, options)
+                    staged = staging.stage_stream(conn, parsed, chunks, sku_column, delta=kind.mode == "delta",
+                                                  quantity_column=quantity_column)
                 outcome = decide(conn, settings, facts, kind, options, parsed, guard=guard, create_items=False,
                                  lock=False, staged=staged)
-                if outcome.plan is not None and outcome.plan.staged:
-                    changes, total = _staged_changes(conn, outcome, limit)
-                else:
-                    changes, total = _sku_changes(conn, outcome, limit)
+                changes, total = _staged_changes(conn, outcome, limit)
             finally:
                 if staged is not None:
                     file_table.drop_staged(conn)
@@ -148,7 +125,8 @@ def _plan(db: Database, settings: Settings, facts: FileFacts, data: bytes | Path
     return Preview(report, changes, total, released=not guard)
 
 
-def _sha256(data: bytes | Path) -> str:
+def sha256_of(data: bytes | Path) -> str:
+    """The sha256 of bytes, or of a file read a block at a time (as receiving it records it)."""
     if isinstance(data, bytes):
         return hashlib.sha256(data).hexdigest()
     digest = hashlib.sha256()
@@ -164,7 +142,7 @@ def preview_changes(db: Database, settings: Settings, delivery: Delivery, data: 
     and planned, nothing written or recorded."""
     size = data.stat().st_size if isinstance(data, Path) else len(data)
     facts = FileFacts(None, None, delivery.name, delivery.transport, delivery.warehouse,
-                      delivery.mode if delivery.warehouse else "absolute", _sha256(data),
+                      delivery.mode if delivery.warehouse else "absolute", sha256_of(data),
                       size, delivery.dedupe_scope, now(), as_utc(delivery.as_of), dict(delivery.options))
     return _plan(db, settings, facts, data, guard=True, limit=limit)
 

@@ -59,32 +59,29 @@ def _insert(cursor, table: str, names: list[str], rows: Iterator[tuple], count: 
         cursor.execute(sql + ", ".join([one] * rest), tuple(values))
 
 
-def differing_rows(conn: Connection, warehouse_ids: Sequence[int], *, delta: bool) -> list[tuple]:
+def differing_rows(conn: Connection, warehouse_ids: Sequence[int]) -> list[tuple]:
     """Rows of the file table whose SKU is unknown or whose quantity would move a level, in file order.
 
     Each is `(index, item_id or None, q0, on_hand0, q1, on_hand1, ...)` with one value/level pair per
-    warehouse (in `warehouse_ids` order); a level that does not exist is None. Absolute files keep a
-    cell whose value differs from the level, and a 0 where there is no level; delta files keep every
-    non-zero adjustment. Empty cells never count.
+    warehouse (in `warehouse_ids` order); a level that does not exist is None. A cell counts where its
+    value differs from the level, and a 0 where there is no level; empty cells never count.
     """
     joins, picks, wheres = [], [], ["i.id IS NULL"]
     for k in range(len(warehouse_ids)):
         joins.append(f"LEFT JOIN stock_levels s{k} ON s{k}.item_id = i.id AND s{k}.warehouse_id = ?")
         picks.append(f", f.q{k}, s{k}.on_hand")
         # absolute: a 0 where no level exists yet counts too (the level is created: "holds 0" is a figure)
-        wheres.append(f"f.q{k} <> 0" if delta else f"(f.q{k} IS NOT NULL AND f.q{k} IS NOT s{k}.on_hand)")
+        wheres.append(f"(f.q{k} IS NOT NULL AND f.q{k} IS NOT s{k}.on_hand)")
     sql = (f"SELECT f.seq - 1, i.id{''.join(picks)} FROM temp.{TABLE} f LEFT JOIN items i ON i.sku = f.sku "
            f"{' '.join(joins)} WHERE {' OR '.join(wheres)} ORDER BY f.seq")
     return _fetch(conn, sql, tuple(warehouse_ids))
 
 
-def absent_stocked_levels(conn: Connection, warehouse_id: int, *, failed: bool = False) -> list[tuple[int, int]]:
-    """(item_id, on_hand) of the warehouse's levels above 0 whose SKU is not in the file table (nor, with
-    `failed`, among a streamed file's failed rows: a row with an error never zeroes its SKU)."""
-    also = f" AND s.item_id NOT IN (SELECT i.id FROM {FAILED} x JOIN items i ON i.sku = x.sku)" if failed else ""
+def absent_stocked_levels(conn: Connection, warehouse_id: int) -> list[tuple[int, int]]:
+    """(item_id, on_hand) of the warehouse's levels above 0 whose SKU is not in the file table."""
     return run(conn, f"SELECT s.item_id, s.on_hand FROM stock_levels s WHERE s.warehouse_id = ? "
                       f"AND s.on_hand > 0 AND s.item_id NOT IN (SELECT i.id FROM {TABLE} f "
-                      f"JOIN items i ON i.sku = f.sku){also} ORDER BY s.item_id", (warehouse_id,))
+                      f"JOIN items i ON i.sku = f.sku) ORDER BY s.item_id", (warehouse_id,))
 
 
 def stocked_count(conn: Connection, warehouse_id: int) -> int:
@@ -321,11 +318,12 @@ def moving_cells(conn: Connection, k: int, limit: int) -> list[tuple[int, str, i
 
 # --- a `delta` file: its summed movements against the levels, clamped at 0, kept in DIFF until `drop_staged` --
 
-def stage_delta_diff(conn: Connection, warehouse_ids: Sequence[int], limit: int) -> None:
+def stage_delta_diff(conn: Connection, warehouse_ids: Sequence[int], limit: int, *, provisional: bool = False) -> None:
     """`sg_file_diff(n, seq, file_row, item, q0, l0, d0, ...)` for a `delta` file: the staged rows (known SKUs)
     with a non-zero movement d<k>; q<k> is the level it leads to, `apply_file_diff`'s target: the level plus
     the movement, 0 where that would be negative (CLAMPED_AT_ZERO), NULL where nothing moves (already 0) or the
-    result is above `limit` (QUANTITY_TOO_LARGE: that cell is not applied)."""
+    result is above `limit` (QUANTITY_TOO_LARGE: that cell is not applied). With `provisional` (a dry run) the
+    rows of SKUs not in the catalog are kept too, with the provisional item id -seq and no levels."""
     postgres = conn.dialect.name == "postgresql"
     integer = "BIGINT" if postgres else "INTEGER"
     count = len(warehouse_ids)
@@ -342,8 +340,9 @@ def stage_delta_diff(conn: Connection, warehouse_ids: Sequence[int], limit: int)
                      f"ELSE {before} + {move} END, s{k}.on_hand, {move}")
     wheres = " OR ".join(f"(f.q{k} IS NOT NULL AND f.q{k} <> 0)" for k in range(count))
     names = "".join(f", q{k}, l{k}, d{k}" for k in range(count))
+    item, join = ("COALESCE(i.id, -f.seq)", "LEFT JOIN") if provisional else ("i.id", "JOIN")
     run(conn, f"INSERT INTO {DIFF} (n, seq, file_row, item{names}) SELECT row_number() OVER (ORDER BY f.seq), "
-               f"f.seq, f.file_row, i.id{''.join(picks)} FROM {TABLE} f JOIN items i ON i.sku = f.sku {joins} "
+               f"f.seq, f.file_row, {item}{''.join(picks)} FROM {TABLE} f {join} items i ON i.sku = f.sku {joins} "
                f"WHERE {wheres} ORDER BY f.seq", tuple(warehouse_ids))
     if postgres:
         run(conn, f"ANALYZE {DIFF}")

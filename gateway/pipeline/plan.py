@@ -4,10 +4,10 @@ Set-based on purpose, so a 1,000,000-row file costs a few scans, not a query per
 is staged: its rows go into a TEMP table (COPY on PostgreSQL), new items are created from it, and one join
 keeps the rows that differ in a second TEMP table, counted in SQL (a `delta` file: the level each summed
 movement leads to, clamped at 0, its CLAMPED_AT_ZERO and QUANTITY_TOO_LARGE found there); `plan.staged`
-says so, and `stock.apply_file_diff` writes them a chunk at a time (`gateway.pipeline.file_table`). A
-file read whole (a delta dry run) gets its differing cells back as `StockChange`s (SQLite: the same join;
-PostgreSQL: the item map and each warehouse's levels read once and compared as lists), for
-`apply_stock_changes`.
+says so, and `stock.apply_file_diff` writes them a chunk at a time (`gateway.pipeline.file_table`); a dry
+run plans the same way in its read transaction and reads the changes back from there. A file of absolute
+figures read whole by `parse_file` can still be planned from its columns (`_plan_in_sqlite`,
+`_plan_from_reads`: tests compare the staged plan with it); a `delta` file is planned staged only.
 """
 
 from __future__ import annotations
@@ -339,11 +339,13 @@ def plan_file(conn: Connection, parsed: ParsedFile, options: ParseOptions, rules
     _name_mangled_parser_rows(conn, parsed, plan)
     sku_column, quantity_column = column_names(parsed, options)
     quantities = dict(parsed.quantities)
+    if staged is None and rules.mode == "delta":   # its repeats are added up, its clamps found, only when staged
+        raise ValueError("a delta file is planned from its staged rows only (staging.stage_stream)")
     if staged is not None:
         plan.first_rows = staged.first_rows
-        if rules.mode != "delta":   # movements are never lowered for orders (as parsed whole)
+        if rules.mode != "delta":   # movements are never lowered for orders
             _adjust_staged_for_orders(conn, parsed, pairs, staged, as_of, plan, quantity_column)
-    elif rules.mode != "delta":
+    else:
         _adjust_for_orders(conn, parsed, pairs, quantities, as_of, plan, quantity_column)
     columns = [(quantities[key], wh, quantity_column or key) for key, wh in pairs]
     if staged is not None:
@@ -368,10 +370,8 @@ def _plan_from_reads(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules
             wanted = [item for item, v in zip(ids, values) if item is not None and v is not None and item > 0]
             levels = read_warehouse_levels(conn, wh.id, wanted, lock=lock) if wanted else {}
         current = list(map(levels.get, ids))
-        if rules.mode == "delta":
-            candidates = compress(range(len(values)), values)
-        else:   # C-speed comparison: only the cells that differ reach the Python loop
-            candidates = compress(range(len(values)), map(ne, current, values))
+        # C-speed comparison: only the cells that differ reach the Python loop
+        candidates = compress(range(len(values)), map(ne, current, values))
         _plan_cells(plan, ((i, ids[i], values[i], current[i]) for i in candidates), wh, rules, changed_rows,
                     parsed, column)
     if rules.mode == "full":
@@ -441,7 +441,7 @@ def _plan_staged(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules: Pl
     if lock:
         file_table.lock_levels(conn, warehouse_ids)
     if rules.mode == "delta":
-        file_table.stage_delta_diff(conn, warehouse_ids, QUANTITY_LIMIT)
+        file_table.stage_delta_diff(conn, warehouse_ids, QUANTITY_LIMIT, provisional=plan.provisional)
         _staged_delta_issues(conn, plan, parsed, columns)
     else:
         file_table.stage_diff(conn, warehouse_ids, provisional=plan.provisional)
@@ -515,7 +515,7 @@ def _plan_in_sqlite(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules:
     (SQLite needs no row locks: a write transaction holds the database lock from its start.)
     """
     with file_table.file_rows(conn, parsed.skus, [values for values, _, _ in columns]):
-        rows = file_table.differing_rows(conn, [wh.id for _, wh, _ in columns], delta=rules.mode == "delta")
+        rows = file_table.differing_rows(conn, [wh.id for _, wh, _ in columns])
         unknown = [n for n, row in enumerate(rows) if row[1] is None]
         known_rows = len(parsed.skus) - len(unknown)
         if unknown:
@@ -529,10 +529,8 @@ def _plan_in_sqlite(conn: Connection, plan: FilePlan, parsed: ParsedFile, rules:
         changed_rows: set[int] = set()
         for k, (_, wh, column) in enumerate(columns, 1):
             value, level = itemgetter(2 * k), itemgetter(2 * k + 1)
-            if rules.mode == "delta":
-                picked = compress(rows, map(value, rows))
-            else:   # the row differs somewhere; only this column's differing cells reach the Python loop
-                picked = compress(rows, map(ne, map(value, rows), map(level, rows)))
+            # the row differs somewhere; only this column's differing cells reach the Python loop
+            picked = compress(rows, map(ne, map(value, rows), map(level, rows)))
             _plan_cells(plan, ((row[0], row[1], row[2 * k], row[2 * k + 1]) for row in picked), wh, rules,
                         changed_rows, parsed, column)
         if rules.mode == "full":
@@ -554,38 +552,22 @@ def _count(plan: FilePlan, before: int, after: int) -> None:
 
 def _plan_cells(plan: FilePlan, cells: Iterable[tuple[int, int | None, int | None, int | None]], wh: WarehouseRow,
                 rules: PlanRules, changed_rows: set[int], parsed: ParsedFile, column: str) -> None:
-    """Changes for one warehouse column from candidate cells (row index, item id, value, current level):
-    a SET where the value differs, an ADD for a delta. Cells without an item or a value change nothing; a
-    0 for a level that does not exist yet creates it at 0 (the row counts as unchanged: nothing moved).
+    """SETs for one warehouse column of a file of absolute figures read whole, from candidate cells (row index,
+    item id, value, current level), where the value differs. Cells without an item or a value change nothing;
+    a 0 for a level that does not exist yet creates it at 0 (the row counts as unchanged: nothing moved). (A
+    `delta` file is planned staged only: `_plan_staged`.)
     """
     append, wid, current_plan, rows = plan.changes.append, wh.id, plan.current, parsed.row_numbers
-    delta = rules.mode == "delta"
     for i, item, value, current in cells:
         if item is None or value is None:
             continue
         before = current or 0
-        if delta:
-            after = before + value
-            if after < 0:
-                plan.issues.append(make_issue("CLAMPED_AT_ZERO", row=rows[i], column=column, value=f"{value:+d}",
-                                              sku=parsed.skus[i], warehouse=wh.code, on_hand=before, result=after))
-                after = 0
-            elif after > QUANTITY_LIMIT:   # the row fails: a level never goes above the parsers' limit
-                plan.issues.append(Issue("QUANTITY_TOO_LARGE", "error", f"{parsed.skus[i]} in {wh.code}: {before:,} "
-                                         f"{value:+,d} would be {after:,}, above the limit of {QUANTITY_LIMIT:,}",
-                                         rows[i], column, f"{value:+d}", parsed.skus[i]))
-                plan.error_rows.add(rows[i])
-                continue
-            if after == before:
-                continue
-            append(StockChange((item, wid), ChangeKind.ADD, value, file_row=rows[i]))
-        else:
-            if before == value:
-                if current is None:   # a level named 0 that does not exist yet: created at 0, nothing moved
-                    append(StockChange((item, wid), ChangeKind.SET, 0, file_row=rows[i]))
-                continue
-            after = value
-            append(StockChange((item, wid), ChangeKind.SET, value, file_row=rows[i]))
+        if before == value:
+            if current is None:   # a level named 0 that does not exist yet: created at 0, nothing moved
+                append(StockChange((item, wid), ChangeKind.SET, 0, file_row=rows[i]))
+            continue
+        after = value
+        append(StockChange((item, wid), ChangeKind.SET, value, file_row=rows[i]))
         if current is not None:
             current_plan[(item, wid)] = before
         changed_rows.add(i)

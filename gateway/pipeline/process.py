@@ -150,6 +150,21 @@ def earlier_copy(conn: Connection, facts: FileFacts) -> Any:
     return conn.execute(query).first()
 
 
+def movements_applied_since(conn: Connection, facts: FileFacts) -> Any:
+    """`ingest --force` of a `delta` file: an earlier copy (same bytes, same scope) that was still waiting when
+    this one was received and has applied since, or None. The force could not have meant that copy: applying
+    this one too would count the movements twice (`rerun.refuse_forcing_waiting_movements` refuses the command
+    up front; this closes the moment between that check and the receipt)."""
+    if not facts.options.get("force") or facts.mode != "delta" or facts.seq is None:
+        return None
+    f = schema.files.c
+    return conn.execute(
+        select(f.file_id, f.received_at)
+        .where(f.dedupe_scope == facts.dedupe_scope, f.sha256 == facts.sha256, f.seq < facts.seq,
+               f.status.in_(DUPLICATE_OF), f.finished_at > facts.received_at)
+        .order_by(f.seq).limit(1)).first()
+
+
 def read_and_parse(settings: Settings, facts: FileFacts, data: bytes | Opener | None, warehouse_codes: set[str],
                    rows: RowProgress | None = None) -> tuple[FileKind, ParseOptions, ParsedFile]:
     """Decide the file's kind and parse it (`data`: its bytes or an Opener of them; None: the file was over
@@ -201,17 +216,23 @@ def _duration(seconds: float) -> str:
 
 def decide(conn: Connection, settings: Settings, facts: FileFacts, kind: FileKind, options: ParseOptions,
            parsed: ParsedFile, *, guard: bool, create_items: bool, lock: bool,
-           staged: StagedRows | None = None) -> Outcome:
+           staged: StagedRows | None = None, unread: bool = False) -> Outcome:
     """The status of a parsed file and the changes it makes (reads only, but for a streamed file's staged
-    tables: `staged`)."""
+    tables: `staged`). `unread`: the file was not read, as a known duplicate; RetryableError unless it still
+    is one."""
     as_of = effective_as_of(settings, facts, parsed)
     if lock:   # PostgreSQL: one file of a dedupe scope at a time passes the duplicate check to its commit
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:scope))"), {"scope": facts.dedupe_scope})
     copy = earlier_copy(conn, facts)
     forced_from = facts.options.get("forced_from") or (copy.file_id if copy is not None else None)
-    if copy is not None and not is_forced(facts):
+    late = movements_applied_since(conn, facts) if copy is not None and is_forced(facts) else None
+    if late is not None:
+        copy = late
+    if copy is not None and (not is_forced(facts) or late is not None):
         return Outcome(FileStatus.DUPLICATE, kind, as_of, issues=[make_issue(
             "DUPLICATE_FILE", original_id=copy.file_id, received_at=iso(copy.received_at))])
+    if unread:   # its earlier copy went away meanwhile: read it the next time
+        raise RetryableError(f"file {facts.file_id}: its duplicate check changed; it will be processed again")
     if parsed.rejected:
         return _listed(Outcome(FileStatus.REJECTED, kind, as_of, parsed, issues=list(parsed.issues),
                                forced_from=forced_from if is_forced(facts) else None))
@@ -378,9 +399,7 @@ def _parse_and_apply(db: Database, settings: Settings, facts: FileFacts, codes: 
                                           quantity_column=quantity_column)
             phase("applying")
         outcome = decide(conn, settings, facts, kind, options, parsed, guard=guard, create_items=True,
-                         lock=db.is_postgres, staged=staged)
-        if copy is not None and outcome.status is not FileStatus.DUPLICATE:   # the earlier copy went away
-            raise RetryableError(f"file {facts.file_id}: its duplicate check changed; it will be processed again")
+                         lock=db.is_postgres, staged=staged, unread=copy is not None)
         applied = outcome.status in (FileStatus.APPLIED, FileStatus.APPLIED_WITH_ERRORS)
         planned = outcome.plan is not None and outcome.plan.staged
         if applied and planned:   # the differing rows wait in the database, written a chunk at a time

@@ -3,7 +3,8 @@ again as a new file linked to the first (`forced_from`), after a SKU was created
 
 The new file keeps the first one's name, sender, warehouse, options, report folder and `as_of` (so the
 stale rule judges it as the moment its figures describe); only the explicit re-run passes the duplicate
-rule. A `delta` file whose movements are applied already is never re-run: they would count twice.
+rule. A `delta` file whose movements are applied already is never re-run: they would count twice; nor is
+one forced in again (`ingest --force`) while a copy of it still waits to be applied in its turn.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from gateway.db import schema
 from gateway.db.engine import Database
 from gateway.errors import NotFoundError, UsageError
 from gateway.intake import Delivery, receive_file
+from gateway.pipeline.dry_run import sha256_of
 from gateway.settings import Settings
 
 MODES = ("partial", "full", "delta")
@@ -33,6 +35,28 @@ def _movements_applied(conn, row) -> object:
         .where(f.dedupe_scope == row.dedupe_scope, f.sha256 == row.sha256, f.mode == "delta",
                or_(f.rows_applied > 0, f.status.in_(_UNFINISHED)))
         .order_by(f.seq).limit(1)).first()
+
+
+def refuse_forcing_waiting_movements(db: Database, delivery: Delivery, path: Path) -> None:
+    """`ingest --force` of a `delta` file: UsageError while a file with the same bytes from the same sender
+    still waits to be processed (`received`, say given back after a failure, or `processing`): that file
+    applies the movements in its turn, so a copy forced past the duplicate rule would apply them twice."""
+    if delivery.mode != "delta" or not delivery.warehouse:
+        return
+    f = schema.files.c
+    with db.read() as conn:
+        waiting = conn.execute(
+            select(f.file_id, f.name, f.status, f.status_message)
+            .where(f.dedupe_scope == delivery.dedupe_scope, f.sha256 == sha256_of(path), f.mode == "delta",
+                   f.status.in_(_UNFINISHED))
+            .order_by(f.seq).limit(1)).first()
+    if waiting is None:
+        return
+    why = f" ({' '.join(waiting.status_message.split())[:200]})" if waiting.status_message else ""
+    raise UsageError(
+        f"file {waiting.file_id} ({waiting.name}) holds these delta movements and is still {waiting.status}{why}: "
+        f"it applies them in its turn, so --force would apply them twice; run the same command without --force "
+        f"(file {waiting.file_id} goes first, and this copy is recorded as its duplicate)")
 
 
 def receive_again(db: Database, settings: Settings, file_id: str, *, mode: str | None = None,

@@ -72,10 +72,11 @@ def test_ingest_rest_measures_each_shape_at_each_row_count():
                          text=True, timeout=600, check=False)
     assert run.returncode == 0, run.stderr
     lines = [line for line in run.stdout.splitlines() if line.startswith("rest[")]
-    runs = [re.match(r"^rest\[(\w+)\]: ([\d,]+) rows, [\d.]+ s, rss [\d,]+ MB$", line) for line in lines[:6]]
+    shapes = ("dryrun", "delta", "deltadry", "full")
+    runs = [re.match(r"^rest\[(\w+)\]: ([\d,]+) rows, [\d.]+ s, rss [\d,]+ MB$", line) for line in lines[:8]]
     assert [(m.group(1), m.group(2)) for m in runs if m] == [
-        (shape, rows) for rows in ("300", "600") for shape in ("dryrun", "delta", "full")], run.stdout
-    assert [line.split(":")[0] for line in lines[6:]] == ["rest[dryrun]", "rest[delta]", "rest[full]"]
+        (shape, rows) for rows in ("300", "600") for shape in shapes], run.stdout
+    assert [line.split(":")[0] for line in lines[8:]] == [f"rest[{shape}]" for shape in shapes]
     assert "status applied" in run.stdout and "NO" not in run.stdout
     wrong = subprocess.run([sys.executable, str(BENCH / "ingest_rest.py"), "--shapes", "full,everything"],
                            capture_output=True, text=True, timeout=60, check=False)

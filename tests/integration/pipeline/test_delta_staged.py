@@ -1,14 +1,11 @@
 """A `delta` stock file far larger than one parse chunk is staged in the database as it is read, its repeated
-SKUs added up there: the report, the levels and the ledger are those of the file read whole by `parse_file`
-and planned from its columns (repeats across chunk borders, clamping at 0, the too-large check and repeats
-of failed rows included), and a failure in its last apply chunk leaves everything as before the file."""
+SKUs added up there: the report, the levels and the ledger are those the delta rules give, worked out here row
+by row (repeats across chunk borders, clamping at 0, the too-large check and repeats of failed rows
+included), and a failure in its last apply chunk leaves everything as before the file."""
 
 from __future__ import annotations
 
-import hashlib
-import time
 import tracemalloc
-from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline_helpers import ingest, stock
@@ -16,17 +13,11 @@ from sqlalchemy import select
 from test_chunked_apply import _drop_failure, _fail_on_ledger_row, _link_every_item, _snapshot
 
 from gateway.db import schema
-from gateway.intake import Delivery
-from gateway.pipeline.process import FileFacts, build_report, decide, read_and_parse
-from gateway.settings import load_settings
-from gateway.stock import apply_stock_changes, ledger_sums, warehouses
+from gateway.stock import ledger_sums
+from parsers.issues import QUANTITY_LIMIT
 
 ROWS = 6_000     # SKUs C00001..C06000, each at 10 in MF; the file's rows 2..6001 move each once
 CHUNK = 1_000    # six parse chunks and six apply chunks
-
-
-class _Rollback(Exception):
-    pass
 
 
 def _delta_file(files) -> str:
@@ -53,38 +44,37 @@ def _delta_file(files) -> str:
     return files.csv("movements.csv", "\n".join(lines) + "\n")
 
 
-def _facts(path: str) -> FileFacts:
-    data = Path(path).read_bytes()
-    delivery = Delivery(name=Path(path).name, transport="cli")
-    return FileFacts(None, None, delivery.name, "cli", "MF", "delta", hashlib.sha256(data).hexdigest(), len(data),
-                     delivery.dedupe_scope, datetime.now(UTC), None, {})
+def _worked_out(path: str) -> tuple[dict, list[tuple]]:
+    """The delta rules applied to the file here, row by row, independently of the pipeline: a row's movement
+    is added to its SKU's first valid row (rows that fail and unknown SKUs take no part), a level never goes
+    below 0, and a sum that would pass the limit is not applied. (counts, ledger: (SKU, delta, after, row))."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()[1:]
+    sums: dict[str, list[int]] = {}   # SKU -> [first valid row, sum]
+    for row, line in enumerate(lines, 2):
+        sku, cell = line.split(",")
+        try:
+            value = int(cell)
+        except ValueError:
+            continue
+        if sku.startswith("C"):
+            sums.setdefault(sku, [row, 0])[1] += value
+    counts, ledger = {"applied": 0, "increased": 0, "decreased": 0, "zeroed": 0}, []
+    for sku, (row, total) in sorted(sums.items(), key=lambda kv: kv[1][0]):
+        after = max(10 + total, 0)
+        if 10 + total > QUANTITY_LIMIT or after == 10:
+            continue
+        ledger.append((sku, after - 10, after, row))
+        counts["applied"] += 1
+        counts["increased" if after > 10 else "zeroed" if after == 0 else "decreased"] += 1
+    return counts, ledger
 
 
-def _whole_file_run(db, config: Path, path: str) -> tuple[dict, list[tuple], dict]:
-    """The file read whole by `parse_file`, planned from its columns and applied as a delta was before it was
-    staged, in a transaction rolled back afterwards: (report, ledger rows, levels)."""
-    settings, facts = load_settings(str(config)), _facts(path)
-    found: dict = {}
-    try:
-        with db.write() as conn:
-            kind, options, parsed = read_and_parse(settings, facts, Path(path).read_bytes(), set(warehouses(conn)))
-            assert not parsed.streamed and kind.mode == "delta"
-            outcome = decide(conn, settings, facts, kind, options, parsed, guard=True, create_items=False, lock=False)
-            assert outcome.plan.changes and not outcome.plan.staged
-            apply_stock_changes(conn, outcome.plan.changes, cause="file", file_id=None, current=outcome.plan.current)
-            found["ledger"], found["levels"] = _ledger(conn, None), _levels(conn)
-            found["report"] = build_report(facts, outcome, time.monotonic()).document
-            raise _Rollback
-    except _Rollback:
-        pass
-    return found["report"], found["ledger"], found["levels"]
-
-
-def _ledger(conn, file_id: str | None) -> list[tuple]:
-    l = schema.ledger.c
-    where = l.file_id.is_(None) if file_id is None else l.file_id == file_id
-    return sorted(conn.execute(select(l.item_id, l.warehouse_id, l.delta, l.on_hand_after, l.cause, l.file_row,
-                                      l.reference).where(where, l.cause == "file")).all())
+def _ledger(conn, file_id: str) -> list[tuple]:
+    """(SKU, delta, after, file row) of the file's ledger entries, in the order written."""
+    l, i = schema.ledger.c, schema.items.c
+    return [tuple(r) for r in conn.execute(select(i.sku, l.delta, l.on_hand_after, l.file_row)
+                                           .join_from(schema.ledger, schema.items, i.id == l.item_id)
+                                           .where(l.file_id == file_id, l.cause == "file").order_by(l.id))]
 
 
 def _levels(conn) -> dict:
@@ -101,19 +91,20 @@ def _seed(sg, files) -> None:
     assert (code, report["rows"]["applied"]) == (0, ROWS), report["issues"][:3]
 
 
-def test_a_delta_file_of_many_chunks_gives_the_report_levels_and_ledger_of_the_file_read_whole(
-        sg, files, db, monkeypatch, tmp_path):
+def test_a_delta_file_of_many_chunks_gives_the_report_levels_and_ledger_the_delta_rules_give(
+        sg, files, db, monkeypatch):
     monkeypatch.setattr("gateway.pipeline.staging.STAGE_CHUNK_ROWS", CHUNK)
     monkeypatch.setattr("gateway.stock.levels.FILE_CHUNK_ROWS", CHUNK)
     _seed(sg, files)
     path = _delta_file(files)
 
-    whole, whole_ledger, whole_levels = _whole_file_run(db, tmp_path / "stockgate.toml", path)
+    counts, expected_ledger = _worked_out(path)
     code, report = ingest(sg, path, "--warehouse", "MF", "--mode", "delta")
 
-    assert code == 3 and report["status"] == whole["status"] == "applied_with_errors"
-    assert report["rows"] == whole["rows"] and report["changes"] == whole["changes"]
-    assert _issues(report) == _issues(whole)
+    assert code == 3 and report["status"] == "applied_with_errors"
+    assert report["rows"]["applied"] == counts["applied"] and report["changes"] == {
+        key: counts[key] for key in ("increased", "decreased", "zeroed")}
+    assert report["rows"]["errors"] == 4   # rows 31, 41, 6010, 6012
     assert [(row, code, value) for row, code, value, _ in _issues(report) if code != "DUPLICATE_SKU_SUMMED"] == [
         (21, "CLAMPED_AT_ZERO", "-50"), (31, "NOT_AN_INTEGER", "abc"), (41, "QUANTITY_TOO_LARGE", "+1999999996"),
         (61, "CLAMPED_AT_ZERO", "-15"), (6010, "UNKNOWN_SKU", "ZZ-UNKNOWN"), (6012, "NOT_AN_INTEGER", "+")]
@@ -123,8 +114,8 @@ def test_a_delta_file_of_many_chunks_gives_the_report_levels_and_ledger_of_the_f
     assert "also appears on row 6005" in summed[6006][1]          # C00030's row 31 failed
     assert "was not applied either: row 6010 has an error" in summed[6011][1]
     with db.read() as conn:
-        assert _ledger(conn, report["file_id"]) == whole_ledger
-        assert _levels(conn) == whole_levels
+        assert _ledger(conn, report["file_id"]) == expected_ledger
+        assert ledger_sums(conn) == _levels(conn)
     levels = stock(sg)
     assert [levels[sku]["MF"] for sku in ("C00005", "C00011", "C00020", "C00030", "C00040", "C00050", "C00060")] == [
         14, 10 + 4 + 5 + 7, 0, 13, 10, 10, 0]

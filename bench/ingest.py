@@ -248,6 +248,8 @@ def run(folder: Path, store, args) -> None:
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, "
           f"{os.cpu_count()} CPUs, database {store.kind}")
     print(f"floor ({store.kind}): {POSTGRES_HOW if store.kind == 'postgresql' else SQLITE_HOW}")
+    if store.kind == "postgresql":
+        print(f"databases: {store.prefix}_* on the server, dropped at the end")
     t = time.perf_counter()
     levels = catalog_levels(rows)
     if any(s != "first" for s in args.shapes):

@@ -24,10 +24,12 @@ def bench(*args: str) -> subprocess.CompletedProcess:
                            "--xlsx-rows", "20", *args], capture_output=True, text=True, timeout=600, check=False)
 
 
-def bench_databases() -> list[str]:
+def bench_databases(prefix: str) -> list[str]:
+    """The databases named `<prefix>_*` on the server (another run's benchmark may be making its own)."""
     engine = create_engine(POSTGRES_URL)
     with engine.connect() as conn:
-        names = conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_%'")).scalars().all()
+        names = conn.execute(text("SELECT datname FROM pg_database WHERE starts_with(datname, :prefix)"),
+                             {"prefix": prefix + "_"}).scalars().all()
     engine.dispose()
     return list(names)
 
@@ -36,7 +38,6 @@ def bench_databases() -> list[str]:
 def test_every_shape_runs_against_its_floor_and_writes_the_same(engine):
     if engine == "postgresql" and not POSTGRES_URL:
         pytest.skip("STOCKGATE_TEST_POSTGRES_URL is not set")
-    before = bench_databases() if engine == "postgresql" else []
     run = bench(*(["--database-url", POSTGRES_URL] if engine == "postgresql" else []))
     assert run.returncode == 0, run.stderr
     lines = run.stdout.strip().splitlines()
@@ -46,7 +47,8 @@ def test_every_shape_runs_against_its_floor_and_writes_the_same(engine):
     assert f"database {engine}" in lines[0] and "load average" in lines[0]
     assert "COPY" in run.stdout if engine == "postgresql" else "TEMP table" in run.stdout
     if engine == "postgresql":
-        assert bench_databases() == before   # its own databases are dropped
+        prefix = re.search(r"^databases: (bench_[0-9a-f]+)_\* on the server", run.stdout, re.M).group(1)
+        assert bench_databases(prefix) == []   # its own databases are dropped
 
 
 def test_shapes_chooses_and_a_wrong_one_is_named():

@@ -32,11 +32,13 @@ def marketplace_config(data_dir: Path, database_url: str, name: str, marketplace
 def serve_against(server, tmp_path: Path, database_url: str, monkeypatch, name: str, marketplace: str,
                   env: dict[str, str], options: dict, edit=lambda text: text):
     """An initialised `stockgate serve` (not started) whose channel `name` talks to `server`: `env` sets the
-    credential variables the options name, `edit` may change the configuration text. Stops serve and the
-    server on the way out."""
+    credential variables (variable -> the market's attribute holding the value, e.g. `client_id`) and names
+    each in the options (`client_id_env = "<variable>"`) after `options`; `edit` may change the configuration
+    text. Stops serve and the server on the way out."""
     try:
-        for variable, value in env.items():
-            monkeypatch.setenv(variable, value)
+        for variable, attribute in env.items():
+            monkeypatch.setenv(variable, getattr(server.market, attribute))
+        options = {**options, **{f"{attribute}_env": variable for variable, attribute in env.items()}}
         data_dir, config = tmp_path / "var", tmp_path / "stockgate.toml"
         config.write_text(edit(marketplace_config(data_dir, database_url, name, marketplace, options)))
         gateway = Serve(config, data_dir, 0, tmp_path / "serve.log")

@@ -29,11 +29,9 @@ def amazon_serve(tmp_path, database_url, monkeypatch):
     market = server.market
     market.event_age_seconds = 300                       # SP-API's updates reach searchOrders late
     market.plans["searchOrders"] = (20.0, 20)            # a raised usage plan, stated in x-amzn-RateLimit-Limit
-    options = {"base_url": server.url, "token_url": server.token_url, "seller_id": market.seller_id,
-               "client_id_env": "AMZ_E2E_CLIENT_ID", "client_secret_env": "AMZ_E2E_CLIENT_SECRET",
-               "refresh_token_env": "AMZ_E2E_REFRESH_TOKEN"}
+    options = {"base_url": server.url, "token_url": server.token_url, "seller_id": market.seller_id}
     with serve_against(server, tmp_path, database_url, monkeypatch, "amz", "amazon",
-                       {variable: getattr(market, what) for variable, what in ENV.items()}, options) as gateway:
+                       ENV, options) as gateway:
         for sku in ("HAT", "CAP"):
             market.add_listing(sku, "HAT", 0)
         yield gateway, market, database_url

@@ -29,10 +29,8 @@ ENV = {"EB_E2E_CLIENT_ID": "client_id", "EB_E2E_CLIENT_SECRET": "client_secret",
 def ebay_serve(tmp_path, database_url, monkeypatch):
     server = EbayServer().start()
     market = server.market
-    options = {"base_url": server.url, "client_id_env": "EB_E2E_CLIENT_ID", "client_secret_env": "EB_E2E_CLIENT_SECRET",
-               "refresh_token_env": "EB_E2E_REFRESH_TOKEN"}
-    with serve_against(server, tmp_path, database_url, monkeypatch, "eb", "ebay",
-                       {variable: getattr(market, what) for variable, what in ENV.items()}, options) as gateway:
+    with serve_against(server, tmp_path, database_url, monkeypatch, "eb", "ebay", ENV,
+                       {"base_url": server.url}) as gateway:
         market.add_item("HAT")
         market.add_item("CAP", offer=None)                 # an item without a published offer yet
         yield gateway, market, database_url

@@ -8,26 +8,16 @@ from __future__ import annotations
 
 import copy
 import secrets
-import threading
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from base_market import ContractMarket
 
 TOKEN_SECONDS = 3600
 MARKETPLACE = "ATVPDDKIKX0DER"
 ROLES = ("listings", "orders")
 # the model files' default usage plans (rate per second, burst)
 PLANS = {"patchListingsItem": (5.0, 5), "searchListingsItems": (5.0, 5), "searchOrders": (0.0056, 20)}
-
-
-@dataclass
-class Failure:
-    """One queued failure for the next request whose path starts with `path` (and method `method`)."""
-
-    kind: str        # 429 | 500 | 503 | 503_after_apply | drop_after_apply | 403 | expired
-    path: str
-    method: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def iso(at: float) -> str:
@@ -49,22 +39,19 @@ class _Bucket:
         return True
 
 
-class AmazonMarket:
+class AmazonMarket(ContractMarket):
     """Everything the contract server knows; every method takes the lock (the server is threaded)."""
 
     def __init__(self, client_id: str = "amzn1.application-oa2-client.contract0001",
                  client_secret: str = "amzn1.oa2-cs.v1.contractsecret0001",
                  refresh_token: str = "Atzr|contract-refresh-token-0001", seller_id: str = "A1SELLERCONTRACT"):
-        self.lock = threading.RLock()
-        self.client_id, self.client_secret, self.refresh_token = client_id, client_secret, refresh_token
-        self.clients = {client_id: client_secret}
+        super().__init__(client_id, client_secret)
+        self.refresh_token = refresh_token
         self.refresh_tokens = {refresh_token: client_id}
         self.seller_id = seller_id
         self.roles = set(ROLES)
         self.tokens: dict[str, float] = {}
-        self.tokens_issued = 0
         self.expired_status = 403            # SP-API's status for an expired token (unconfirmed: configurable)
-        self.offset = 0.0                    # server clock = real time + offset
         self.event_age_seconds = 0.0         # order events are stamped this long ago (SP-API's clock lag)
         self.visibility_lag_seconds = 0.0
         self.listings: list[dict] = []
@@ -72,7 +59,6 @@ class AmazonMarket:
         self.not_applied: set[str] = set()             # skus whose patch is ACCEPTED but never applied
         self.patches: list[dict] = []
         self.orders: dict[str, list[tuple[float, dict]]] = {}   # order id -> versions (visible_at, order)
-        self.failures: list[Failure] = []
         self.page_tokens: dict[str, tuple] = {}
         self.on_page: list = []              # callables run before answering a page asked for by its token
         self.documents: dict[str, bytes | None] = {}   # feed documents (uploads and reports) by id
@@ -81,13 +67,8 @@ class AmazonMarket:
         self.feed_fatal = False
         self.plans = dict(PLANS)
         self._buckets: dict[str, _Bucket] = {}
-        self.requests: list[dict] = []
-        self.violations: list[str] = []
 
     # --- clock, tokens, plans, failures ---------------------------------------------------------------
-
-    def now(self) -> float:
-        return time.time() + self.offset
 
     def issue_token(self) -> str:
         with self.lock:
@@ -117,20 +98,6 @@ class AmazonMarket:
             if bucket is None or (bucket.rate, bucket.burst) != (rate, burst):
                 bucket = self._buckets[operation] = _Bucket(rate, burst)
             return bucket.take()
-
-    def fail(self, kind: str, path: str, *, times: int = 1, method: str | None = None, **headers: str) -> None:
-        """Queue `times` failures of `kind` for requests to `path...` (header names with _ become -)."""
-        with self.lock:
-            for _ in range(times):
-                self.failures.append(Failure(kind, path, method, {k.replace("_", "-"): v for k, v in headers.items()}))
-
-    def take_failure(self, method: str, path: str) -> Failure | None:
-        with self.lock:
-            for f in self.failures:
-                if path.startswith(f.path) and (f.method is None or f.method == method):
-                    self.failures.remove(f)
-                    return f
-            return None
 
     # --- listings -------------------------------------------------------------------------------------
 
@@ -223,13 +190,8 @@ class AmazonMarket:
 
     def visible_orders(self, after: float, before: float) -> list[dict]:
         """The latest visible version of each order updated within [after, before], oldest update first."""
-        with self.lock:
-            now, shown = self.now(), []
-            for versions in self.orders.values():
-                visible = [o for at, o in versions if at <= now]
-                if visible and after <= visible[-1]["_updated"] <= before:
-                    shown.append(visible[-1])
-            return sorted(shown, key=lambda o: (o["_updated"], o["orderId"]))
+        shown = self.latest_visible(self.now(), lambda o: after <= o["_updated"] <= before)
+        return sorted(shown, key=lambda o: (o["_updated"], o["orderId"]))
 
 
 def errors_body(code: str, message: str, details: str | None = None) -> dict:

@@ -17,25 +17,20 @@ from __future__ import annotations
 
 import json
 import secrets
-
-import jsonschema
-import threading
 import uuid
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, parse_qsl, unquote
+from urllib.parse import unquote
+
+import jsonschema
 
 from amazon_market import AmazonMarket, errors_body, iso
+from base_server import ContractServer, JsonHandler, canned_failure, query_params
 from spec_validation import SpecValidator
 from swagger2 import openapi3
 
 DENIED = "Access to requested resource is denied."
 QUOTA = errors_body("QuotaExceeded", "You exceeded your quota for the requested resource.")
 LAG_SECONDS = 120
-
-
-def _params(query: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
 
 
 def _time(text: str | None) -> float | None:
@@ -45,42 +40,27 @@ def _time(text: str | None) -> float | None:
         return None
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+INTERNAL = errors_body("InternalFailure", "We encountered an internal error. Please try again.")
+FAILURES = {429: QUOTA, 500: INTERNAL, 503: INTERNAL}
+
+
+class _Handler(JsonHandler):
     server: "AmazonServer"
+    market_clock_date = False
 
-    def log_message(self, format, *args):     # quiet: the tests read market.requests
-        pass
-
-    def do_GET(self):
-        self._handle()
-
-    do_PATCH = do_POST = do_PUT = do_DELETE = do_GET
+    do_PATCH = do_POST = do_PUT = do_DELETE = JsonHandler.do_GET
 
     def _send(self, status: int, body: dict | None = None, headers: dict[str, str] | None = None,
               operation: str | None = None) -> None:
-        data = json.dumps(body if body is not None else {}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
         market = self.server.market
+        first = [("x-amzn-RequestId", str(uuid.uuid4()))]
         if operation in market.plans and self.server.rate_header:
-            self.send_header("x-amzn-RateLimit-Limit", f"{market.plans[operation][0]:g}")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-        market.requests[-1]["status"] = status
+            first.append(("x-amzn-RateLimit-Limit", f"{market.plans[operation][0]:g}"))
+        super()._send(status, body, headers, first=tuple(first))
 
-    def _handle(self) -> None:
+    def handle_request(self) -> None:
         market = self.server.market
-        path, _, query = self.path.partition("?")
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        headers = dict(self.headers.items())
-        with market.lock:
-            market.requests.append({"method": self.command, "target": self.path, "path": path, "query": query,
-                                    "headers": headers, "body": body, "status": None})
+        path, query, body, headers = self.read_request()
         if path == "/auth/o2/token" and self.command == "POST":
             return self._token(body)
         if path.startswith("/s3/"):                  # the pre-signed document URLs: no SP-API token
@@ -101,26 +81,17 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(status, errors_body("Unauthorized", DENIED, details), operation=operation)
         if role not in market.roles or (failure is not None and failure.kind == "403"):
             return self._send(403, errors_body("Unauthorized", DENIED, ""), operation=operation)
-        if failure is not None and failure.kind in ("429", "500", "503"):
-            body_out = QUOTA if failure.kind == "429" else errors_body("InternalFailure", "We encountered an "
-                                                                       "internal error. Please try again.")
-            return self._send(int(failure.kind), body_out, failure.headers, operation=operation)
+        canned = canned_failure(failure, FAILURES)
+        if canned:
+            return self._send(*canned, operation=operation)
         if not market.take_quota(operation):
             return self._send(429, QUOTA, operation=operation)
-        if self.server.validator.available:
-            covered, problem = self.server.validator.covers_and_errors(self.command, path, query, headers, body)
-            if problem:
-                market.violations.append(f"{self.command} {self.path}: {problem}")
-                return self._send(400, errors_body("InvalidInput", problem), operation=operation)
+        problem = self.spec_problem(path, query, headers, body)
+        if problem:
+            return self._send(400, errors_body("InvalidInput", problem), operation=operation)
         status, answer = handler(path, query, body)
-        if failure is not None and failure.kind == "drop_after_apply":
-            self.close_connection = True        # applied, but the answer never arrives
-            market.requests[-1]["status"] = "dropped"
-            return
-        if failure is not None and failure.kind == "503_after_apply":
-            return self._send(503, errors_body("ServiceUnavailable", "Service temporarily unavailable."),
-                              failure.headers, operation=operation)
-        return self._send(status, answer, operation=operation)
+        return self.answer_applied(failure, status, answer, errors_body("ServiceUnavailable",
+                                   "Service temporarily unavailable."), operation=operation)
 
     def _route(self, path: str):
         parts = path.split("/")
@@ -146,11 +117,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _token(self, body: bytes):
         market = self.server.market
         failure = market.take_failure("POST", "/auth/o2/token")
-        if failure is not None and failure.kind == "429":
-            return self._send(429, {"error": "slow_down", "error_description": "too many requests"}, failure.headers)
-        form = dict(parse_qsl(body.decode()))
-        if not (self.headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded") \
-                or form.get("grant_type") != "refresh_token" or not form.get("refresh_token"):
+        canned = canned_failure(failure, {429: {"error": "slow_down", "error_description": "too many requests"}})
+        if canned:
+            return self._send(*canned)
+        form = self.form(body) or {}
+        if form.get("grant_type") != "refresh_token" or not form.get("refresh_token"):
             return self._send(400, {"error": "invalid_request",
                                     "error_description": "grant_type=refresh_token and refresh_token are required"})
         if market.clients.get(form.get("client_id")) != form.get("client_secret"):
@@ -223,7 +194,7 @@ class _Handler(BaseHTTPRequestHandler):
         seller = unquote(path.split("/")[4])
         if seller != market.seller_id:
             return 403, errors_body("Unauthorized", DENIED, "")
-        params = _params(query)
+        params = query_params(query)
         size = int(params.get("pageSize", "10"))
         key = ("listings", params.get("marketplaceIds"))
         with market.lock:
@@ -343,7 +314,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _search_orders(self, path: str, query: str, body: bytes):
         market = self.server.market
-        params = _params(query)
+        params = query_params(query)
         if ("createdAfter" in params) == ("lastUpdatedAfter" in params):
             return 400, errors_body("InvalidInput", "Exactly one of createdAfter and lastUpdatedAfter is required.")
         if "createdAfter" in params:
@@ -382,33 +353,20 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, answer
 
 
-class AmazonServer(ThreadingHTTPServer):
+class AmazonServer(ContractServer):
     """The server on 127.0.0.1 port 0; `url` is where it listens, `market` its state."""
 
-    daemon_threads = True
-
     def __init__(self, market: AmazonMarket | None = None):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.market = market or AmazonMarket()
+        super().__init__(_Handler, market or AmazonMarket(), "amazon",
+                         SpecValidator.cached("amazon", ("listingsItems_2021-08-01.json", "orders_2026-01-01.json",
+                                                         "feeds_2021-06-30.json"), openapi3))
         self.rate_header = True
-        self.validator = SpecValidator.cached("amazon", ("listingsItems_2021-08-01.json", "orders_2026-01-01.json",
-                                                         "feeds_2021-06-30.json"), openapi3)
         schema = self.validator.folder / "listings-feed-schema-v2.json"
         self._feed_schema = jsonschema.Draft7Validator(json.loads(schema.read_text())) if schema.is_file() else None
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="amazon-contract", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
 
     @property
     def token_url(self) -> str:
         return self.url + "/auth/o2/token"
-
-    @property
-    def validating(self) -> bool:
-        return self.validator.available
 
     def feed_schema_error(self, document: dict) -> str | None:
         """What the listings feed schema (v2) finds wrong in an uploaded feed, or None."""
@@ -416,11 +374,3 @@ class AmazonServer(ThreadingHTTPServer):
             return None
         error = next(iter(self._feed_schema.iter_errors(document)), None)
         return None if error is None else f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
-
-    def start(self) -> "AmazonServer":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()

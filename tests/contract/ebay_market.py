@@ -6,13 +6,11 @@ status, a controllable clock with visibility lag, and the failures queued for th
 
 from __future__ import annotations
 
-import base64
 import copy
 import secrets
-import threading
-import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from base_market import ContractMarket
 
 TOKEN_SECONDS = 7200
 ROOT = "https://api.ebay.com/oauth/api_scope/"
@@ -21,32 +19,19 @@ ALL_SCOPES = frozenset({ROOT + "sell.inventory", ROOT + "sell.fulfillment", ROOT
 REVISIONS_PER_DAY = 250
 
 
-@dataclass
-class Failure:
-    """One queued failure: for the next request whose path starts with `path` (and method `method`)."""
-
-    kind: str                       # 429 | 500 | 401 | 403 | 503_after_apply | drop_after_apply | invalid_grant
-    path: str
-    method: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 def iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
-class EbayMarket:
+class EbayMarket(ContractMarket):
     """Everything the contract server knows; every method takes the lock (the server is threaded)."""
 
     def __init__(self, client_id: str = "StockGat-cid-PRD-0001", client_secret: str = "PRD-csecret-0001",
                  refresh_token: str = "v^1.1#i^1#refresh-contract-0001"):
-        self.lock = threading.RLock()
-        self.client_id, self.client_secret, self.refresh_token = client_id, client_secret, refresh_token
-        self.clients = {client_id: client_secret}
+        super().__init__(client_id, client_secret)
+        self.refresh_token = refresh_token
         self.refresh_tokens: dict[str, set[str]] = {refresh_token: set(ALL_SCOPES)}   # token -> granted scopes
         self.tokens: dict[str, tuple[float, frozenset]] = {}   # access token -> (expiry, scopes)
-        self.tokens_issued = 0
-        self.offset = 0.0                                     # server clock = real time + offset
         self.visibility_lag_ms = 0
         self.items: list[dict] = []                           # inventory items, in eBay's order
         self.offers: dict[str, list[dict]] = {}               # sku -> offers
@@ -55,20 +40,11 @@ class EbayMarket:
         self.sku_errors: dict[str, tuple[int, int, str]] = {}  # sku -> (statusCode, errorId, message)
         self.revisions: dict[tuple[str, str], int] = {}       # (sku, day) -> revisions
         self.orders: dict[str, list[tuple[int, dict]]] = {}   # order id -> versions (visible_at_ms, order)
-        self.failures: list[Failure] = []
         self.on_items_page: list = []                         # run before answering an items page after the first
-        self.requests: list[dict] = []
-        self.violations: list[str] = []
         self.cancel_calls: list[dict] = []                    # Post-Order cancellation bodies received
         self.not_cancellable: set[str] = set()                # orders past eBay's cancellation window
 
     # --- clock, tokens, failures ----------------------------------------------------------------------
-
-    def now(self) -> float:
-        return time.time() + self.offset
-
-    def now_ms(self) -> int:
-        return int(self.now() * 1000)
 
     def issue_token(self, scopes: frozenset = ALL_SCOPES) -> str:
         with self.lock:
@@ -87,29 +63,6 @@ class EbayMarket:
         """Every access token issued so far stops working now (token expiry mid-run)."""
         with self.lock:
             self.tokens = {t: (self.now() - 1, s) for t, (_, s) in self.tokens.items()}
-
-    def basic_ok(self, header: str | None) -> bool:
-        if not header or not header.startswith("Basic "):
-            return False
-        try:
-            client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
-        except ValueError:
-            return False
-        return self.clients.get(client_id) == secret
-
-    def fail(self, kind: str, path: str, *, times: int = 1, method: str | None = None, **headers: str) -> None:
-        """Queue `times` failures of `kind` for requests to `path...` (header names with _ become -)."""
-        with self.lock:
-            for _ in range(times):
-                self.failures.append(Failure(kind, path, method, {k.replace("_", "-"): v for k, v in headers.items()}))
-
-    def take_failure(self, method: str, path: str) -> Failure | None:
-        with self.lock:
-            for f in self.failures:
-                if path.startswith(f.path) and (f.method is None or f.method == method):
-                    self.failures.remove(f)
-                    return f
-            return None
 
     # --- inventory and offers -------------------------------------------------------------------------
 
@@ -247,13 +200,8 @@ class EbayMarket:
 
     def visible_orders(self, since_ms: int) -> list[dict]:
         """The latest version of each order visible now, modified at or after `since_ms`, oldest first."""
-        with self.lock:
-            now, shown = self.now_ms(), []
-            for versions in self.orders.values():
-                visible = [o for at, o in versions if at <= now]
-                if visible and visible[-1]["_modified"] >= since_ms:
-                    shown.append(visible[-1])
-            return sorted(shown, key=lambda o: (o["_modified"], o["orderId"]))
+        shown = self.latest_visible(self.now_ms(), lambda o: o["_modified"] >= since_ms)
+        return sorted(shown, key=lambda o: (o["_modified"], o["orderId"]))
 
 
 def error_body(error_id: int, message: str, domain: str = "API_INVENTORY", **more) -> dict:

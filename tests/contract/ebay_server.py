@@ -13,13 +13,11 @@ file for it: `Authorization: IAF <token>`, `X-EBAY-C-MARKETPLACE-ID`, a seller r
 
 from __future__ import annotations
 
-import email.utils
 import json
-import threading
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, parse_qsl, unquote
+from urllib.parse import unquote
 
+from base_server import ContractServer, JsonHandler, canned_failure, query_params
 from ebay_market import ROOT, EbayMarket, error_body
 from spec_validation import SpecValidator
 
@@ -41,40 +39,18 @@ def needed_scopes(method: str, path: str) -> tuple[str, ...]:
     return (ROOT + api,) if method == "POST" else (ROOT + api, ROOT + api + ".readonly")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+FAILURES = {429: error_body(2001, "Too many requests. The request limit has been reached for the resource."),
+            403: error_body(1100, "Access denied"), 500: error_body(25001, "System error")}
+
+
+class _Handler(JsonHandler):
     server: "EbayServer"
 
-    def log_message(self, format, *args):     # quiet: the tests read market.requests
-        pass
+    do_POST = JsonHandler.do_GET
 
-    def date_time_string(self, timestamp=None):
-        return email.utils.formatdate(self.server.market.now(), usegmt=True)
-
-    def do_GET(self):
-        self._handle()
-
-    do_POST = do_GET
-
-    def _send(self, status: int, body: dict | None = None, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body if body is not None else {}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-        self.server.market.requests[-1]["status"] = status
-
-    def _handle(self) -> None:
+    def handle_request(self) -> None:
         market = self.server.market
-        path, _, query = self.path.partition("?")
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        headers = dict(self.headers.items())
-        with market.lock:
-            market.requests.append({"method": self.command, "target": self.path, "path": path, "query": query,
-                                    "headers": headers, "body": body, "status": None})
+        path, query, body, headers = self.read_request()
         if path == "/identity/v1/oauth2/token":
             return self._token(body)
         auth = self.headers.get("Authorization") or ""
@@ -85,27 +61,17 @@ class _Handler(BaseHTTPRequestHandler):
         if not path.startswith(POST_ORDER) and not scopes & set(needed_scopes(self.command, path)):
             return self._send(403, error_body(1100, "Insufficient permissions to fulfill the request.", "API_ACCESS"))
         failure = market.take_failure(self.command, path)
-        if failure is not None and failure.kind in ("429", "403", "500"):
-            status = int(failure.kind)
-            error = {429: (2001, "Too many requests. The request limit has been reached for the resource."),
-                     403: (1100, "Access denied"), 500: (25001, "System error")}[status]
-            return self._send(status, error_body(*error), failure.headers)
-        if self.server.validator.available:
-            covered, problem = self.server.validator.covers_and_errors(self.command, path, query, headers, body)
-            if problem:
-                market.violations.append(f"{self.command} {self.path}: {problem}")
-                return self._send(400, error_body(0, "SPEC_VIOLATION: " + problem, errorCode="SPEC_VIOLATION"))
+        canned = canned_failure(failure, FAILURES)
+        if canned:
+            return self._send(*canned)
+        problem = self.spec_problem(path, query, headers, body)
+        if problem:
+            return self._send(400, error_body(0, "SPEC_VIOLATION: " + problem, errorCode="SPEC_VIOLATION"))
         route = self._route(path)
         if route is None:
             return self._send(404, error_body(2002, f"no route {self.command} {path}", "API_ROUTING"))
-        status, answer = route(path, {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}, body)
-        if failure is not None and failure.kind == "drop_after_apply":
-            self.close_connection = True        # applied, but the answer never arrives
-            market.requests[-1]["status"] = "dropped"
-            return
-        if failure is not None and failure.kind == "503_after_apply":
-            return self._send(503, error_body(25001, "Service Unavailable"), failure.headers)
-        return self._send(status, answer)
+        status, answer = route(path, query_params(query), body)
+        return self.answer_applied(failure, status, answer, error_body(25001, "Service Unavailable"))
 
     def _route(self, path: str):
         routes = {("POST", f"{INVENTORY}/bulk_update_price_quantity"): self._bulk,
@@ -125,12 +91,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _token(self, body: bytes):
         market = self.server.market
         failure = market.take_failure(self.command, "/identity/v1/oauth2/token")
-        if failure is not None and failure.kind == "429":
-            return self._send(429, {"error": "rate_limited", "error_description": "too many token requests"},
-                              failure.headers)
-        form = dict(parse_qsl(body.decode()))
-        if not (self.headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded") \
-                or form.get("grant_type") != "refresh_token" or not form.get("refresh_token"):
+        canned = canned_failure(failure, {429: {"error": "rate_limited",
+                                                "error_description": "too many token requests"}})
+        if canned:
+            return self._send(*canned)
+        form = self.form(body) or {}
+        if form.get("grant_type") != "refresh_token" or not form.get("refresh_token"):
             return self._send(400, {"error": "invalid_request", "error_description": "request is missing a "
                                     "required parameter or malformed"})
         if not market.basic_ok(self.headers.get("Authorization")):
@@ -253,31 +219,10 @@ class _Handler(BaseHTTPRequestHandler):
             return 201, {"cancelId": f"5{len(market.cancel_calls):09d}", "orderEligibilityResult": {"eligible": True}}
 
 
-class EbayServer(ThreadingHTTPServer):
+class EbayServer(ContractServer):
     """The server on 127.0.0.1 port 0; `url` is where it listens, `market` its state."""
 
-    daemon_threads = True
-
     def __init__(self, market: EbayMarket | None = None):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.market = market or EbayMarket()
-        self.validator = SpecValidator.cached("ebay", ("ebay-inventory-openapi-original.yml",
-                                                       "ebay-fulfillment-openapi-original.yml"), _patch)
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="ebay-contract", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    @property
-    def validating(self) -> bool:
-        return self.validator.available
-
-    def start(self) -> "EbayServer":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
+        super().__init__(_Handler, market or EbayMarket(), "ebay",
+                         SpecValidator.cached("ebay", ("ebay-inventory-openapi-original.yml",
+                                                       "ebay-fulfillment-openapi-original.yml"), _patch))

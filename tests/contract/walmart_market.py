@@ -5,36 +5,21 @@ next matching requests (CHANNEL_APIS.md section 10). `walmart_server` speaks HTT
 
 from __future__ import annotations
 
-import base64
+import copy
 import secrets
-import threading
-import time
-from dataclasses import dataclass, field
+
+from base_market import ContractMarket
 
 TOKEN_SECONDS = 900
 DEFAULT_NODE = "DEFAULT"
 
 
-@dataclass
-class Failure:
-    """One queued failure: for the next request whose path starts with `path` (and method `method`)."""
-
-    kind: str                       # 429 | 503_after_apply | drop_after_apply | 401 | 403
-    path: str
-    method: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class WalmartMarket:
+class WalmartMarket(ContractMarket):
     """Everything the contract server knows; every method takes the lock (the server is threaded)."""
 
     def __init__(self, client_id: str = "cid-contract-0001", client_secret: str = "csecret-contract-0001"):
-        self.lock = threading.RLock()
-        self.clients = {client_id: client_secret}
-        self.client_id, self.client_secret = client_id, client_secret
+        super().__init__(client_id, client_secret)
         self.tokens: dict[str, float] = {}          # token -> expiry (server seconds)
-        self.tokens_issued = 0
-        self.offset = 0.0                           # server clock = real time + offset
         self.visibility_lag_ms = 0
         self.items: list[dict] = []
         self.inventory: dict[tuple[str, str], int] = {}   # (sku, ship node) -> quantity
@@ -42,21 +27,12 @@ class WalmartMarket:
         self.node_errors: dict[str, tuple[int, str, str]] = {}   # ship node -> the error every PUT there gets
         self.sku_errors: dict[str, tuple[int, str, str]] = {}
         self.orders: dict[str, list[tuple[int, dict]]] = {}   # po -> versions (visible_at_ms, order)
-        self.failures: list[Failure] = []
         self.cursors: dict[str, int] = {}           # issued items cursors -> offset
         self.order_cursors: dict[str, int] = {}     # issued orders nextCursor (without "?") -> offset
         self.on_items_page: list = []               # callables run before answering an items page with a cursor
-        self.requests: list[dict] = []
-        self.violations: list[str] = []
         self.cancel_calls: list[dict] = []
 
     # --- clock, tokens, failures ----------------------------------------------------------------------
-
-    def now(self) -> float:
-        return time.time() + self.offset
-
-    def now_ms(self) -> int:
-        return int(self.now() * 1000)
 
     def issue_token(self) -> str:
         with self.lock:
@@ -73,29 +49,6 @@ class WalmartMarket:
         """Every token issued so far stops working now (token expiry mid-run)."""
         with self.lock:
             self.tokens = {t: self.now() - 1 for t in self.tokens}
-
-    def basic_ok(self, header: str | None) -> bool:
-        if not header or not header.startswith("Basic "):
-            return False
-        try:
-            client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
-        except ValueError:
-            return False
-        return self.clients.get(client_id) == secret
-
-    def fail(self, kind: str, path: str, *, times: int = 1, method: str | None = None, **headers: str) -> None:
-        """Queue `times` failures of `kind` for requests to `path...` (header names with _ become -)."""
-        with self.lock:
-            for _ in range(times):
-                self.failures.append(Failure(kind, path, method, {k.replace("_", "-"): v for k, v in headers.items()}))
-
-    def take_failure(self, method: str, path: str) -> Failure | None:
-        with self.lock:
-            for f in self.failures:
-                if path.startswith(f.path) and (f.method is None or f.method == method):
-                    self.failures.remove(f)
-                    return f
-            return None
 
     # --- catalogue and inventory ----------------------------------------------------------------------
 
@@ -158,7 +111,6 @@ class WalmartMarket:
     def cancel_line(self, po: str, line: str, reason: str | None, *, intent_to_cancel: bool = False) -> bool:
         """Cancel one whole line (as Walmart, the buyer or the seller did); False if it was cancelled already."""
         with self.lock:
-            import copy
             order = copy.deepcopy(self.latest(po))
             for l in order["orderLines"]["orderLine"]:
                 if l["lineNumber"] == str(line):
@@ -178,13 +130,8 @@ class WalmartMarket:
 
     def visible_orders(self, since_ms: int) -> list[dict]:
         """The latest version of each order visible now, modified at or after `since_ms`, oldest first."""
-        with self.lock:
-            now, shown = self.now_ms(), []
-            for versions in self.orders.values():
-                visible = [o for at, o in versions if at <= now]
-                if visible and visible[-1]["_modified"] >= since_ms:
-                    shown.append(visible[-1])
-            return sorted(shown, key=lambda o: (o["_modified"], o["purchaseOrderId"]))
+        shown = self.latest_visible(self.now_ms(), lambda o: o["_modified"] >= since_ms)
+        return sorted(shown, key=lambda o: (o["_modified"], o["purchaseOrderId"]))
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict:

@@ -12,14 +12,12 @@ folder nothing is validated (`validating` is False) and the tests that prove val
 
 from __future__ import annotations
 
-import email.utils
 import json
 import secrets
-import threading
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, parse_qsl, unquote
+from urllib.parse import parse_qs, unquote
 
+from base_server import ContractServer, JsonHandler, canned_failure, query_params
 from spec_validation import SpecValidator
 from walmart_market import WalmartMarket, error_body
 
@@ -32,40 +30,19 @@ def _patch(spec: dict) -> dict:
     return spec
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+FAILURE_CODES = {429: "REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API", 401: "UNAUTHORIZED.GMP_GATEWAY_API",
+                 403: "FORBIDDEN.GMP_GATEWAY_API", 500: "SYSTEM_ERROR.GMP_GATEWAY_API"}
+FAILURES = {status: error_body(code, "contract server failure") for status, code in FAILURE_CODES.items()}
+
+
+class _Handler(JsonHandler):
     server: "WalmartServer"
 
-    def log_message(self, format, *args):     # quiet: the tests read market.requests
-        pass
+    do_PUT = do_POST = JsonHandler.do_GET
 
-    def date_time_string(self, timestamp=None):
-        return email.utils.formatdate(self.server.market.now(), usegmt=True)
-
-    def do_GET(self):
-        self._handle()
-
-    do_PUT = do_POST = do_GET
-
-    def _send(self, status: int, body: dict | None = None, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body if body is not None else {}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-        self.server.market.requests[-1]["status"] = status
-
-    def _handle(self) -> None:
+    def handle_request(self) -> None:
         market = self.server.market
-        path, _, query = self.path.partition("?")
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        headers = dict(self.headers.items())
-        with market.lock:
-            market.requests.append({"method": self.command, "target": self.path, "path": path, "query": query,
-                                    "headers": headers, "body": body, "status": None})
+        path, query, body, headers = self.read_request()
         missing = [h for h in REQUIRED_HEADERS if not self.headers.get(h)]
         if missing:
             return self._send(400, error_body("INVALID_REQUEST_HEADER.GMP_GATEWAY_API",
@@ -75,28 +52,18 @@ class _Handler(BaseHTTPRequestHandler):
         if not market.token_valid(self.headers.get("WM_SEC.ACCESS_TOKEN")):
             return self._send(401, error_body("UNAUTHORIZED.GMP_GATEWAY_API", "Unauthorized"))
         failure = market.take_failure(self.command, path)
-        if failure is not None and failure.kind in ("429", "401", "403", "500"):
-            status = int(failure.kind)
-            code = {429: "REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API", 401: "UNAUTHORIZED.GMP_GATEWAY_API",
-                    403: "FORBIDDEN.GMP_GATEWAY_API", 500: "SYSTEM_ERROR.GMP_GATEWAY_API"}[status]
-            return self._send(status, error_body(code, "contract server failure"), failure.headers)
-        if self.server.validator.available:
-            covered, problem = self.server.validator.covers_and_errors(self.command, path, query, headers, body)
-            if problem:
-                market.violations.append(f"{self.command} {self.path}: {problem}")
-                return self._send(400, error_body("SPEC_VIOLATION", problem))
+        canned = canned_failure(failure, FAILURES)
+        if canned:
+            return self._send(*canned)
+        problem = self.spec_problem(path, query, headers, body)
+        if problem:
+            return self._send(400, error_body("SPEC_VIOLATION", problem))
         route = self._route(path)
         if route is None:
             return self._send(404, error_body("NOT_FOUND", f"no route {self.command} {path}"))
         status, answer = route(path, query, body)
-        if failure is not None and failure.kind == "drop_after_apply":
-            self.close_connection = True        # applied, but the answer never arrives
-            market.requests[-1]["status"] = "dropped"
-            return
-        if failure is not None and failure.kind == "503_after_apply":
-            return self._send(503, error_body("SYSTEM_ERROR.GMP_GATEWAY_API", "Service Unavailable"),
-                              failure.headers)
-        return self._send(status, answer)
+        return self.answer_applied(failure, status, answer,
+                                   error_body("SYSTEM_ERROR.GMP_GATEWAY_API", "Service Unavailable"))
 
     def _route(self, path: str):
         if self.command == "PUT" and path == "/v3/inventory":
@@ -114,18 +81,17 @@ class _Handler(BaseHTTPRequestHandler):
     def _token(self, body: bytes):
         market = self.server.market
         failure = market.take_failure(self.command, "/v3/token")
-        if failure is not None and failure.kind == "429":
-            return self._send(429, error_body("REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API", "too many"),
-                              failure.headers)
-        if not (self.headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded") \
-                or dict(parse_qsl(body.decode())).get("grant_type") != "client_credentials":
+        canned = canned_failure(failure, {429: error_body("REQUEST_THRESHOLD_VIOLATED.GMP_GATEWAY_API", "too many")})
+        if canned:
+            return self._send(*canned)
+        if (self.form(body) or {}).get("grant_type") != "client_credentials":
             return self._send(400, error_body("INVALID_REQUEST_PARAM.GMP_GATEWAY_API", "grant_type is required"))
         if not market.basic_ok(self.headers.get("Authorization")):
             return self._send(401, error_body("UNAUTHORIZED.GMP_GATEWAY_API", "invalid client credentials"))
         return self._send(200, {"access_token": market.issue_token(), "token_type": "Bearer", "expires_in": 900})
 
     def _inventory(self, path: str, query: str, body: bytes):
-        params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        params = query_params(query)
         sent = json.loads(body)
         if sent.get("sku") != params.get("sku"):
             return 400, error_body("INVALID_REQUEST_PARAM.GMP_INVENTORY_API", "sku in body and query differ", "sku")
@@ -135,7 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _items(self, path: str, query: str, body: bytes):
         market = self.server.market
-        params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        params = query_params(query)
         cursor, limit = params.get("nextCursor", "*"), int(params.get("limit", "20"))
         if limit > 200:
             return 400, error_body("INVALID_REQUEST_PARAM.GMP_ITEM_API", "limit is at most 200", "limit")
@@ -201,30 +167,9 @@ class _Handler(BaseHTTPRequestHandler):
         return 200, {"order": latest}
 
 
-class WalmartServer(ThreadingHTTPServer):
+class WalmartServer(ContractServer):
     """The server on 127.0.0.1 port 0; `url` is where it listens, `market` its state."""
 
-    daemon_threads = True
-
     def __init__(self, market: WalmartMarket | None = None):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.market = market or WalmartMarket()
-        self.validator = SpecValidator.cached("walmart", ("inventory.json", "orders.json"), _patch)
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="walmart-contract", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    @property
-    def validating(self) -> bool:
-        return self.validator.available
-
-    def start(self) -> "WalmartServer":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
+        super().__init__(_Handler, market or WalmartMarket(), "walmart",
+                         SpecValidator.cached("walmart", ("inventory.json", "orders.json"), _patch))

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
+from adapter_helpers import TEST_POLICY, Waits, contract_http
 from channels.amazon import AmazonAdapter, AmazonOptions
-from channels.http import ChannelHttp, RetryPolicy
-from walmart_helpers import Waits
+from channels.http import RetryPolicy
 
 __all__ = ["Waits", "amazon_adapter", "amazon_server"]
 
@@ -23,11 +23,10 @@ def amazon_server():
     server.stop()
 
 
-def amazon_adapter(server, *, waits: Waits | None = None, policy: RetryPolicy = RetryPolicy(
-        base_seconds=0.01, max_delay_seconds=5, budget_seconds=10), now=time.time, store=None, plans=None,
-        refresh_token: str | None = None, **options) -> AmazonAdapter:
+def amazon_adapter(server, *, waits: Waits | None = None, policy: RetryPolicy = TEST_POLICY, now=time.time,
+                   store=None, plans=None, refresh_token: str | None = None, **options) -> AmazonAdapter:
     market = server.market
-    http = ChannelHttp("amz", server.url, policy=policy, sleep=waits if waits is not None else time.sleep, now=now)
+    http = contract_http("amz", server, waits=waits, policy=policy, now=now)
     options = {"seller_id": market.seller_id, "token_url": server.token_url, **options}
     return AmazonAdapter("amz", http, market.client_id, market.client_secret, refresh_token or market.refresh_token,
                          store=store, options=AmazonOptions(**options), now=now, plans=plans)

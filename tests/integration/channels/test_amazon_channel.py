@@ -6,7 +6,6 @@ every worker, `channels check`, and no credential in the database."""
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +15,8 @@ from gateway.channel_sync.jobs import ChannelJobs
 from gateway.core.reason_tables import REASON_TABLES
 from gateway.db import schema
 from gateway.errors import ConfigError
-from gateway.stock import stock_view
+from marketplace_channel import (FAST_RETRIES, available_quantity, credential_options, database_text, linked,
+                                 owed, sync_from_two_processes)
 
 from amazon_helpers import amazon_server  # noqa: F401  (fixture)
 
@@ -25,12 +25,8 @@ ENV = {"AMZ_TEST_CLIENT_ID": "client_id", "AMZ_TEST_CLIENT_SECRET": "client_secr
 
 
 def _options(server, monkeypatch, **options) -> dict:
-    for variable, what in ENV.items():
-        monkeypatch.setenv(variable, getattr(server.market, what))
     return {"base_url": server.url, "token_url": server.token_url, "seller_id": server.market.seller_id,
-            "client_id_env": "AMZ_TEST_CLIENT_ID", "client_secret_env": "AMZ_TEST_CLIENT_SECRET",
-            "refresh_token_env": "AMZ_TEST_REFRESH_TOKEN", "backoff_base_seconds": 0.01,
-            "throttle_max_delay_seconds": 0.05, "throttle_budget_seconds": 0.2, **options}
+            **credential_options(monkeypatch, server.market, ENV), **FAST_RETRIES, **options}
 
 
 def _amazon(make_channels, server, monkeypatch, **options):
@@ -38,17 +34,8 @@ def _amazon(make_channels, server, monkeypatch, **options):
                                       options=_options(server, monkeypatch, **options)))
 
 
-def _available(ch, sku: str) -> int:
-    with ch.jobs.db.read() as conn:
-        return stock_view(conn, [sku])[0]["available"]
-
-
 def _linked(ch, server, stock: dict[str, int]) -> None:
-    for sku, quantity in stock.items():
-        ch.set(sku, "MF", quantity)
-        server.market.add_listing(sku, "HAT", 0)
-    ch.jobs.sync("amz", full=True)
-    ch.jobs.push_now("amz")
+    linked(ch, "amz", lambda sku: server.market.add_listing(sku, "HAT", 0), stock)
 
 
 @pytest.fixture
@@ -64,10 +51,10 @@ def test_stock_reaches_amazon_and_a_sku_amazon_finds_invalid_is_the_only_one_ret
     assert (market.quantity("HAT"), market.quantity("CAP"), market.quantity("BAG")) == (7, 0, 2)
     with amz.jobs.db.read() as conn:
         rows = conn.execute(select(schema.listings.c.listing_id, schema.listings.c.sku)).all()
-        owed = conn.execute(select(schema.listings.c.listing_id, schema.listings.c.last_push_error)
-                            .join(schema.push_outbox, schema.push_outbox.c.listing_pk == schema.listings.c.id)).all()
+    still_owed = owed(amz)
     assert sorted(rows) == [("HAT/BAG", "BAG"), ("HAT/CAP", "CAP"), ("HAT/HAT", "HAT")]
-    assert [row.listing_id for row in owed] == ["HAT/CAP"] and "The listing is suppressed" in owed[0].last_push_error
+    assert [row.listing_id for row in still_owed] == ["HAT/CAP"] and "The listing is suppressed" in \
+        still_owed[0].last_push_error
 
 
 def test_a_large_push_goes_by_feed_and_the_sku_its_report_names_is_the_only_one_retried(make_channels, amazon_server,
@@ -79,10 +66,9 @@ def test_a_large_push_goes_by_feed_and_the_sku_its_report_names_is_the_only_one_
     _linked(ch, amazon_server, {"HAT": 7, "CAP": 3, "BAG": 2})
     assert (market.quantity("HAT"), market.quantity("CAP"), market.quantity("BAG")) == (7, 0, 2)
     assert len(market.feeds) == 1 and not [r for r in market.requests if r["method"] == "PATCH"]
-    with ch.jobs.db.read() as conn:
-        owed = conn.execute(select(schema.listings.c.listing_id, schema.listings.c.last_push_error)
-                            .join(schema.push_outbox, schema.push_outbox.c.listing_pk == schema.listings.c.id)).all()
-    assert [row.listing_id for row in owed] == ["HAT/CAP"] and "The listing is suppressed" in owed[0].last_push_error
+    still_owed = owed(ch)
+    assert [row.listing_id for row in still_owed] == ["HAT/CAP"] and "The listing is suppressed" in \
+        still_owed[0].last_push_error
 
 
 def test_a_patch_accepted_but_never_applied_is_pushed_again_after_the_next_sync(amz, amazon_server):
@@ -106,7 +92,7 @@ def test_an_order_seen_by_two_overlapping_polls_and_a_token_expiry_takes_stock_o
     market.fail("429", "/orders/", times=3)
     again = amz.jobs.pull("amz")                            # the overlap shows the order again
     assert (again.orders, again.changed) == (1, 0)
-    assert _available(amz, "HAT") == 7
+    assert available_quantity(amz, "HAT") == 7
     amz.jobs.push_now("amz")
     assert market.quantity("HAT") == 7 and market.tokens_issued == 2
 
@@ -123,7 +109,7 @@ def test_an_amazon_cancellation_restores_or_keeps_stock_as_the_reason_table_says
     market.cancel_item("O-1", 1, cancelled_by="MERCHANT", reason=code)
     outcome = amz.jobs.pull("amz")
     assert outcome.cancellations == 1
-    assert _available(amz, "HAT") == (10 if restores else 8)
+    assert available_quantity(amz, "HAT") == (10 if restores else 8)
 
 
 def test_amazon_codes_without_a_row_and_a_buyer_cancellation_without_a_reason_restore(amz, amazon_server):
@@ -136,7 +122,7 @@ def test_amazon_codes_without_a_row_and_a_buyer_cancellation_without_a_reason_re
     market.cancel_item("O-1", 1, cancelled_by="AMAZON", reason=UNMAPPED_API_CODES["amazon"][0])
     market.cancel_item("O-1", 2, cancelled_by="BUYER", reason=None)
     assert amz.jobs.pull("amz").cancellations == 2
-    assert _available(amz, "HAT") == 10
+    assert available_quantity(amz, "HAT") == 10
 
 
 def test_orders_cancel_says_amazon_cannot_cancel_there_and_cancels_in_stockgate(stockgate, amz, amazon_server):
@@ -148,7 +134,7 @@ def test_orders_cancel_says_amazon_cannot_cancel_there_and_cancels_in_stockgate(
     assert result.code == 0, result.err
     assert "not cancelled on the marketplace (SP-API has no call that cancels a merchant-fulfilled order" \
            in result.out
-    assert _available(amz, "HAT") == 8
+    assert available_quantity(amz, "HAT") == 8
     assert not [r for r in market.requests if r["method"] in ("POST", "PUT") and r["path"] != "/auth/o2/token"]
 
 
@@ -158,22 +144,9 @@ def test_workers_of_two_processes_share_one_lwa_refresh_and_no_credential_enters
     for sku in ("HAT", "CAP"):
         amz.set(sku, "MF", 1)
         market.add_listing(sku, "HAT", 0)
-    second = ChannelJobs(db, amz.settings)
-    barrier = threading.Barrier(4)
-
-    def sync(jobs):
-        barrier.wait()
-        jobs.sync("amz", full=True)
-
-    threads = [threading.Thread(target=sync, args=(jobs,)) for jobs in (amz.jobs, second, amz.jobs, second)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    sync_from_two_processes(amz, db, "amz")
     assert market.tokens_issued == 1
-    with db.read() as conn:
-        dumped = " ".join(str(row) for table in schema.metadata.sorted_tables
-                          for row in conn.execute(select(table)).all())
+    dumped = database_text(db)
     for secret in (next(iter(market.tokens)), market.client_secret, market.refresh_token):
         assert secret not in dumped
 

@@ -15,13 +15,10 @@ from channels.errors import PermanentChannelError, RetryableChannelError
 from channels.http import RetryPolicy
 from gateway.channel_sync.listings import fetch_listings
 
+from adapter_helpers import all_orders, calls as _calls
 from ebay_helpers import Waits, ebay_adapter
 
 BULK = "/sell/inventory/v1/bulk_update_price_quantity"
-
-
-def _calls(market, method: str, path: str) -> list[dict]:
-    return [r for r in market.requests if r["method"] == method and r["path"] == path]
 
 
 def _listed(adapter) -> dict[str, str]:
@@ -223,13 +220,7 @@ def test_orders_are_read_by_lastmodifieddate_paged_with_the_polls_filter_kept(eb
     for n in range(5):
         market.place_order(f"O{n}", [("HAT", n + 1)], paid=n != 4)
     adapter = ebay_adapter(ebay_server, orders_page_limit=2)
-    seen, cursor = [], None
-    for _ in range(5):
-        page = adapter.fetch_orders(cursor)
-        seen += page.orders
-        cursor = page.cursor
-        if not page.more:
-            break
+    seen = all_orders(adapter)
     assert [o.order_id for o in seen] == ["O0", "O1", "O2", "O3", "O4"]
     assert [o.status for o in seen] == ["accepted"] * 4 + ["pending"]
     assert seen[1].lines[0].quantity == 2

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import threading
 
 import pytest
 from sqlalchemy import select
@@ -19,19 +18,16 @@ from gateway.channel_sync.token_store import token_path
 from gateway.core.reason_tables import REASON_TABLES, UNMAPPED_API_CODES
 from gateway.db import schema
 from gateway.errors import ConfigError
-from gateway.stock import stock_view
+from marketplace_channel import (FAST_RETRIES, available_quantity, credential_options, database_text,
+                                 end_backoff, linked, owed, sync_from_two_processes, web_api)
 
 FULFILLMENT_SCOPE = "https://api.ebay.com/oauth/api_scope/sell.fulfillment"
+ENV = {"EB_TEST_CLIENT_ID": "client_id", "EB_TEST_CLIENT_SECRET": "client_secret",
+       "EB_TEST_REFRESH_TOKEN": "refresh_token"}
 
 
 def _env(server, monkeypatch) -> dict:
-    market = server.market
-    monkeypatch.setenv("EB_TEST_CLIENT_ID", market.client_id)
-    monkeypatch.setenv("EB_TEST_CLIENT_SECRET", market.client_secret)
-    monkeypatch.setenv("EB_TEST_REFRESH_TOKEN", market.refresh_token)
-    return {"base_url": server.url, "client_id_env": "EB_TEST_CLIENT_ID", "client_secret_env": "EB_TEST_CLIENT_SECRET",
-            "refresh_token_env": "EB_TEST_REFRESH_TOKEN", "backoff_base_seconds": 0.01,
-            "throttle_max_delay_seconds": 0.05, "throttle_budget_seconds": 0.2}
+    return {"base_url": server.url, **credential_options(monkeypatch, server.market, ENV), **FAST_RETRIES}
 
 
 def _ebay(make_channels, server, monkeypatch, **options):
@@ -39,17 +35,8 @@ def _ebay(make_channels, server, monkeypatch, **options):
     return make_channels(channel_toml("eb", "ebay", "ebay", restore_policy="smart", options=options))
 
 
-def _available(ch, sku: str) -> int:
-    with ch.jobs.db.read() as conn:
-        return stock_view(conn, [sku])[0]["available"]
-
-
 def _linked(ch, server, stock: dict[str, int]) -> None:
-    for sku, quantity in stock.items():
-        ch.set(sku, "MF", quantity)
-        server.market.add_item(sku)
-    ch.jobs.sync("eb", full=True)
-    ch.jobs.push_now("eb")
+    linked(ch, "eb", server.market.add_item, stock)
 
 
 @pytest.fixture
@@ -62,11 +49,9 @@ def test_stock_reaches_ebay_and_a_sku_ebay_refuses_is_the_only_one_left_owed(eb,
     market.sku_errors["CAP"] = (400, 25604, "Item is not eligible for a quantity update")
     _linked(eb, ebay_server, {"HAT": 7, "CAP": 3, "BAG": 2})
     assert (market.quantity("HAT"), market.quantity("CAP"), market.quantity("BAG")) == (7, 0, 2)
-    with eb.jobs.db.read() as conn:
-        owed = conn.execute(select(schema.listings.c.listing_id, schema.listings.c.last_push_error)
-                            .join(schema.push_outbox, schema.push_outbox.c.listing_pk == schema.listings.c.id)).all()
-    assert [row.listing_id for row in owed] == ["CAP"]
-    assert "not eligible for a quantity update" in owed[0].last_push_error
+    still_owed = owed(eb)
+    assert [row.listing_id for row in still_owed] == ["CAP"]
+    assert "not eligible for a quantity update" in still_owed[0].last_push_error
 
 
 def test_an_item_listed_before_its_offer_is_published_keeps_its_listing_and_gets_the_offer_quantity(eb, ebay_server):
@@ -95,8 +80,7 @@ def test_a_429_storm_leaves_the_push_in_the_outbox_and_the_next_push_delivers_it
     outcome = eb.jobs.push_now("eb")
     assert (outcome.delivered, outcome.failed, market.quantity("HAT")) == (0, 1, 7)
     market.failures.clear()
-    with eb.jobs.db.write() as conn:                      # the backoff is over
-        conn.execute(schema.push_outbox.update().values(due_at=schema.push_outbox.c.created_at))
+    end_backoff(eb)
     assert eb.jobs.push_now("eb").delivered == 1 and market.quantity("HAT") == 4
 
 
@@ -109,7 +93,7 @@ def test_an_order_seen_by_two_overlapping_polls_and_a_token_expiry_takes_stock_o
     market.fail("429", "/sell/fulfillment/v1/order", times=3)
     again = eb.jobs.pull("eb")                             # the overlap shows the order again
     assert (again.orders, again.changed) == (1, 0)
-    assert _available(eb, "HAT") == 7
+    assert available_quantity(eb, "HAT") == 7
     eb.jobs.push_now("eb")
     assert market.quantity("HAT") == 7
 
@@ -119,10 +103,10 @@ def test_an_unpaid_order_takes_stock_only_once_it_is_paid(eb, ebay_server):
     _linked(eb, ebay_server, {"HAT": 10})
     market.place_order("12-00001-00002", [("HAT", 2)], paid=False)
     eb.jobs.pull("eb")
-    assert _available(eb, "HAT") == 10
+    assert available_quantity(eb, "HAT") == 10
     market.pay("12-00001-00002")
     eb.jobs.pull("eb")
-    assert _available(eb, "HAT") == 8
+    assert available_quantity(eb, "HAT") == 8
 
 
 EBAY_CODES = [(code, row.restores) for row in REASON_TABLES["ebay"] for code in row.api_codes]
@@ -139,7 +123,7 @@ def test_an_ebay_cancellation_restores_or_keeps_stock_as_the_reason_table_says(e
     market.cancel("12-00001-00003", code, "Seller" if not restores else "Buyer")
     outcome = eb.jobs.pull("eb")
     assert outcome.cancellations == 1
-    assert _available(eb, "HAT") == (10 if restores else 8)
+    assert available_quantity(eb, "HAT") == (10 if restores else 8)
 
 
 @pytest.mark.parametrize("flag, reason, available", [("--no-restore", "OUT_OF_STOCK_OR_CANNOT_FULFILL", 8),
@@ -155,8 +139,8 @@ def test_orders_cancel_cancels_on_ebay_too_with_a_seller_reason(stockgate, eb, e
     assert f"cancelled on the marketplace too: line(s) {line} ({reason})" in result.out
     status = market.latest("12-00001-00004")["cancelStatus"]
     assert status["cancelState"] == "CANCELED" and status["cancelRequests"][0]["cancelReason"] == reason
-    assert _available(eb, "HAT") == available
-    assert eb.jobs.pull("eb").cancellations == 0 and _available(eb, "HAT") == available   # eBay's echo
+    assert available_quantity(eb, "HAT") == available
+    assert eb.jobs.pull("eb").cancellations == 0 and available_quantity(eb, "HAT") == available   # eBay's echo
 
 
 def test_orders_cancel_refused_by_ebay_leaves_the_order_open(stockgate, eb, ebay_server):
@@ -167,7 +151,7 @@ def test_orders_cancel_refused_by_ebay_leaves_the_order_open(stockgate, eb, ebay
     eb.jobs.pull("eb")
     result = stockgate("orders", "cancel", "eb", "12-00001-00005", "--no-restore", config=eb.config)
     assert result.code != 0 and "cannot be cancelled (NOT_ELIGIBLE): cancel it in Seller Hub" in result.err
-    assert "nothing was changed in StockGate" in result.err and _available(eb, "HAT") == 8
+    assert "nothing was changed in StockGate" in result.err and available_quantity(eb, "HAT") == 8
     assert stockgate("orders", "cancel", "eb", "12-00001-00005", "--no-restore", "--here-only",
                      config=eb.config).code == 0
     assert len(market.cancel_calls) == 1
@@ -178,23 +162,10 @@ def test_workers_of_two_processes_share_one_token_refresh_and_no_credential_ente
     for sku in ("HAT", "CAP"):
         eb.set(sku, "MF", 1)
         market.add_item(sku)
-    second = ChannelJobs(db, eb.settings)
-    barrier = threading.Barrier(4)
-
-    def sync(jobs):
-        barrier.wait()
-        jobs.sync("eb", full=True)
-
-    threads = [threading.Thread(target=sync, args=(jobs,)) for jobs in (eb.jobs, second, eb.jobs, second)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    sync_from_two_processes(eb, db, "eb")
     assert market.tokens_issued == 1
     assert stat.S_IMODE(os.stat(token_path(eb.settings.data_dir, "eb")).st_mode) == 0o600
-    with db.read() as conn:
-        dumped = " ".join(str(row) for table in schema.metadata.sorted_tables
-                          for row in conn.execute(select(table)).all())
+    dumped = database_text(db)
     for secret in (next(iter(market.tokens)), market.client_secret, market.refresh_token):
         assert secret not in dumped
 
@@ -269,26 +240,13 @@ def test_credentials_read_from_files_work_and_a_missing_file_is_named(make_chann
 
 
 def test_the_web_apis_cancel_cancels_the_order_on_ebay_first(eb, ebay_server):
-    import dataclasses
-    import urllib.request
-
-    from gateway.web import WebServer
-
     market = ebay_server.market
     _linked(eb, ebay_server, {"HAT": 10})
     market.place_order("12-00001-00006", [("HAT", 2)])
     eb.jobs.pull("eb")
-    settings = dataclasses.replace(eb.settings, web=dataclasses.replace(eb.settings.web, port=0))
-    server = WebServer(eb.jobs.db, settings)   # loopback, no user configured: open as today
-    server.start()
-    try:
-        request = urllib.request.Request(f"http://127.0.0.1:{server.port}/api/v1/orders/eb/12-00001-00006/cancel",
-                                         json.dumps({"choice": "keep"}).encode(), {"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            status, done = answer.status, json.load(answer)
-    finally:
-        server.stop(5)
+    with web_api(eb) as post:
+        status, done = post("/api/v1/orders/eb/12-00001-00006/cancel", {"choice": "keep"})
     assert status == 200, done
     assert done["marketplace"]["cancelled"] and done["marketplace"]["reason"] == "OUT_OF_STOCK_OR_CANNOT_FULFILL"
     assert market.latest("12-00001-00006")["cancelStatus"]["cancelState"] == "CANCELED"
-    assert _available(eb, "HAT") == 8
+    assert available_quantity(eb, "HAT") == 8

@@ -12,11 +12,8 @@ import pytest
 from channels.errors import PermanentChannelError, RetryableChannelError
 from channels.http import RetryPolicy
 
+from adapter_helpers import all_orders, calls as _calls
 from walmart_helpers import Waits, walmart_adapter
-
-
-def _calls(market, method: str, path: str) -> list[dict]:
-    return [r for r in market.requests if r["method"] == method and r["path"] == path]
 
 
 def test_a_push_sets_each_skus_quantity_with_walmarts_headers_and_one_token(walmart_server):
@@ -191,13 +188,7 @@ def test_orders_page_by_nextcursor_verbatim_and_carry_epoch_ms_times(walmart_ser
     for n in range(5):
         market.place_order(f"P{n}", [("HAT", n + 1)])
     adapter = walmart_adapter(walmart_server, orders_page_limit=2)
-    seen, cursor = [], None
-    for _ in range(5):
-        page = adapter.fetch_orders(cursor)
-        seen += page.orders
-        cursor = page.cursor
-        if not page.more:
-            break
+    seen = all_orders(adapter)
     assert [o.order_id for o in seen] == ["P0", "P1", "P2", "P3", "P4"]
     first = market.latest("P0")
     assert seen[0].placed_at.timestamp() * 1000 == pytest.approx(first["orderDate"], abs=1)

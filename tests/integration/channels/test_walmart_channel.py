@@ -6,40 +6,28 @@ from __future__ import annotations
 
 import os
 import stat
-import threading
 
 import pytest
-from sqlalchemy import select, text
 
 from channel_helpers import channel_toml
 from gateway.channel_sync.jobs import ChannelJobs
 from gateway.channel_sync.token_store import token_path
 from gateway.core.reason_tables import REASON_TABLES
-from gateway.db import schema
 from gateway.errors import ConfigError
-from gateway.stock import stock_view
+from marketplace_channel import (FAST_RETRIES, available_quantity, credential_options, database_text,
+                                 end_backoff, linked, owed, sync_from_two_processes, web_api)
+
+ENV = {"WM_TEST_CLIENT_ID": "client_id", "WM_TEST_CLIENT_SECRET": "client_secret"}
 
 
 def _walmart(make_channels, server, monkeypatch, **options):
-    monkeypatch.setenv("WM_TEST_CLIENT_ID", server.market.client_id)
-    monkeypatch.setenv("WM_TEST_CLIENT_SECRET", server.market.client_secret)
-    options = {"base_url": server.url, "client_id_env": "WM_TEST_CLIENT_ID",
-               "client_secret_env": "WM_TEST_CLIENT_SECRET", "backoff_base_seconds": 0.01,
-               "throttle_max_delay_seconds": 0.05, "throttle_budget_seconds": 0.2, **options}
+    options = {"base_url": server.url, **credential_options(monkeypatch, server.market, ENV), **FAST_RETRIES,
+               **options}
     return make_channels(channel_toml("wm", "walmart", "walmart", restore_policy="smart", options=options))
 
 
-def _available(ch, sku: str) -> int:
-    with ch.jobs.db.read() as conn:
-        return stock_view(conn, [sku])[0]["available"]
-
-
 def _linked(ch, server, stock: dict[str, int]) -> None:
-    for sku, quantity in stock.items():
-        ch.set(sku, "MF", quantity)
-        server.market.add_item(sku)
-    ch.jobs.sync("wm", full=True)
-    ch.jobs.push_now("wm")
+    linked(ch, "wm", server.market.add_item, stock)
 
 
 @pytest.fixture
@@ -52,10 +40,8 @@ def test_stock_reaches_walmart_and_a_sku_walmart_refuses_is_the_only_one_retried
     market.sku_errors["CAP"] = (400, "INVALID_REQUEST_PARAM.GMP_INVENTORY_API", "item is not published")
     _linked(wm, walmart_server, {"HAT": 7, "CAP": 3, "BAG": 2})
     assert (market.quantity("HAT"), market.quantity("CAP"), market.quantity("BAG")) == (7, None, 2)
-    with wm.jobs.db.read() as conn:
-        owed = conn.execute(select(schema.listings.c.listing_id, schema.listings.c.last_push_error)
-                            .join(schema.push_outbox, schema.push_outbox.c.listing_pk == schema.listings.c.id)).all()
-    assert [row.listing_id for row in owed] == ["CAP"] and "item is not published" in owed[0].last_push_error
+    still_owed = owed(wm)
+    assert [row.listing_id for row in still_owed] == ["CAP"] and "item is not published" in still_owed[0].last_push_error
 
 
 def test_a_429_storm_leaves_the_push_in_the_outbox_and_the_next_push_delivers_it(wm, walmart_server):
@@ -66,8 +52,7 @@ def test_a_429_storm_leaves_the_push_in_the_outbox_and_the_next_push_delivers_it
     outcome = wm.jobs.push_now("wm")
     assert (outcome.delivered, outcome.failed, market.quantity("HAT")) == (0, 1, 7)
     market.failures.clear()
-    with wm.jobs.db.write() as conn:                      # the backoff is over
-        conn.execute(schema.push_outbox.update().values(due_at=schema.push_outbox.c.created_at))
+    end_backoff(wm)
     assert wm.jobs.push_now("wm").delivered == 1 and market.quantity("HAT") == 4
 
 
@@ -80,7 +65,7 @@ def test_an_order_seen_by_two_overlapping_polls_and_a_token_expiry_takes_stock_o
     market.fail("429", "/v3/orders", times=3)
     again = wm.jobs.pull("wm")                             # the overlap shows PO-1 again
     assert (again.orders, again.changed) == (1, 0)
-    assert _available(wm, "HAT") == 7
+    assert available_quantity(wm, "HAT") == 7
     wm.jobs.push_now("wm")
     assert market.quantity("HAT") == 7
 
@@ -97,7 +82,7 @@ def test_a_walmart_cancellation_restores_or_keeps_stock_as_the_reason_table_says
     market.cancel_line("PO-1", "1", code)
     outcome = wm.jobs.pull("wm")
     assert outcome.cancellations == 1
-    assert _available(wm, "HAT") == (10 if restores else 8)
+    assert available_quantity(wm, "HAT") == (10 if restores else 8)
 
 
 def test_every_walmart_cancellation_reason_the_api_accepts_has_a_row_of_the_reason_table():
@@ -116,25 +101,12 @@ def test_workers_of_two_processes_share_one_token_refresh_and_the_token_stays_ou
     for sku in ("HAT", "CAP"):
         wm.set(sku, "MF", 1)
         market.add_item(sku)
-    second = ChannelJobs(db, wm.settings)                   # another process's adapters over the same database
-    barrier = threading.Barrier(4)
-
-    def sync(jobs):
-        barrier.wait()
-        jobs.sync("wm", full=True)
-
-    threads = [threading.Thread(target=sync, args=(jobs,)) for jobs in (wm.jobs, second, wm.jobs, second)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    sync_from_two_processes(wm, db, "wm")
     assert market.tokens_issued == 1
     path = token_path(wm.settings.data_dir, "wm")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     token = next(iter(market.tokens))
-    with db.read() as conn:
-        dumped = " ".join(str(row) for table in schema.metadata.sorted_tables
-                          for row in conn.execute(select(table)).all())
+    dumped = database_text(db)
     for secret in (token, market.client_secret):
         assert secret not in dumped
 
@@ -155,11 +127,9 @@ def test_a_secret_written_in_the_toml_is_refused_without_being_shown(make_channe
 
 
 def _check_config(write_config, server, monkeypatch):
-    monkeypatch.setenv("WM_TEST_CLIENT_ID", server.market.client_id)
-    monkeypatch.setenv("WM_TEST_CLIENT_SECRET", server.market.client_secret)
     return write_config(channel_toml("wm", "walmart", "walmart", options={
-        "base_url": server.url, "client_id_env": "WM_TEST_CLIENT_ID", "client_secret_env": "WM_TEST_CLIENT_SECRET",
-        "backoff_base_seconds": 0.01, "throttle_budget_seconds": 0.1}))
+        "base_url": server.url, **credential_options(monkeypatch, server.market, ENV), "backoff_base_seconds": 0.01,
+        "throttle_budget_seconds": 0.1}))
 
 
 def test_channels_check_says_every_permission_is_there(stockgate, write_config, walmart_server, monkeypatch):
@@ -201,9 +171,9 @@ def test_orders_cancel_cancels_on_walmart_too_with_a_reason_walmart_accepts(stoc
     assert f"cancelled on the marketplace too: line(s) 1 ({reason})" in result.out
     status = market.latest("PO-1")["orderLines"]["orderLine"][0]["orderLineStatuses"]["orderLineStatus"][0]
     assert (status["status"], status["cancellationReason"]) == ("Cancelled", reason)
-    assert _available(wm, "HAT") == available
+    assert available_quantity(wm, "HAT") == available
     assert wm.jobs.pull("wm").cancellations == 0             # Walmart's echo of it changes nothing
-    assert _available(wm, "HAT") == available
+    assert available_quantity(wm, "HAT") == available
 
 
 def test_orders_cancel_refused_by_walmart_leaves_the_order_open(stockgate, wm, walmart_server):
@@ -214,47 +184,25 @@ def test_orders_cancel_refused_by_walmart_leaves_the_order_open(stockgate, wm, w
     result = stockgate("orders", "cancel", "wm", "PO-1", "--no-restore", "--marketplace-reason", "NOT_A_CODE",
                        config=wm.config)
     assert result.code != 0 and "does not accept cancellation reason 'NOT_A_CODE'" in result.err
-    assert _available(wm, "HAT") == 8
+    assert available_quantity(wm, "HAT") == 8
     assert stockgate("orders", "cancel", "wm", "PO-1", "--no-restore", "--here-only", config=wm.config).code == 0
     assert market.cancel_calls == []
 
 
 def test_the_web_apis_cancel_cancels_on_walmart_first_and_a_refusal_there_changes_nothing(wm, walmart_server):
-    import dataclasses
-    import json
-    import urllib.error
-    import urllib.request
-
-    from gateway.web import WebServer
-
     market = walmart_server.market
     _linked(wm, walmart_server, {"HAT": 10})
     market.place_order("PO-1", [("HAT", 2)])
     wm.jobs.pull("wm")
-    settings = dataclasses.replace(wm.settings, web=dataclasses.replace(wm.settings.web, port=0))
-    server = WebServer(wm.jobs.db, settings)   # loopback, no user configured: open as today
-    server.start()
-
-    def cancel(body: dict) -> tuple[int, dict]:
-        request = urllib.request.Request(f"http://127.0.0.1:{server.port}/api/v1/orders/wm/PO-1/cancel",
-                                         json.dumps(body).encode(), {"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as answer:
-                return answer.status, json.load(answer)
-        except urllib.error.HTTPError as refused:
-            return refused.code, json.load(refused)
-
-    try:
-        status, refused = cancel({"choice": "keep", "marketplace_reason": "NOT_A_CODE"})
+    with web_api(wm) as post:
+        status, refused = post("/api/v1/orders/wm/PO-1/cancel", {"choice": "keep", "marketplace_reason": "NOT_A_CODE"})
         assert status == 400 and "does not accept cancellation reason 'NOT_A_CODE'" in refused["detail"]
-        assert _available(wm, "HAT") == 8 and market.cancel_calls == []
+        assert available_quantity(wm, "HAT") == 8 and market.cancel_calls == []
 
-        status, done = cancel({"choice": "keep"})
-    finally:
-        server.stop(5)
+        status, done = post("/api/v1/orders/wm/PO-1/cancel", {"choice": "keep"})
     assert status == 200, done
     assert done["marketplace"] == {"cancelled": True, "reason": "SELLER_CANCEL_OUT_OF_STOCK", "lines": ["1"],
                                    "message": "cancelled on the marketplace too: line(s) 1 (SELLER_CANCEL_OUT_OF_STOCK)"}
     status_there = market.latest("PO-1")["orderLines"]["orderLine"][0]["orderLineStatuses"]["orderLineStatus"][0]
     assert status_there["status"] == "Cancelled" and done["cancelled_lines"] == ["1"]
-    assert _available(wm, "HAT") == 8                        # kept: the units stay taken
+    assert available_quantity(wm, "HAT") == 8                        # kept: the units stay taken

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import time
 
-from channels.http import ChannelHttp, RetryPolicy
+from adapter_helpers import TEST_POLICY, Waits, contract_http
+from channels.http import RetryPolicy
 from channels.walmart import WalmartAdapter, WalmartOptions
 
-
-class Waits(list):
-    """Records each wait the HTTP client asked for instead of sleeping it (the server does not care)."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
+__all__ = ["Waits", "walmart_adapter"]
 
 
-def walmart_adapter(server, *, waits: Waits | None = None, policy: RetryPolicy = RetryPolicy(base_seconds=0.01,
-                    max_delay_seconds=5, budget_seconds=10), now=time.time, store=None, **options) -> WalmartAdapter:
-    http = ChannelHttp("wm", server.url, policy=policy, sleep=waits if waits is not None else time.sleep, now=now)
+def walmart_adapter(server, *, waits: Waits | None = None, policy: RetryPolicy = TEST_POLICY, now=time.time,
+                    store=None, **options) -> WalmartAdapter:
+    http = contract_http("wm", server, waits=waits, policy=policy, now=now)
     return WalmartAdapter("wm", http, server.market.client_id, server.market.client_secret, store=store,
                           options=WalmartOptions(**options), now=now)

@@ -8,37 +8,27 @@ from __future__ import annotations
 
 import copy
 import secrets
-import threading
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from base_market import ContractMarket, Failure
 
 TOKEN_SECONDS = 86_399
 ALL_SCOPES = ("read_products", "read_inventory", "write_inventory", "read_orders", "write_orders", "read_locations")
 PRIMARY = "gid://shopify/Location/1"
 
 
-@dataclass
-class Failure:
-    """One queued failure for the next request whose GraphQL operation name starts with `operation`
-    (or any operation, "")."""
-
-    kind: str      # 429 | 429_throttled | throttled_200 | 401 | 503_after_apply | drop_after_apply | concurrent
-    operation: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class ShopifyMarket:
-    """Everything the contract server knows; every method takes the lock (the server is threaded)."""
+class ShopifyMarket(ContractMarket):
+    """Everything the contract server knows; every method takes the lock (the server is threaded). A queued
+    failure is for the next request whose GraphQL operation name starts with the one given (kinds: 429 |
+    429_throttled | throttled_200 | 401 | 503_after_apply | drop_after_apply | concurrent)."""
 
     def __init__(self, client_id: str = "shp-client-contract-0001", client_secret: str = "shpss_contract_secret_0001",
                  static_token: str = "shpat_contract_static_token_0001"):
-        self.lock = threading.RLock()
-        self.client_id, self.client_secret, self.static_token = client_id, client_secret, static_token
+        super().__init__(client_id, client_secret)
+        self.static_token = static_token
         self.tokens: dict[str, float] = {static_token: float("inf")}
-        self.tokens_issued = 0
         self.scopes = set(ALL_SCOPES)
-        self.offset = 0.0
         self.visibility_lag_seconds = 0.0
         self.locations = {PRIMARY: "Main warehouse", "gid://shopify/Location/2": "Second shop"}
         self.variants: list[dict] = []                  # by id
@@ -46,7 +36,6 @@ class ShopifyMarket:
         self.item_errors: dict[str, str] = {}           # inventory item -> user error code to answer
         self.group_rejects_all = True                   # one failing entry refuses the whole group
         self.orders: dict[str, list[tuple[float, dict]]] = {}    # order gid -> versions (visible_at, order)
-        self.failures: list[Failure] = []
         self.idempotency: dict[str, tuple[str, dict]] = {}       # key -> (input, answer)
         self.before_set: list = []                      # callables run before applying a set (a sale in between)
         self.on_page: list = []                         # callables run before answering a page after the first
@@ -54,15 +43,15 @@ class ShopifyMarket:
         self.bucket, self.bucket_at = 1000.0, time.time()
         self.throttle_status = 200                      # HTTP status of a THROTTLED answer (200 or 429)
         self.pagination_cap = 25_000
-        self.requests: list[dict] = []
-        self.violations: list[str] = []
         self.cancel_calls: list[dict] = []
         self.sets: list[dict] = []                      # every applied inventorySetQuantities input
 
-    # --- clock, tokens, bucket, failures --------------------------------------------------------------
+    @property
+    def access_token(self) -> str:
+        """The static token under the name of the option the channel reads it by (`access_token_env`)."""
+        return self.static_token
 
-    def now(self) -> float:
-        return time.time() + self.offset
+    # --- clock, tokens, bucket, failures --------------------------------------------------------------
 
     def iso(self, at: float | None = None) -> str:
         return datetime.fromtimestamp(self.now() if at is None else at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -106,17 +95,10 @@ class ShopifyMarket:
 
     def fail(self, kind: str, operation: str = "", *, times: int = 1, **headers: str) -> None:
         """Queue `times` failures of `kind` for the next requests of `operation...` (header _ become -)."""
-        with self.lock:
-            for _ in range(times):
-                self.failures.append(Failure(kind, operation, {k.replace("_", "-"): v for k, v in headers.items()}))
+        super().fail(kind, operation, times=times, **headers)
 
     def take_failure(self, operation: str) -> Failure | None:
-        with self.lock:
-            for f in self.failures:
-                if operation.startswith(f.operation):
-                    self.failures.remove(f)
-                    return f
-            return None
+        return super().take_failure(None, operation)
 
     # --- catalogue and inventory ----------------------------------------------------------------------
 
@@ -187,10 +169,5 @@ class ShopifyMarket:
 
     def visible_orders(self, since: str | None) -> list[dict]:
         """The latest visible version of each order updated at or after `since`, by updatedAt then id."""
-        with self.lock:
-            now, shown = self.now(), []
-            for versions in self.orders.values():
-                visible = [o for at, o in versions if at <= now]
-                if visible and (since is None or visible[-1]["updatedAt"] >= since):
-                    shown.append(visible[-1])
-            return sorted(shown, key=lambda o: (o["updatedAt"], int(o["id"].rsplit("/", 1)[1])))
+        shown = self.latest_visible(self.now(), lambda o: since is None or o["updatedAt"] >= since)
+        return sorted(shown, key=lambda o: (o["updatedAt"], int(o["id"].rsplit("/", 1)[1])))

@@ -1,6 +1,8 @@
 """A Shopify Admin GraphQL contract server for tests: a real HTTP server on 127.0.0.1, port 0, serving
 `POST /admin/api/{version}/graphql.json` and the client credentials grant `POST /admin/oauth/access_token`
 with Shopify's headers, answers and failures (CHANNEL_APIS.md sections 1 and 10).
+The request plumbing (each request recorded, JSON answers, a write applied whose answer is lost) is
+`base_server`'s.
 
 Shopify publishes no schema file (it is only served by introspection; none is stored in ../shared/specs),
 so no published schema is validated here. Instead every GraphQL document received is parsed and validated
@@ -24,16 +26,13 @@ with HTTP `market.throttle_status` (200 or 429). Every answer carries `extension
 
 from __future__ import annotations
 
-import email.utils
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl
 
 from graphql import FieldNode, OperationDefinitionNode, execute, parse, validate, value_from_ast_untyped
 from graphql.error import GraphQLError
 
+from base_server import ContractServer, JsonHandler, canned_failure
 from shopify_market import ShopifyMarket
 from shopify_resolvers import Root
 from shopify_schema import SCHEMA, objects, query_cost
@@ -47,40 +46,14 @@ def _error(message: str, code: str, **extensions) -> dict:
     return {"message": message, "extensions": {"code": code, **extensions}}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(JsonHandler):
     server: "ShopifyServer"
 
-    def log_message(self, format, *args):
-        pass
+    do_POST = do_PUT = JsonHandler.do_GET
 
-    def date_time_string(self, timestamp=None):
-        return email.utils.formatdate(self.server.market.now(), usegmt=True)
-
-    def _send(self, status: int, body, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-        self.server.market.requests[-1]["status"] = status
-
-    def do_GET(self):
-        self._handle()
-
-    do_POST = do_PUT = do_GET
-
-    def _handle(self) -> None:
+    def handle_request(self) -> None:
         market = self.server.market
-        path = self.path.split("?", 1)[0]
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        record = {"method": self.command, "path": path, "headers": dict(self.headers.items()), "body": body,
-                  "status": None, "operation": None}
-        with market.lock:
-            market.requests.append(record)
+        path, _, body, _ = self.read_request(operation=None)
         if path == "/admin/oauth/access_token" and self.command == "POST":
             return self._token(body)
         found = re.fullmatch(r"/admin/api/([^/]+)/graphql\.json", path)
@@ -100,7 +73,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, {"errors": [_error(f"Parse error: {exc}", "PARSE_ERROR")]})
         operation = next((d for d in document.definitions if isinstance(d, OperationDefinitionNode)), None)
         name = operation.name.value if operation is not None and operation.name else ""
-        record["operation"], record["variables"] = name, variables
+        self.record["operation"], self.record["variables"] = name, variables
         problems = validate(SCHEMA, document)
         if problems:
             market.violations.append(f"{name}: " + "; ".join(p.message for p in problems))
@@ -162,22 +135,16 @@ class _Handler(BaseHTTPRequestHandler):
         status = {**status, "currentlyAvailable": round(market.bucket)}
         answer["extensions"] = {"cost": {"requestedQueryCost": cost, "actualQueryCost": actual,
                                          "throttleStatus": status}}
-        if failure is not None and failure.kind == "drop_after_apply":
-            self.close_connection = True
-            record["status"] = "dropped"
-            return
-        if failure is not None and failure.kind == "503_after_apply":
-            return self._send(503, {"errors": "Service Unavailable"}, failure.headers)
-        return self._send(200, answer)
+        return self.answer_applied(failure, 200, answer, {"errors": "Service Unavailable"})
 
     def _token(self, body: bytes):
         market = self.server.market
-        failure = market.take_failure("access_token")
-        if failure is not None and failure.kind == "429":
-            return self._send(429, {"errors": "Too many requests"}, failure.headers)
-        if not (self.headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded"):
+        canned = canned_failure(market.take_failure("access_token"), {429: {"errors": "Too many requests"}})
+        if canned:
+            return self._send(*canned)
+        form = self.form(body)
+        if form is None:
             return self._send(400, {"error": "invalid_request", "error_description": "form body expected"})
-        form = dict(parse_qsl(body.decode()))
         if form.get("grant_type") != "client_credentials":
             return self._send(400, {"error": "unsupported_grant_type", "error_description": "grant_type"})
         if form.get("client_id") != market.client_id or form.get("client_secret") != market.client_secret:
@@ -186,25 +153,9 @@ class _Handler(BaseHTTPRequestHandler):
                                 "expires_in": 86_399})
 
 
-class ShopifyServer(ThreadingHTTPServer):
-    """The server on 127.0.0.1 port 0; `url` is where it listens, `market` its state."""
-
-    daemon_threads = True
+class ShopifyServer(ContractServer):
+    """The server on 127.0.0.1 port 0; `url` is where it listens, `market` its state. No published schema
+    to validate against (`validator` None): the handler validates each document with graphql-core."""
 
     def __init__(self, market: ShopifyMarket | None = None):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.market = market or ShopifyMarket()
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="shopify-contract", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def start(self) -> "ShopifyServer":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
+        super().__init__(_Handler, market or ShopifyMarket(), "shopify")

@@ -18,6 +18,7 @@ from channels.http import RetryPolicy
 from channels.shopify_orders import CANCEL_REASONS
 from gateway.channel_sync.listings import fetch_listings
 
+from adapter_helpers import calls
 from shopify_helpers import Waits, shopify_adapter
 
 SECOND = "gid://shopify/Location/2"
@@ -281,7 +282,7 @@ def test_client_credentials_give_one_token_refreshed_once_when_it_expires_mid_ru
     market.expire_tokens()
     assert adapter.push_quantities([(listing, 2)])[0].ok
     assert market.tokens_issued == 2 and market.quantity("HAT") == 2
-    token = [r for r in market.requests if r["path"] == "/admin/oauth/access_token"][0]
+    token = calls(market, "POST", "/admin/oauth/access_token")[0]
     assert token["headers"]["Content-Type"].startswith("application/x-www-form-urlencoded")
 
 

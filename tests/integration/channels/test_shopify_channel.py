@@ -8,10 +8,8 @@ from __future__ import annotations
 import json
 import os
 import stat
-import threading
 
 import pytest
-from sqlalchemy import select
 
 from channel_helpers import channel_toml
 from channels.shopify_orders import CANCEL_REASONS
@@ -21,21 +19,13 @@ from gateway.core.reason_tables import UNMAPPED_API_CODES
 from gateway.core.restore_policy import match_reason
 from gateway.db import schema
 from gateway.errors import ConfigError
-from gateway.stock import stock_view
+from marketplace_channel import (available_quantity as _available, database_text, end_backoff, linked, owed,
+                                 sync_from_two_processes, web_api)
+from shopify_helpers import CLIENT_ENV, TOKEN_ENV, shopify_options
 
 
 def _options(server, monkeypatch, client: bool, **options) -> dict:
-    market = server.market
-    base = {"base_url": server.url, "backoff_base_seconds": 0.01, "throttle_max_delay_seconds": 0.5,
-            "throttle_budget_seconds": 2}
-    if client:
-        monkeypatch.setenv("SHOP_TEST_CLIENT_ID", market.client_id)
-        monkeypatch.setenv("SHOP_TEST_CLIENT_SECRET", market.client_secret)
-        base |= {"client_id_env": "SHOP_TEST_CLIENT_ID", "client_secret_env": "SHOP_TEST_CLIENT_SECRET"}
-    else:
-        monkeypatch.setenv("SHOP_TEST_TOKEN", market.static_token)
-        base["access_token_env"] = "SHOP_TEST_TOKEN"
-    return base | options
+    return shopify_options(server, monkeypatch, CLIENT_ENV if client else TOKEN_ENV, **options)
 
 
 def _shopify(make_channels, server, monkeypatch, client: bool = True, **options):
@@ -43,17 +33,8 @@ def _shopify(make_channels, server, monkeypatch, client: bool = True, **options)
                                       options=_options(server, monkeypatch, client, **options)))
 
 
-def _available(ch, sku: str) -> int:
-    with ch.jobs.db.read() as conn:
-        return stock_view(conn, [sku])[0]["available"]
-
-
 def _linked(ch, server, stock: dict[str, int]) -> None:
-    for sku, quantity in stock.items():
-        ch.set(sku, "MF", quantity)
-        server.market.add_variant(sku, 0)
-    ch.jobs.sync("shop", full=True)
-    ch.jobs.push_now("shop")
+    linked(ch, "shop", lambda sku: server.market.add_variant(sku, 0), stock)
 
 
 @pytest.fixture
@@ -71,10 +52,8 @@ def test_stock_reaches_shopify_and_an_item_shopify_refuses_is_the_only_one_retri
     shop.jobs.sync("shop", full=True)
     shop.jobs.push_now("shop")
     assert (market.quantity("HAT"), market.quantity("CAP"), market.quantity("BAG")) == (7, 0, 2)
-    with shop.jobs.db.read() as conn:
-        owed = conn.execute(select(schema.listings.c.sku, schema.listings.c.last_push_error)
-                            .join(schema.push_outbox, schema.push_outbox.c.listing_pk == schema.listings.c.id)).all()
-    assert [row.sku for row in owed] == ["CAP"] and "NON_MUTABLE_INVENTORY_ITEM" in owed[0].last_push_error
+    still_owed = owed(shop, schema.listings.c.sku)
+    assert [row.sku for row in still_owed] == ["CAP"] and "NON_MUTABLE_INVENTORY_ITEM" in still_owed[0].last_push_error
 
 
 def test_a_throttle_storm_leaves_the_push_in_the_outbox_and_the_next_push_delivers_it(shop, shopify_server):
@@ -85,8 +64,7 @@ def test_a_throttle_storm_leaves_the_push_in_the_outbox_and_the_next_push_delive
     outcome = shop.jobs.push_now("shop")
     assert (outcome.delivered, outcome.failed, market.quantity("HAT")) == (0, 1, 7)
     market.failures.clear()
-    with shop.jobs.db.write() as conn:
-        conn.execute(schema.push_outbox.update().values(due_at=schema.push_outbox.c.created_at))
+    end_backoff(shop)
     assert shop.jobs.push_now("shop").delivered == 1 and market.quantity("HAT") == 4
 
 
@@ -134,25 +112,12 @@ def test_workers_of_two_processes_share_one_token_refresh_and_the_token_stays_ou
     for sku in ("HAT", "CAP"):
         shop.set(sku, "MF", 1)
         market.add_variant(sku, 0)
-    second = ChannelJobs(db, shop.settings)
-    barrier = threading.Barrier(4)
-
-    def sync(jobs):
-        barrier.wait()
-        jobs.sync("shop", full=True)
-
-    threads = [threading.Thread(target=sync, args=(jobs,)) for jobs in (shop.jobs, second, shop.jobs, second)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    sync_from_two_processes(shop, db, "shop")
     assert market.tokens_issued == 1
     path = token_path(shop.settings.data_dir, "shop")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     issued = [t for t in market.tokens if t != market.static_token]
-    with db.read() as conn:
-        dumped = " ".join(str(row) for table in schema.metadata.sorted_tables
-                          for row in conn.execute(select(table)).all())
+    dumped = database_text(db)
     for secret in (*issued, market.client_secret):
         assert secret not in dumped
 
@@ -258,36 +223,15 @@ def test_a_pending_order_takes_stock_once_when_shopify_reports_it_paid(make_chan
 
 
 def test_the_web_apis_cancel_cancels_the_whole_order_on_shopify_and_refuses_a_single_line(shop, shopify_server):
-    import dataclasses
-    import urllib.error
-    import urllib.request
-
-    from gateway.web import WebServer
-
     market = shopify_server.market
     _linked(shop, shopify_server, {"HAT": 10, "CAP": 5})
     market.place_order(1001, [("HAT", 2), ("CAP", 1)])
     shop.jobs.pull("shop")
-    settings = dataclasses.replace(shop.settings, web=dataclasses.replace(shop.settings.web, port=0))
-    server = WebServer(shop.jobs.db, settings)   # loopback, no user configured: open as today
-    server.start()
-
-    def cancel(body: dict) -> tuple[int, dict]:
-        request = urllib.request.Request(f"http://127.0.0.1:{server.port}/api/v1/orders/shop/1001/cancel",
-                                         json.dumps(body).encode(), {"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as answer:
-                return answer.status, json.load(answer)
-        except urllib.error.HTTPError as refused:
-            return refused.code, json.load(refused)
-
-    try:
-        status, refused = cancel({"choice": "restore", "lines": ["100101"]})
+    with web_api(shop) as post:                  # loopback, no user configured: open as today
+        status, refused = post("/api/v1/orders/shop/1001/cancel", {"choice": "restore", "lines": ["100101"]})
         assert status == 400 and "shopify cancels whole orders only" in refused["detail"]
         assert market.cancel_calls == [] and _available(shop, "HAT") == 8
-        status, done = cancel({"choice": "restore"})
-    finally:
-        server.stop(5)
+        status, done = post("/api/v1/orders/shop/1001/cancel", {"choice": "restore"})
     assert status == 200, done
     assert done["marketplace"]["reason"] == "CUSTOMER" and sorted(done["marketplace"]["lines"]) == ["100101", "100102"]
     assert market.latest(1001)["cancelReason"] == "CUSTOMER"

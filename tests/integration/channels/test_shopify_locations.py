@@ -16,7 +16,7 @@ from gateway.db import schema
 from gateway.errors import ConfigError
 from gateway.channel_sync.listings import fetch_listings
 
-from shopify_helpers import shopify_adapter
+from shopify_helpers import TOKEN_ENV, shopify_adapter, shopify_options
 
 FIRST, SECOND = "gid://shopify/Location/1", "gid://shopify/Location/2"
 WAREHOUSES = '[[warehouses]]\ncode = "EAST"\n[[warehouses]]\ncode = "WEST"\n'
@@ -74,16 +74,11 @@ def test_four_locations_are_read_in_pages_within_shopifys_query_cost_limit(shopi
     assert market.violations == []
 
 
-def _options(server, monkeypatch, **options) -> dict:
-    monkeypatch.setenv("SHOP_TEST_TOKEN", server.market.static_token)
-    return {"base_url": server.url, "access_token_env": "SHOP_TEST_TOKEN", "backoff_base_seconds": 0.01,
-            "throttle_max_delay_seconds": 0.5, "throttle_budget_seconds": 2, **options}
-
-
 def _located(make_channels, server, monkeypatch, locations=None, **options):
     return make_channels(channel_toml("shop", "shopify", "shopify", restore_policy="smart",
                                       locations=LOCATIONS if locations is None else locations,
-                                      options=_options(server, monkeypatch, **options)), extra=WAREHOUSES)
+                                      options=shopify_options(server, monkeypatch, TOKEN_ENV, **options)),
+                         extra=WAREHOUSES)
 
 
 def test_each_shopify_location_gets_the_sum_of_its_own_warehouses_and_a_change_reaches_only_it(
@@ -128,7 +123,7 @@ def test_a_location_setting_shopify_cannot_use_is_refused_at_start_naming_the_ke
 
 def _check(stockgate, write_config, server, monkeypatch, locations) -> tuple[int, dict[str, tuple[bool, str]]]:
     config = write_config(WAREHOUSES + channel_toml("shop", "shopify", "shopify", locations=locations,
-                                                    options=_options(server, monkeypatch)))
+                                                    options=shopify_options(server, monkeypatch, TOKEN_ENV)))
     assert stockgate("init", config=config).code == 0
     result = stockgate("channels", "check", "shop", "--json")
     return result.code, {c["step"]: (c["ok"], c["detail"]) for c in json.loads(result.out)["checks"]}

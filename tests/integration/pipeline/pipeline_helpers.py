@@ -63,3 +63,13 @@ def seed(sg, *cells: str) -> None:
     for cell in cells:
         result = sg("set", *cell.split())
         assert result.code == 0, result
+
+
+def big_delta_file(sg, files, monkeypatch, rows: int = 100_000) -> str:
+    """`rows` SKUs created at MF 10, then a delta file moving each by -6..+6 (and one SKU twice), staged in
+    2,000-row chunks: the file the memory tests of a delta apply and a delta dry run read."""
+    monkeypatch.setattr("gateway.pipeline.staging.STAGE_CHUNK_ROWS", 2_000)
+    path = files.csv("seed.csv", "SKU,MF\n" + "".join(f"N{i:06d},10\n" for i in range(rows)))
+    assert ingest(sg, path, "--create-unknown-skus")[0] == 0
+    return files.csv("moves.csv", "SKU,Qty\n" + "".join(f"N{i:06d},{'+-'[i % 2]}{i % 7}\n" for i in range(rows))
+                     + "N000003,+2\n")

@@ -9,7 +9,7 @@ import json
 import tracemalloc
 
 import pytest
-from pipeline_helpers import ingest, stock
+from pipeline_helpers import big_delta_file, ingest, stock
 from test_full_snapshot_and_dry_run_staged import _ledger, _snapshot
 
 ROWS = 12_000    # SKUs C00001..C12000, each at 10 in MF; the file's rows 2..12001 move each once
@@ -87,12 +87,8 @@ def test_a_dry_run_of_a_large_delta_file_reports_exactly_what_applying_it_then_d
 
 
 def test_a_dry_run_of_a_delta_file_takes_memory_that_does_not_grow_with_its_rows(sg, files, db, monkeypatch):
-    monkeypatch.setattr("gateway.pipeline.staging.STAGE_CHUNK_ROWS", 2_000)
     rows = 100_000
-    path = files.csv("seed.csv", "SKU,MF\n" + "".join(f"N{i:06d},10\n" for i in range(rows)))
-    assert ingest(sg, path, "--create-unknown-skus")[0] == 0
-    path = files.csv("moves.csv", "SKU,Qty\n" + "".join(f"N{i:06d},{'+-'[i % 2]}{i % 7}\n" for i in range(rows))
-                     + "N000003,+2\n")
+    path = big_delta_file(sg, files, monkeypatch, rows)
 
     tracemalloc.start()
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import tracemalloc
 from pathlib import Path
 
-from pipeline_helpers import ingest, stock
+from pipeline_helpers import big_delta_file, ingest, stock
 from sqlalchemy import select
 from test_chunked_apply import _drop_failure, _fail_on_ledger_row, _link_every_item, _snapshot
 
@@ -160,12 +160,8 @@ def test_a_failure_in_the_last_chunk_of_a_delta_file_leaves_everything_as_before
 
 
 def test_the_memory_a_delta_file_takes_does_not_grow_with_its_rows(sg, files, db, monkeypatch):
-    monkeypatch.setattr("gateway.pipeline.staging.STAGE_CHUNK_ROWS", 2_000)
     rows = 100_000
-    path = files.csv("seed.csv", "SKU,MF\n" + "".join(f"N{i:06d},10\n" for i in range(rows)))
-    assert ingest(sg, path, "--create-unknown-skus")[0] == 0
-    path = files.csv("moves.csv", "SKU,Qty\n" + "".join(f"N{i:06d},{'+-'[i % 2]}{i % 7}\n" for i in range(rows))
-                     + "N000003,+2\n")
+    path = big_delta_file(sg, files, monkeypatch, rows)
 
     tracemalloc.start()
     try:
